@@ -1,0 +1,1 @@
+"""Realtime voice agents over OpenAI's Realtime API."""

@@ -1,0 +1,1 @@
+"""pytest fixtures for testing voice agents against the local emulator."""
