@@ -1,0 +1,180 @@
+"""The event bus: one blinker signal per event name, with ``on``/``off``/``once`` sugar.
+
+All transports and sessions publish through one :class:`blinker.Namespace`; the sender is the
+publishing object, so a subscriber of one transport never sees another's events.
+
+Why the wrappers: blinker calls receivers synchronously, in an undefined order, holding them
+weakly unless told otherwise. A :class:`_Subscriber` is connected strongly and gives each user
+handler two guarantees blinker alone does not:
+
+* it sees events in the order they were published, even when it is a coroutine function
+  (coroutine handlers are fed from a per-subscriber FIFO by one task that the emitter owns);
+* its exceptions never stop delivery: they are published as ``error`` events instead.
+
+Subscribers of one event run in registration order for plain functions; no order between
+different subscribers is promised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, TypeVar
+
+import blinker
+
+from .errors import HandlerError
+
+__all__ = ["NAMESPACE", "EventEmitter", "Handler", "signal"]
+
+logger = logging.getLogger("realtime_agents.bus")
+
+#: The namespace every realtime-agents signal lives in.
+NAMESPACE: Final = blinker.Namespace()
+
+Handler = Callable[[Any], Awaitable[None] | None]
+H = TypeVar("H", bound=Handler)
+
+
+def signal(name: str) -> blinker.NamedSignal:
+    """The signal published for event ``name`` (``*`` is every raw server event)."""
+    return NAMESPACE.signal(name)
+
+
+class _Subscriber:
+    """One registered handler; called by blinker as ``subscriber(sender, event=...)``."""
+
+    __slots__ = ("emitter", "handler", "is_async", "name", "once", "pending", "worker")
+
+    def __init__(self, emitter: EventEmitter, name: str, handler: Handler, once: bool) -> None:
+        self.emitter = emitter
+        self.name = name
+        self.handler = handler
+        self.once = once
+        self.is_async = inspect.iscoroutinefunction(handler)
+        self.pending: collections.deque[Any] = collections.deque()
+        self.worker: asyncio.Task[None] | None = None
+
+    def __call__(self, sender: object, event: Any = None) -> None:
+        if self.once:
+            self.emitter._disconnect(self)
+        if not self.is_async:
+            try:
+                self.handler(event)
+            except Exception as exc:
+                self.emitter._handler_failed(self, exc)
+            return
+        self.pending.append(event)
+        if self.worker is None or self.worker.done():
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.pending.clear()
+                problem = RuntimeError("coroutine handlers need a running event loop")
+                self.emitter._handler_failed(self, problem)
+                return
+            self.worker = loop.create_task(
+                self._drain(), name=f"realtime_agents handler {self.name}"
+            )
+            self.emitter._workers.add(self.worker)
+            self.worker.add_done_callback(self.emitter._workers.discard)
+
+    async def _drain(self) -> None:
+        while self.pending:
+            event = self.pending.popleft()
+            try:
+                await self.handler(event)  # type: ignore[misc]
+            except Exception as exc:
+                self.emitter._handler_failed(self, exc)
+
+
+class EventEmitter:
+    """Mixin giving an object ``on``/``off``/``once``/``emit``/``wait_for`` over the bus.
+
+    Call :meth:`close_handlers` when the object closes: it cancels the tasks that feed
+    coroutine handlers, so nothing outlives its owner.
+    """
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, list[_Subscriber]] = {}
+        self._workers: set[asyncio.Task[None]] = set()
+
+    def on(self, name: str, handler: H) -> H:
+        """Call ``handler(event)`` for every ``name`` event; returns ``handler`` (a decorator)."""
+        self._connect(_Subscriber(self, name, handler, once=False))
+        return handler
+
+    def once(self, name: str, handler: H) -> H:
+        """Like :meth:`on`, but only for the next ``name`` event."""
+        self._connect(_Subscriber(self, name, handler, once=True))
+        return handler
+
+    def off(self, name: str, handler: Handler | None = None) -> None:
+        """Remove ``handler`` from ``name`` (every handler of ``name`` when ``handler`` is None)."""
+        for sub in list(self._subscribers.get(name, ())):
+            if handler is None or sub.handler == handler:
+                self._disconnect(sub)
+
+    def emit(self, name: str, event: Any = None) -> None:
+        """Publish ``event`` under ``name`` to this object's subscribers, synchronously."""
+        sig = NAMESPACE.get(name)
+        if sig is not None and self._subscribers.get(name):
+            sig.send(self, event=event)
+
+    def has_listeners(self, name: str) -> bool:
+        """Whether anything subscribed to ``name``: lets publishers skip building payloads."""
+        return bool(self._subscribers.get(name))
+
+    async def wait_for(
+        self,
+        name: str,
+        predicate: Callable[[Any], bool] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Any:
+        """Wait for the next ``name`` event for which ``predicate`` holds, and return it."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def check(event: Any) -> None:
+            if not future.done() and (predicate is None or predicate(event)):
+                future.set_result(event)
+
+        self.on(name, check)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self.off(name, check)
+
+    async def close_handlers(self) -> None:
+        """Cancel the tasks feeding coroutine handlers and wait until they have stopped."""
+        workers = list(self._workers)
+        for task in workers:
+            task.cancel()
+        if workers:
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    def _connect(self, sub: _Subscriber) -> None:
+        self._subscribers.setdefault(sub.name, []).append(sub)
+        signal(sub.name).connect(sub, sender=self, weak=False)
+
+    def _disconnect(self, sub: _Subscriber) -> None:
+        subs = self._subscribers.get(sub.name)
+        if subs and sub in subs:
+            subs.remove(sub)
+            signal(sub.name).disconnect(sub, sender=self)
+
+    def _handler_failed(self, sub: _Subscriber, exc: Exception) -> None:
+        if sub.name == "error":
+            # Re-publishing an error handler's own failure could loop forever; log it instead.
+            logger.error("error handler %r raised", sub.handler, exc_info=exc)
+            return
+        from .events import ErrorEvent
+
+        self.emit("error", ErrorEvent(error=HandlerError(sub.name, sub.handler, exc)))
+        if not self.has_listeners("error"):
+            logger.error(
+                "handler for %r raised and nobody listens to 'error'", sub.name, exc_info=exc
+            )

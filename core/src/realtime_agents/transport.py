@@ -1,0 +1,179 @@
+"""``RealtimeTransportLayer``: the contract between a session and a way of reaching a model.
+
+A transport moves events between the session and a speech-to-speech backend (OpenAI over
+WebSocket, WebRTC, SIP, a Cloudflare Worker socket, or anything else). The session calls the
+methods below; the transport publishes the events of :mod:`realtime_agents.events` on the bus
+with itself as sender (``transport.on(name, handler)`` subscribes).
+
+Who calls what:
+
+* :meth:`connect` is called once per connection by the session (or by a thin client); it
+  returns when the transport can send. A second ``connect`` while connecting/connected raises
+  :class:`~realtime_agents.errors.UserError`. A failed ``connect`` leaves the transport
+  ``disconnected`` and retryable.
+* The ``send_*`` methods, :meth:`interrupt`, :meth:`update_session_config` and
+  :meth:`reset_history` are called while connected; calling them while disconnected raises
+  :class:`~realtime_agents.errors.ConnectionClosedError` (``send_audio`` silently drops audio
+  instead, because microphones keep producing it around reconnects).
+* :meth:`close` may be called at any time, more than once. It must release every socket and
+  cancel every task the transport started, emit ``connection_change`` (``disconnected``), and
+  make a pending ``connect`` fail.
+
+Events every transport must publish: ``connection_change`` on each status change, ``error``
+for failures it does not raise, and as many of ``item_update``, ``function_call``,
+``audio``, ``audio_interrupted``, ``audio_transcript_delta``, ``output_text_delta``,
+``audio_done``, ``usage_update``, ``turn_started``, ``turn_done``, ``item_deleted`` as its
+backend can produce. OpenAI transports also publish every server event on ``*`` and under its
+own ``type``. ``tests/contract/`` checks a transport against this contract.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import attrs
+
+from .bus import EventEmitter
+from .errors import UserError
+from .events import ConnectionChangeEvent, ConnectionStatus
+
+if TYPE_CHECKING:
+    from .config import RealtimeSessionConfig
+    from .events import FunctionCallEvent
+    from .items import McpApprovalRequestItem, RealtimeItem
+
+__all__ = [
+    "ApiKey",
+    "ConnectOptions",
+    "RealtimeTransportLayer",
+    "UserMessage",
+    "resolve_api_key",
+]
+
+#: An API key, or a (sync or async) function returning one; called at each connect.
+ApiKey: TypeAlias = "str | Callable[[], str] | Callable[[], Awaitable[str]]"
+
+#: A user message: plain text, or a ``{"type": "message", "role": "user", "content": [...]}``.
+UserMessage: TypeAlias = "str | Mapping[str, Any]"
+
+
+def _hide(value: object) -> str:
+    return "<hidden>" if value is not None else "None"
+
+
+@attrs.frozen(kw_only=True)
+class ConnectOptions:
+    """What ``connect`` needs. ``api_key`` never appears in reprs."""
+
+    api_key: ApiKey | None = attrs.field(default=None, repr=_hide)
+    model: str | None = None
+    url: str | None = None
+    call_id: str | None = None
+    initial_session_config: RealtimeSessionConfig | None = None
+
+
+async def resolve_api_key(api_key: ApiKey | None) -> str | None:
+    """Return the key itself, calling (and awaiting) it when it is a function."""
+    if api_key is None or isinstance(api_key, str):
+        return api_key
+    value = api_key()
+    if isinstance(value, Awaitable):
+        value = await value
+    if not isinstance(value, str):
+        raise UserError(f"the api_key function returned {type(value).__name__}, expected str")
+    return value
+
+
+class RealtimeTransportLayer(EventEmitter, abc.ABC):
+    """Base class of every transport (see the module docstring for the contract)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._status = ConnectionStatus.DISCONNECTED
+
+    @property
+    def status(self) -> ConnectionStatus:
+        """``connecting``, ``connected``, ``disconnecting`` or ``disconnected``."""
+        return self._status
+
+    def _set_status(self, status: ConnectionStatus) -> None:
+        """Record a status change and publish ``connection_change`` if it is one."""
+        if status is self._status:
+            return
+        self._status = status
+        self.emit("connection_change", ConnectionChangeEvent(status))
+
+    @property
+    def muted(self) -> bool | None:
+        """Whether input audio is muted; None where the transport does not handle muting."""
+        return None
+
+    async def mute(self, muted: bool) -> None:
+        """Mute or unmute input audio."""
+        raise UserError(
+            f"Mute is not supported by {type(self).__name__}; stop calling send_audio instead."
+        )
+
+    @abc.abstractmethod
+    async def connect(self, options: ConnectOptions) -> None:
+        """Open the connection and send the initial session config."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Close the connection and release everything; idempotent."""
+
+    @abc.abstractmethod
+    async def send_event(self, event: Mapping[str, Any]) -> None:
+        """Send a raw client event (a dict with ``type``)."""
+
+    @abc.abstractmethod
+    async def send_message(
+        self,
+        message: UserMessage,
+        other_event_data: Mapping[str, Any] | None = None,
+        *,
+        trigger_response: bool = True,
+    ) -> None:
+        """Add a user message to the conversation, then ask for a response unless told not to."""
+
+    @abc.abstractmethod
+    async def add_image(self, image: str, *, trigger_response: bool = True) -> None:
+        """Add an image (data URL or URL) as a user message."""
+
+    @abc.abstractmethod
+    async def send_audio(self, audio: bytes, *, commit: bool = False) -> None:
+        """Append input audio in the session's input format; ``commit`` ends the user's turn."""
+
+    @abc.abstractmethod
+    async def update_session_config(self, config: RealtimeSessionConfig) -> None:
+        """Send a (partial) session config."""
+
+    @abc.abstractmethod
+    async def send_function_call_output(
+        self, tool_call: FunctionCallEvent, output: str, start_response: bool = True
+    ) -> None:
+        """Answer a function call; ``start_response`` asks the model to go on."""
+
+    @abc.abstractmethod
+    async def interrupt(self, *, cancel_ongoing_response: bool = True) -> None:
+        """Stop the assistant's current audio (and response) now."""
+
+    @abc.abstractmethod
+    async def reset_history(
+        self, old_history: Sequence[RealtimeItem], new_history: Sequence[RealtimeItem]
+    ) -> None:
+        """Make the server's conversation match ``new_history`` (a diff against ``old_history``)."""
+
+    @abc.abstractmethod
+    async def send_mcp_response(
+        self, approval_request: McpApprovalRequestItem, approved: bool, reason: str | None = None
+    ) -> None:
+        """Answer a hosted MCP server's approval request."""
+
+    async def __aenter__(self) -> RealtimeTransportLayer:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
