@@ -32,16 +32,15 @@ class ModelBehaviorError(RealtimeAgentsError):
 class TransportNotFoundError(UserError, LookupError):
     """No installed transport has the requested name."""
 
-    def __init__(self, name: str, installed: list[str]) -> None:
+    def __init__(self, name: str, installed: list[str], package: str | None = None) -> None:
         listed = ", ".join(sorted(installed)) or "none"
-        hint = (
-            f"pip install realtime-agents-{name}" if name.isidentifier() else "install its package"
-        )
+        hint = f"pip install {package}" if package else "install the package that provides it"
         super().__init__(
             f"Unknown transport {name!r}. Installed transports: {listed}. To use {name!r}, {hint}."
         )
         self.name = name
         self.installed = sorted(installed)
+        self.package = package
 
 
 class ConnectionFailedError(RealtimeAgentsError):
