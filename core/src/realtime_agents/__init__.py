@@ -1,1 +1,170 @@
-"""Realtime voice agents over OpenAI's Realtime API."""
+"""Realtime voice agents over OpenAI's Realtime API, with pluggable transports.
+
+Names are imported lazily on first use so that ``import realtime_agents`` stays cheap (it is
+imported by every transport plugin, every CLI start and every Worker cold start).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# name -> module (relative to this package) that defines it
+_EXPORTS: dict[str, str] = {
+    # session layer
+    "RealtimeAgent": ".agent",
+    "RealtimeSession": ".session",
+    "tool": ".tool",
+    "FunctionTool": ".tool",
+    # transport contract
+    "RealtimeTransportLayer": ".transport",
+    "ConnectOptions": ".transport",
+    # events
+    "ConnectionStatus": ".events",
+    "ServerEvent": ".events",
+    "ErrorEvent": ".events",
+    "FunctionCallEvent": ".events",
+    "AudioEvent": ".events",
+    "AudioInterruptedEvent": ".events",
+    "TranscriptDeltaEvent": ".events",
+    "OutputTextDeltaEvent": ".events",
+    "AudioDoneEvent": ".events",
+    "Usage": ".events",
+    "ItemDeletedEvent": ".events",
+    "ConnectionChangeEvent": ".events",
+    "TurnStartedEvent": ".events",
+    "TurnDoneEvent": ".events",
+    "McpToolsListedEvent": ".events",
+    # history items
+    "RealtimeItem": ".items",
+    "SystemMessageItem": ".items",
+    "UserMessageItem": ".items",
+    "AssistantMessageItem": ".items",
+    "FunctionCallItem": ".items",
+    "McpCallItem": ".items",
+    "McpApprovalRequestItem": ".items",
+    "InputText": ".items",
+    "InputAudio": ".items",
+    "InputImage": ".items",
+    "OutputText": ".items",
+    "OutputAudio": ".items",
+    # config
+    "RealtimeSessionConfig": ".config",
+    # errors
+    "RealtimeAgentsError": ".errors",
+    "UserError": ".errors",
+    "ModelBehaviorError": ".errors",
+    "TransportNotFoundError": ".errors",
+    "ConnectionFailedError": ".errors",
+    "ConnectionClosedError": ".errors",
+    "HandlerError": ".errors",
+    # plugins
+    "hookimpl": ".plugins",
+}
+
+__all__ = [
+    "AssistantMessageItem",
+    "AudioDoneEvent",
+    "AudioEvent",
+    "AudioInterruptedEvent",
+    "ConnectOptions",
+    "ConnectionChangeEvent",
+    "ConnectionClosedError",
+    "ConnectionFailedError",
+    "ConnectionStatus",
+    "ErrorEvent",
+    "FunctionCallEvent",
+    "FunctionCallItem",
+    "FunctionTool",
+    "HandlerError",
+    "InputAudio",
+    "InputImage",
+    "InputText",
+    "ItemDeletedEvent",
+    "McpApprovalRequestItem",
+    "McpCallItem",
+    "McpToolsListedEvent",
+    "ModelBehaviorError",
+    "OutputAudio",
+    "OutputText",
+    "OutputTextDeltaEvent",
+    "RealtimeAgent",
+    "RealtimeAgentsError",
+    "RealtimeItem",
+    "RealtimeSession",
+    "RealtimeSessionConfig",
+    "RealtimeTransportLayer",
+    "ServerEvent",
+    "SystemMessageItem",
+    "TranscriptDeltaEvent",
+    "TransportNotFoundError",
+    "TurnDoneEvent",
+    "TurnStartedEvent",
+    "Usage",
+    "UserError",
+    "UserMessageItem",
+    "__version__",
+    "hookimpl",
+    "tool",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'realtime_agents' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from .config import RealtimeSessionConfig
+    from .errors import (
+        ConnectionClosedError,
+        ConnectionFailedError,
+        HandlerError,
+        ModelBehaviorError,
+        RealtimeAgentsError,
+        TransportNotFoundError,
+        UserError,
+    )
+    from .events import (
+        AudioDoneEvent,
+        AudioEvent,
+        AudioInterruptedEvent,
+        ConnectionChangeEvent,
+        ConnectionStatus,
+        ErrorEvent,
+        FunctionCallEvent,
+        ItemDeletedEvent,
+        McpToolsListedEvent,
+        OutputTextDeltaEvent,
+        ServerEvent,
+        TranscriptDeltaEvent,
+        TurnDoneEvent,
+        TurnStartedEvent,
+        Usage,
+    )
+    from .items import (
+        AssistantMessageItem,
+        FunctionCallItem,
+        InputAudio,
+        InputImage,
+        InputText,
+        McpApprovalRequestItem,
+        McpCallItem,
+        OutputAudio,
+        OutputText,
+        RealtimeItem,
+        SystemMessageItem,
+        UserMessageItem,
+    )
+    from .plugins import hookimpl
+    from .transport import ConnectOptions, RealtimeTransportLayer
