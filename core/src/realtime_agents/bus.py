@@ -22,7 +22,7 @@ import collections
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, overload
 
 import blinker
 
@@ -102,8 +102,18 @@ class EventEmitter:
         self._subscribers: dict[str, list[_Subscriber]] = {}
         self._workers: set[asyncio.Task[None]] = set()
 
-    def on(self, name: str, handler: H) -> H:
-        """Call ``handler(event)`` for every ``name`` event; returns ``handler`` (a decorator)."""
+    @overload
+    def on(self, name: str, handler: H) -> H: ...
+    @overload
+    def on(self, name: str, handler: None = None) -> Callable[[H], H]: ...
+
+    def on(self, name: str, handler: H | None = None) -> H | Callable[[H], H]:
+        """Call ``handler(event)`` for every ``name`` event and return ``handler``.
+
+        Without ``handler`` it returns a decorator: ``@transport.on("audio")``.
+        """
+        if handler is None:
+            return lambda fn: self.on(name, fn)
         self._connect(_Subscriber(self, name, handler, once=False))
         return handler
 

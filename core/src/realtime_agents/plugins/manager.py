@@ -108,12 +108,7 @@ class PluginHost:
         """A new transport of the given name; unknown names list what is installed."""
         factory = self.transports.get(name)
         if factory is None:
-            error = TransportNotFoundError(name, list(self.transports))
-            if name in _PACKAGE_FOR:
-                error.args = (
-                    str(error).rsplit(" To use", 1)[0] + f" Install {_PACKAGE_FOR[name]}.",
-                )
-            raise error
+            raise TransportNotFoundError(name, list(self.transports), _PACKAGE_FOR.get(name))
         return factory()
 
     def default_transport_name(self) -> str:

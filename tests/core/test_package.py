@@ -1,0 +1,38 @@
+"""The public surface of realtime_agents and the cost of importing it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import realtime_agents
+
+
+def test_all_lists_every_lazy_export() -> None:
+    assert sorted(realtime_agents.__all__) == sorted([*realtime_agents._EXPORTS, "__version__"])
+
+
+def test_exports_resolve() -> None:
+    missing_session_layer = {"RealtimeAgent", "RealtimeSession", "tool", "FunctionTool"}
+    for name in realtime_agents.__all__:
+        if name in missing_session_layer:
+            continue
+        assert getattr(realtime_agents, name) is not None
+
+
+def test_import_is_lazy() -> None:
+    """``import realtime_agents`` must not pull in asyncio, attrs, blinker or pluggy."""
+    code = (
+        "import sys, realtime_agents; "
+        "print(','.join(m for m in ('asyncio', 'attrs', 'attr', 'blinker', 'pluggy', 'json')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_unknown_attribute() -> None:
+    with pytest.raises(AttributeError, match="NoSuchThing"):
+        realtime_agents.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
