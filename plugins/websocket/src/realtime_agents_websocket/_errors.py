@@ -1,0 +1,104 @@
+"""The one place where websockets' (and the OS's) exceptions become ours.
+
+Everything below the transport (the sans-I/O channel, the websockets asyncio channel, a
+user's ``create_websocket`` factory) may raise backend exceptions; the transport wraps each
+operation that can in :func:`map_websockets_exceptions`, so callers only ever see
+:class:`~realtime_agents.errors.ConnectionFailedError` (while connecting) and
+:class:`~realtime_agents.errors.ConnectionClosedError` (afterwards). Messages go through
+:func:`redact` first: a server's message may quote the key it rejected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Final
+
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidStatus,
+    InvalidURI,
+    WebSocketException,
+)
+
+from realtime_agents.errors import (
+    ConnectionClosedError,
+    ConnectionFailedError,
+    RealtimeAgentsError,
+    UserError,
+)
+from realtime_agents.protocol.connection import redact
+
+__all__ = ["NORMAL_CLOSE_CODES", "close_error", "map_exception", "map_websockets_exceptions"]
+
+#: Close codes that end a connection normally (1000 normal, 1001 going away).
+NORMAL_CLOSE_CODES: Final = frozenset({1000, 1001})
+
+_BODY_LIMIT: Final = 300
+
+
+def close_error(
+    code: int | None, reason: str, *, connecting: bool, secret: str | None = None
+) -> RealtimeAgentsError:
+    """The exception for a connection the server closed with ``code`` and ``reason``."""
+    detail = f"code {code}" if code is not None else "no close code"
+    if reason:
+        detail += f": {redact(reason, secret)}"
+    if connecting:
+        return ConnectionFailedError(f"the server closed the connection ({detail})", code=code)
+    return ConnectionClosedError(f"the connection closed ({detail})")
+
+
+def _status_error(exc: InvalidStatus, secret: str | None) -> ConnectionFailedError:
+    response = exc.response
+    message = f"the server rejected the WebSocket handshake: HTTP {response.status_code}"
+    body = bytes(response.body or b"")[:_BODY_LIMIT].decode("utf-8", "replace").strip()
+    if body:
+        message += f": {redact(body, secret)}"
+    return ConnectionFailedError(message, code=response.status_code)
+
+
+def map_exception(
+    exc: BaseException, *, connecting: bool, secret: str | None = None
+) -> BaseException:
+    """Our exception for backend exception ``exc`` (``exc`` itself when it is already ours)."""
+    if isinstance(exc, RealtimeAgentsError):
+        return exc
+    if isinstance(exc, InvalidURI):
+        return UserError(f"invalid WebSocket URL: {redact(str(exc), secret)}")
+    if isinstance(exc, InvalidStatus):
+        return _status_error(exc, secret)
+    if isinstance(exc, ConnectionClosed):
+        rcvd = exc.rcvd
+        code = rcvd.code if rcvd is not None else 1006
+        return close_error(code, rcvd.reason if rcvd else "", connecting=connecting, secret=secret)
+    if isinstance(exc, InvalidHandshake | WebSocketException):
+        text = redact(str(exc), secret)
+        return ConnectionFailedError(f"the WebSocket handshake failed: {text}")
+    if isinstance(exc, TimeoutError):
+        return ConnectionFailedError("timed out opening the WebSocket connection")
+    if isinstance(exc, OSError | EOFError):
+        text = redact(str(exc) or type(exc).__name__, secret)
+        if connecting:
+            return ConnectionFailedError(f"could not connect: {text}")
+        return ConnectionClosedError(f"the connection was lost: {text}")
+    return exc
+
+
+@contextlib.contextmanager
+def map_websockets_exceptions(*, connecting: bool, secret: str | None = None) -> Iterator[None]:
+    """Re-raise websockets and OS exceptions as realtime-agents errors (see :func:`map_exception`).
+
+    The original exception stays reachable as ``__cause__`` only when it cannot leak
+    ``secret``; its message is never copied unredacted.
+    """
+    try:
+        yield
+    except Exception as exc:
+        mapped = map_exception(exc, connecting=connecting, secret=secret)
+        if mapped is exc:
+            raise
+        if secret and secret in repr(exc):
+            raise mapped from None
+        raise mapped from exc

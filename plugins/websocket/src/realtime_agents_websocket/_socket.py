@@ -1,0 +1,184 @@
+"""The portable channel: any :class:`WebSocketLike` object, read and written by owned tasks.
+
+Used with a user's ``create_websocket`` factory, and with websockets' asyncio client when
+the sans-I/O channel cannot be (an HTTP or SOCKS proxy applies, or ``backend="websockets"``).
+One reader task delivers messages to ``on_frame``; one writer task sends queued frames in
+order, so ``write`` stays synchronous and order-preserving like the sans-I/O channel's.
+Both tasks belong to the channel and are cancelled by :meth:`SocketChannel.aclose`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from websockets.exceptions import ConnectionClosed
+
+from realtime_agents.errors import ConnectionClosedError
+
+from ._channel import Channel, ChannelSettings, CloseInfo, WebSocketLike, WebSocketRequest
+
+__all__ = ["CreateWebSocket", "SocketChannel", "connect_with_websockets"]
+
+logger = logging.getLogger("realtime_agents_websocket")
+
+#: ``create_websocket(request)``: returns (or awaits to) an open :class:`WebSocketLike`.
+CreateWebSocket = Callable[[WebSocketRequest], "WebSocketLike | Awaitable[WebSocketLike]"]
+
+OnFrame = Callable[[Channel, "str | bytes"], None]
+OnClose = Callable[[Channel, CloseInfo], None]
+
+
+async def connect_with_websockets(
+    request: WebSocketRequest, settings: ChannelSettings
+) -> WebSocketLike:
+    """Open ``request`` with websockets' asyncio client (honours proxy settings)."""
+    from websockets.asyncio.client import connect
+
+    extra: dict[str, Any] = {}
+    if settings.ssl is not None and request.url.startswith("wss:"):
+        extra["ssl"] = settings.ssl
+    return await connect(
+        request.url,
+        additional_headers=dict(request.headers),
+        subprotocols=list(request.subprotocols) or None,  # type: ignore[arg-type]
+        compression=settings.compression,
+        max_size=settings.max_size,
+        open_timeout=settings.open_timeout,
+        close_timeout=settings.close_timeout,
+        ping_interval=settings.ping_interval,
+        ping_timeout=settings.ping_timeout,
+        user_agent_header=None,  # the request's headers carry ours
+        **extra,
+    )
+
+
+class SocketChannel(Channel):
+    """A :class:`Channel` over a :class:`WebSocketLike`; ``await channel.open(request)``."""
+
+    def __init__(
+        self,
+        settings: ChannelSettings,
+        on_frame: OnFrame,
+        on_close: OnClose,
+        create_websocket: CreateWebSocket | None = None,
+    ) -> None:
+        self._settings = settings
+        self._on_frame = on_frame
+        self._on_close = on_close
+        self._create = create_websocket
+        self._ws: WebSocketLike | None = None
+        self._queue: collections.deque[str] = collections.deque()
+        self._wake = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._open = False
+        self._closing = False
+
+    async def open(self, request: WebSocketRequest) -> None:
+        if self._create is None:
+            self._ws = await connect_with_websockets(request, self._settings)
+        else:
+            async with asyncio.timeout(self._settings.open_timeout):
+                made = self._create(request)
+                self._ws = await made if inspect.isawaitable(made) else made
+        self.subprotocol = getattr(self._ws, "subprotocol", None)
+        self._open = True
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._read(), name="realtime_agents_websocket reader"),
+            loop.create_task(self._write(), name="realtime_agents_websocket writer"),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    def write(self, frames: Sequence[str]) -> None:
+        if not self._open:
+            raise ConnectionClosedError("the WebSocket connection is closed")
+        self._queue.extend(frames)
+        self._drained.clear()
+        self._wake.set()
+
+    async def drain(self) -> None:
+        if self._queue:
+            await self._drained.wait()
+        if not self._open:
+            raise ConnectionClosedError("the WebSocket connection is closed")
+
+    async def _read(self) -> None:
+        ws = self._ws
+        assert ws is not None
+        try:
+            while True:
+                self._on_frame(self, await ws.recv())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            info = self._close_info(ws, exc)
+        self._finish(info)
+
+    async def _write(self) -> None:
+        ws = self._ws
+        assert ws is not None
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue:
+                    await ws.send(self._queue.popleft())
+                self._drained.set()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # The reader sees the same closure and reports it; just stop writing.
+            logger.debug("websocket send failed: %s", type(exc).__name__)
+            self._open = False
+            self._drained.set()
+
+    @staticmethod
+    def _close_info(ws: WebSocketLike, exc: Exception) -> CloseInfo:
+        if isinstance(exc, ConnectionClosed):
+            rcvd = exc.rcvd
+            if rcvd is None:
+                return CloseInfo(1006, "", None)
+            return CloseInfo(rcvd.code, rcvd.reason, None)
+        code = getattr(ws, "close_code", None)
+        reason = getattr(ws, "close_reason", None) or ""
+        return CloseInfo(code if isinstance(code, int) else 1006, reason, exc)
+
+    def _finish(self, info: CloseInfo) -> None:
+        self._open = False
+        self._drained.set()
+        for task in self._tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        if not self._closing:
+            self._closing = True
+            self._on_close(self, info)
+
+    async def aclose(self, code: int = 1000, reason: str = "") -> None:
+        self._closing = True
+        self._open = False
+        self._drained.set()
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._ws is not None:
+            with contextlib.suppress(Exception, TimeoutError):
+                async with asyncio.timeout(self._settings.close_timeout):
+                    await self._ws.close(code, reason)
+
+    def abort(self) -> None:
+        # Only the tasks can be stopped synchronously; aclose() releases the socket.
+        self._open = False
+        for task in self._tasks:
+            task.cancel()
