@@ -1,0 +1,156 @@
+"""Server frames → transport events: the pure parts of the mapping.
+
+What the protocol publishes for each server event (js-sdk-behaviour §2.1):
+
+* every JSON object with a string ``type`` → ``*`` (a private copy of the whole frame);
+* each of the :data:`SERVER_EVENT_TYPES` of the GA protocol → also its own ``type`` name, except
+  ``error``, which is published as ``error`` (:class:`~realtime_agents.events.ErrorEvent`);
+* then derived events, built by the protocol's handlers with the helpers below.
+
+Frames that are not JSON objects (binary frames, malformed JSON, arrays) are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from ..errors import RealtimeAgentsError
+from ..events import TurnDoneEvent, TurnDoneResponse, Usage
+
+__all__ = [
+    "SERVER_EVENT_TYPES",
+    "MalformedServerEventError",
+    "b64_decoded_length",
+    "interrupt_response_of",
+    "turn_done_event",
+    "usage_from_response",
+]
+
+#: Every server event type of the GA Realtime API (``openai.types.realtime.RealtimeServerEvent``).
+SERVER_EVENT_TYPES: Final = frozenset(
+    {
+        "conversation.created",
+        "conversation.item.added",
+        "conversation.item.created",
+        "conversation.item.deleted",
+        "conversation.item.done",
+        "conversation.item.input_audio_transcription.completed",
+        "conversation.item.input_audio_transcription.delta",
+        "conversation.item.input_audio_transcription.failed",
+        "conversation.item.input_audio_transcription.segment",
+        "conversation.item.retrieved",
+        "conversation.item.truncated",
+        "error",
+        "input_audio_buffer.cleared",
+        "input_audio_buffer.committed",
+        "input_audio_buffer.dtmf_event_received",
+        "input_audio_buffer.speech_started",
+        "input_audio_buffer.speech_stopped",
+        "input_audio_buffer.timeout_triggered",
+        "mcp_list_tools.completed",
+        "mcp_list_tools.failed",
+        "mcp_list_tools.in_progress",
+        "output_audio_buffer.cleared",
+        "output_audio_buffer.started",
+        "output_audio_buffer.stopped",
+        "rate_limits.updated",
+        "response.content_part.added",
+        "response.content_part.done",
+        "response.created",
+        "response.done",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+        "response.mcp_call.completed",
+        "response.mcp_call.failed",
+        "response.mcp_call.in_progress",
+        "response.mcp_call_arguments.delta",
+        "response.mcp_call_arguments.done",
+        "response.output_audio.delta",
+        "response.output_audio.done",
+        "response.output_audio_transcript.delta",
+        "response.output_audio_transcript.done",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "session.created",
+        "session.updated",
+    }
+)
+
+
+class MalformedServerEventError(RealtimeAgentsError, ValueError):
+    """A known server event lacked a field the protocol needs, or had the wrong type.
+
+    Published as an ``error`` event; the session keeps running. ``event`` is the raw frame.
+    """
+
+    def __init__(self, event_type: str, problem: BaseException, event: Mapping[str, Any]) -> None:
+        detail = f"{type(problem).__name__}: {problem}"
+        super().__init__(f"malformed {event_type!r} event from the server ({detail})")
+        self.event_type = event_type
+        self.event = event
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _details(value: object) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def usage_from_response(response: Mapping[str, Any]) -> Usage:
+    """The usage of one response (``total_tokens`` = input + output, as the JS SDK counts)."""
+    usage = response.get("usage")
+    if not isinstance(usage, Mapping):
+        usage = {}
+    input_tokens, output_tokens = _int(usage.get("input_tokens")), _int(usage.get("output_tokens"))
+    return Usage(
+        requests=1,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        total_tokens=input_tokens + output_tokens,
+        input_tokens_details=_details(usage.get("input_token_details")),
+        output_tokens_details=_details(usage.get("output_token_details")),
+    )
+
+
+def turn_done_event(response: Mapping[str, Any], usage: Usage) -> TurnDoneEvent:
+    """``turn_done`` for a ``response.done``'s ``response`` object (raw output items kept)."""
+    response_id = response.get("id")
+    output = response.get("output")
+    status = response.get("status")
+    if output is not None and not isinstance(output, list):
+        raise TypeError("response.output must be a list")
+    return TurnDoneEvent(
+        TurnDoneResponse(
+            id=response_id if isinstance(response_id, str) else "",
+            output=output or [],
+            usage=usage,
+            status=status if isinstance(status, str) else "completed",
+        )
+    )
+
+
+def interrupt_response_of(session: Mapping[str, Any] | None) -> bool:
+    """Whether the server itself cancels a response when the user starts speaking.
+
+    Read from the session's ``audio.input.turn_detection`` (or beta ``turn_detection``);
+    False when unknown, so the client cancels and a response never talks over the user.
+    """
+    if not isinstance(session, Mapping):
+        return False
+    detection: object = session.get("turn_detection")
+    audio = session.get("audio")
+    if isinstance(audio, Mapping) and isinstance(audio.get("input"), Mapping):
+        detection = audio["input"].get("turn_detection")
+    if not isinstance(detection, Mapping):
+        return False
+    return detection.get("interrupt_response") is True
+
+
+def b64_decoded_length(data: str) -> int:
+    """Length of the bytes a padded base64 string decodes to, without decoding it."""
+    return len(data) * 3 // 4 - data.count("=", -2)
