@@ -26,6 +26,7 @@ from websockets.extensions.permessage_deflate import enable_client_permessage_de
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.protocol import State
+from websockets.typing import BytesLike, Subprotocol
 from websockets.uri import parse_uri
 
 from realtime_agents.errors import ConnectionClosedError, ConnectionFailedError
@@ -64,7 +65,7 @@ class SansIOChannel(asyncio.Protocol, Channel):
         self._transport: asyncio.Transport | None = None
         self._opened: asyncio.Future[None] = self._loop.create_future()
         self._lost: asyncio.Future[None] = self._loop.create_future()
-        self._fragments: list[bytes] | None = None
+        self._fragments: list[BytesLike] | None = None
         self._fragment_opcode = _TEXT
         self._paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
@@ -85,7 +86,7 @@ class SansIOChannel(asyncio.Protocol, Channel):
         ws = ClientProtocol(
             uri,
             extensions=extensions,
-            subprotocols=list(request.subprotocols) or None,
+            subprotocols=[Subprotocol(p) for p in request.subprotocols] or None,
             max_size=settings.max_size,
         )
         handshake = ws.connect()
@@ -149,10 +150,10 @@ class SansIOChannel(asyncio.Protocol, Channel):
         if ws.state is not _OPEN and ws.close_expected():
             self._expect_connection_lost()
 
-    def _deliver(self, opcode: Opcode, data: bytes | bytearray) -> None:
+    def _deliver(self, opcode: Opcode, data: BytesLike) -> None:
         if opcode is _TEXT:
             try:
-                text = data.decode()
+                text = str(data, "utf-8")
             except UnicodeDecodeError:
                 assert self._ws is not None
                 self._ws.fail(1007, "invalid UTF-8 in a text frame")

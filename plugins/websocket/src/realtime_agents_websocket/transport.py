@@ -212,13 +212,16 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         try:
             request, model = await self._request(options)
             channel = self._new_channel(request)
-            self._proto = OpenAIRealtimeProtocol(model)
+            proto = OpenAIRealtimeProtocol(model)
+            # Queued before the handshake: the server's first event may arrive with the 101
+            # response, and this update (which carries the tracing choice) must go first.
+            proto.session_update(options.initial_session_config or {})
+            self._proto = proto
             self._channel = channel
             self._ready = asyncio.get_running_loop().create_future()
             self._ready_error = None
             with map_websockets_exceptions(connecting=True, secret=self._secret):
                 await channel.open(request)
-            self._proto.session_update(options.initial_session_config or {})
             self._write_pending(channel)
             await self._wait_ready()
             self._model = model
@@ -310,8 +313,9 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         if channel is not self._channel:
             return  # a replaced or closing socket
         proto = self._proto
+        wants = self._wants if self._ready is None else self._wants_while_connecting
         try:
-            events = proto.receive_frame(data, self._wants)
+            events = proto.receive_frame(data, wants)
         except Exception as exc:  # a protocol bug must not kill the connection
             logger.exception("receive_frame failed")
             self.emit("error", ErrorEvent(error=exc))
@@ -323,6 +327,10 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         out = proto.data_to_send()
         if out and channel.is_open:
             channel.write(out)
+
+    def _wants_while_connecting(self, name: str) -> bool:
+        # An ``error`` before the first event explains a failed connect: always build it.
+        return name == "error" or self.has_listeners(name)
 
     def _check_ready(self, events: Sequence[tuple[str, object]]) -> None:
         ready = self._ready
