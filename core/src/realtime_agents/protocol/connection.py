@@ -8,7 +8,6 @@ that might end up in a log, a repr or an exception message.
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import platform
 import re
 import urllib.parse
@@ -53,6 +52,8 @@ def realtime_url(
 @functools.cache
 def sdk_version() -> str:
     """Our distribution's version ("0.0.0" when running from an uninstalled tree)."""
+    import importlib.metadata  # deferred: it costs milliseconds, and only connecting needs it
+
     try:
         return importlib.metadata.version(_DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:

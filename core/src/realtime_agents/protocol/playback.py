@@ -196,7 +196,9 @@ class PlaybackTracker:
         return (now - state.start) * 1000
 
     def _audio_end_ms(self, state: _ItemPlayback, now: float) -> int:
-        played = min(self._played_ms(state, now), self._received_ms(state))
+        # Rounding to the nanosecond first keeps float clock noise (299.9999999 for 300 ms
+        # measured with second-based clocks) from costing a whole millisecond.
+        played = min(round(self._played_ms(state, now), 6), self._received_ms(state))
         return max(0, math.floor(played))
 
     def _drop_if_played_out(self, state: _ItemPlayback) -> None:
