@@ -1,0 +1,135 @@
+"""Audio formats of the Realtime API and the conversions the emulator needs.
+
+Wire formats (reference §8): ``audio/pcm`` is signed 16-bit little-endian mono at 24 kHz (48 bytes
+per ms); ``audio/pcmu`` and ``audio/pcma`` are G.711 µ-law / A-law at 8 kHz (8 bytes per ms).
+Internally the emulator synthesises and analyses PCM16; this module converts at the edges.
+All functions are pure (no I/O) and deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ._audioop import audioop
+
+__all__ = [
+    "PCM_RATE",
+    "AudioFormat",
+    "pcm16_silence",
+    "pcm16_tone",
+]
+
+PCM_RATE = 24000
+"""Sample rate of ``audio/pcm`` (the only rate the API accepts)."""
+
+_G711_RATE = 8000
+_SAMPLE_WIDTH = 2
+
+
+@dataclass(frozen=True)
+class AudioFormat:
+    """One of the three GA audio formats, identified by its ``type`` string."""
+
+    type: str
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, object] | None) -> AudioFormat:
+        """The format described by a session ``format`` object (``None`` means PCM)."""
+        kind = (config or {}).get("type", "audio/pcm")
+        if kind not in ("audio/pcm", "audio/pcmu", "audio/pcma"):
+            raise ValueError(f"unsupported audio format {kind!r}")
+        return cls(str(kind))
+
+    @property
+    def rate(self) -> int:
+        """Samples per second on the wire."""
+        return PCM_RATE if self.type == "audio/pcm" else _G711_RATE
+
+    @property
+    def bytes_per_ms(self) -> int:
+        """Wire bytes per millisecond: 48 for PCM, 8 for G.711."""
+        return self.rate * (_SAMPLE_WIDTH if self.type == "audio/pcm" else 1) // 1000
+
+    def duration_ms(self, nbytes: int) -> float:
+        """Duration of ``nbytes`` wire bytes, in milliseconds."""
+        return nbytes / self.bytes_per_ms
+
+    def encode(self, pcm24k: bytes) -> bytes:
+        """Convert PCM16 mono 24 kHz to this wire format (resampling to 8 kHz for G.711)."""
+        if self.type == "audio/pcm":
+            return pcm24k
+        narrow, _ = audioop.ratecv(pcm24k, _SAMPLE_WIDTH, 1, PCM_RATE, _G711_RATE, None)
+        if self.type == "audio/pcmu":
+            return audioop.lin2ulaw(narrow, _SAMPLE_WIDTH)
+        return audioop.lin2alaw(narrow, _SAMPLE_WIDTH)
+
+    def decode_linear(self, wire: bytes) -> bytes:
+        """Wire bytes as PCM16 at this format's own rate (no resampling)."""
+        if self.type == "audio/pcm":
+            return wire[: len(wire) - len(wire) % 2]
+        if self.type == "audio/pcmu":
+            return audioop.ulaw2lin(wire, _SAMPLE_WIDTH)
+        return audioop.alaw2lin(wire, _SAMPLE_WIDTH)
+
+    def decode(self, wire: bytes) -> bytes:
+        """Wire bytes as PCM16 mono 24 kHz."""
+        linear = self.decode_linear(wire)
+        if self.rate == PCM_RATE:
+            return linear
+        wide, _ = audioop.ratecv(linear, _SAMPLE_WIDTH, 1, self.rate, PCM_RATE, None)
+        return wide
+
+
+def rms_dbfs(pcm16: bytes) -> float:
+    """Root-mean-square level of PCM16 samples in dBFS (``-inf`` for digital silence)."""
+    if len(pcm16) < _SAMPLE_WIDTH:
+        return -math.inf
+    rms = audioop.rms(pcm16, _SAMPLE_WIDTH)
+    return 20.0 * math.log10(rms / 32768.0) if rms else -math.inf
+
+
+def pcm16_silence(duration_ms: int, rate: int = PCM_RATE) -> bytes:
+    """``duration_ms`` of digital silence as PCM16 mono."""
+    return bytes(_SAMPLE_WIDTH * (rate * duration_ms // 1000))
+
+
+def pcm16_tone(
+    duration_ms: int, frequency: float = 440.0, amplitude: float = 0.3, rate: int = PCM_RATE
+) -> bytes:
+    """A sine tone as PCM16 mono: handy as "speech" that the energy VAD detects.
+
+    ``amplitude`` is a fraction of full scale; 0.3 is about -13.5 dBFS RMS, well above the
+    default VAD threshold of -35 dBFS.
+    """
+    count = rate * duration_ms // 1000
+    peak = amplitude * 32767.0
+    step = 2.0 * math.pi * frequency / rate
+    samples = array("h", (round(peak * math.sin(step * n)) for n in range(count)))
+    return samples_to_bytes(samples)
+
+
+def fit_duration(pcm16: bytes, duration_ms: int) -> bytes:
+    """Loop or trim PCM16 24 kHz audio to exactly ``duration_ms`` (for ``audio_ms`` replies)."""
+    target = _SAMPLE_WIDTH * (PCM_RATE * duration_ms // 1000)
+    if not pcm16:
+        return bytes(target)
+    repeats = -(-target // len(pcm16))
+    return (pcm16 * repeats)[:target]
+
+
+def pad_to_frame(pcm16: bytes, frame_ms: int = 20) -> bytes:
+    """Pad PCM16 24 kHz audio with silence to a whole number of ``frame_ms`` frames."""
+    frame = _SAMPLE_WIDTH * PCM_RATE * frame_ms // 1000
+    remainder = len(pcm16) % frame
+    return pcm16 + bytes(frame - remainder) if remainder else pcm16
+
+
+def samples_to_bytes(samples: array[int]) -> bytes:
+    """Signed 16-bit samples as little-endian wire bytes."""
+    # array("h") uses the machine's byte order; the wire format is little-endian.
+    if array("h", [1]).tobytes() != b"\x01\x00":  # pragma: no cover - big-endian hosts only
+        samples.byteswap()
+    return samples.tobytes()

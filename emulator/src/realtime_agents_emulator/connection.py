@@ -1,0 +1,298 @@
+"""One WebSocket connection: frames in and out, recording, and fault injection.
+
+The :class:`ServerConnection` is the transport edge around a :class:`~.session.Session`: it parses
+frames (answering binary and non-JSON frames with the real errors), records every client and
+server event for tests, and sends server events from a single writer task so that their order is
+the order the session produced them and injected delays or faults apply uniformly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+import struct
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from .errors import RealtimeError
+from .faults import Faults
+from .ids import IdFactory
+from .recording import EventLog, Predicate
+from .session import Session
+
+__all__ = ["ServerConnection"]
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+_MALFORMED_FRAME = '{"type": "response.output_audio.delta", "delta": '
+_STOP = object()
+
+
+class ServerConnection:
+    """A client connection as the emulator saw it, in order of arrival in ``emu.connections``.
+
+    Observability: ``client_events`` / ``server_events`` (parsed JSON dicts, in order; both are
+    :class:`~.recording.EventLog` lists), ``session`` (the effective session config), ``query``,
+    ``model``, ``accepted``, ``close_code``; ``await wait_for_client_event(...)``,
+    ``await wait_for_server_event(...)``, ``await wait_closed()``.
+    Faults: ``faults``, :meth:`inject`, :meth:`drop`, :meth:`reset`, :meth:`send_malformed`,
+    :meth:`send_error`, :meth:`send_event`, :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        request: web.Request,
+        ws: web.WebSocketResponse,
+        *,
+        ids: IdFactory,
+        faults: Faults,
+        on_crash: Callable[[BaseException], None],
+    ) -> None:
+        self._request = request
+        self._ws = ws
+        self._ids = ids
+        self._on_crash = on_crash
+        self.faults = faults
+        self.query: Mapping[str, str] = dict(request.query)
+        self.model: str | None = request.query.get("model")
+        self.client_events = EventLog()
+        self.server_events = EventLog()
+        self.invalid_frames: list[str | bytes] = []
+        """Frames that were not JSON objects (binary or malformed), in order."""
+        self.accepted = False
+        self.close_code: int | None = None
+        self._session: Session | None = None
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._sent = 0
+        self._deltas = 0
+        self._fired: set[str] = set()
+        self._dead = False
+        self._done = asyncio.Event()
+
+    def __repr__(self) -> str:
+        return f"<ServerConnection model={self.model!r} accepted={self.accepted}>"
+
+    # -- observability ------------------------------------------------------------------------
+
+    @property
+    def session(self) -> Event:
+        """The effective session config, as ``session.updated`` would carry it now."""
+        return self._session.public_config() if self._session else {}
+
+    @property
+    def closed(self) -> bool:
+        return self._done.is_set()
+
+    async def wait_for_client_event(
+        self,
+        type: str | None = None,
+        *,
+        timeout: float = 5.0,
+        where: Predicate | None = None,
+        after: int = 0,
+    ) -> Event:
+        """The first client event of ``type`` (see :meth:`EventLog.wait_for`)."""
+        return await self.client_events.wait_for(type, timeout=timeout, where=where, after=after)
+
+    async def wait_for_server_event(
+        self,
+        type: str | None = None,
+        *,
+        timeout: float = 5.0,
+        where: Predicate | None = None,
+        after: int = 0,
+    ) -> Event:
+        """The first server event of ``type`` (see :meth:`EventLog.wait_for`)."""
+        return await self.server_events.wait_for(type, timeout=timeout, where=where, after=after)
+
+    async def wait_closed(self, timeout: float = 5.0) -> None:
+        """Wait until the connection has ended (either side closed or it was dropped)."""
+        await asyncio.wait_for(self._done.wait(), timeout)
+
+    # -- fault injection ----------------------------------------------------------------------
+
+    def inject(self, faults: Faults) -> None:
+        """Add ``faults`` to this live connection (event counts include events already sent)."""
+        self.faults = self.faults.merged(faults)
+
+    def send_event(self, event: Mapping[str, Any]) -> None:
+        """Queue an arbitrary server event (``event_id`` is added when missing)."""
+        self._enqueue({"event_id": self._ids.event(), **event})
+
+    def send_error(self, message: str | None = None, code: str | None = "server_error") -> None:
+        """Queue a ``server_error`` ``error`` event."""
+        error = RealtimeError.server_error(message, code)
+        self._enqueue(
+            {"type": "error", "event_id": self._ids.event(), "error": error.payload(None)}
+        )
+
+    async def send_malformed(self) -> None:
+        """Send one text frame that is not valid JSON."""
+        await self._send_raw(_MALFORMED_FRAME)
+
+    async def drop(self) -> None:
+        """Close TCP without a WebSocket close frame (the client sees an abnormal closure)."""
+        self._kill(reset=False)
+
+    async def reset(self) -> None:
+        """Reset the TCP connection (RST)."""
+        self._kill(reset=True)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close with a WebSocket close frame."""
+        self._dead = True
+        with contextlib.suppress(Exception):
+            await self._ws.close(code=code, message=reason.encode()[:123])
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def reject(self, error: RealtimeError, close_code: int) -> None:
+        """Admission failure: ``error`` then close (3000 auth, 4000 request shape)."""
+        try:
+            event = {"type": "error", "event_id": self._ids.event(), "error": error.payload(None)}
+            self.server_events.record(event)
+            await self._ws.send_str(json.dumps(event))
+            reason = f"{error.type}.{error.code}" if error.code else error.type
+            await self._ws.close(code=close_code, message=reason.encode()[:123])
+        except (ConnectionError, RuntimeError):
+            pass
+        finally:
+            self.close_code = self._ws.close_code
+            self._done.set()
+
+    async def serve(self, session: Session) -> None:
+        """Run the session until the socket closes; then stop its tasks and the writer."""
+        self._session = session
+        self.accepted = True
+        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        try:
+            session.start()
+            async for message in self._ws:
+                if message.type == WSMsgType.TEXT:
+                    self._on_text(session, message.data)
+                elif message.type == WSMsgType.BINARY:
+                    self.invalid_frames.append(message.data)
+                    session.error(RealtimeError.binary_frame())
+                else:  # ERROR: the transport failed
+                    break
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            await session.close()
+            self._queue.put_nowait(_STOP)
+            await asyncio.gather(self._writer, return_exceptions=True)
+            self.close_code = self._ws.close_code
+            self._done.set()
+
+    def _on_text(self, session: Session, data: str) -> None:
+        try:
+            event = json.loads(data)
+        except ValueError as exc:
+            self.invalid_frames.append(data)
+            session.error(RealtimeError.invalid_json(str(exc)))
+            return
+        if not isinstance(event, dict):
+            self.invalid_frames.append(data)
+            session.error(RealtimeError.not_an_object())
+            return
+        self.client_events.record(event)
+        try:
+            session.handle(event)
+        except Exception as exc:  # an emulator bug: report it, keep serving like a real server
+            log.exception("internal error handling %s", event.get("type"))
+            self._on_crash(exc)
+            session.error(RealtimeError.server_error(), event.get("event_id"))
+
+    def session_sink(self, event: Event) -> None:
+        """Where the session sends its events."""
+        self._enqueue(event)
+
+    def request_close(self, code: int, reason: str) -> None:
+        """Called by the session (``session.close``, expiry): close after queued events."""
+        self._enqueue({"__close__": (code, reason)})
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _enqueue(self, event: Event) -> None:
+        if not self._dead:
+            self._queue.put_nowait(event)
+
+    async def _write_loop(self) -> None:
+        while True:
+            event = await self._queue.get()
+            if event is _STOP:
+                return
+            if self._dead:
+                continue
+            if "__close__" in event:
+                await self.close(*event["__close__"])
+                continue
+            if self.faults.delay_ms:
+                await asyncio.sleep(self.faults.delay_ms / 1000)
+            await self._send_event(event)
+
+    async def _send_event(self, event: Event) -> None:
+        self.server_events.record(event)
+        if not await self._send_raw(json.dumps(event)):
+            return
+        self._sent += 1
+        kind = str(event.get("type", ""))
+        if kind.startswith("response.") and kind.endswith(".delta"):
+            self._deltas += 1
+        await self._apply_count_faults()
+
+    async def _send_raw(self, text: str) -> bool:
+        if self._dead or self._ws.closed:
+            return False
+        try:
+            await self._ws.send_str(text)
+        except (ConnectionError, RuntimeError):
+            self._dead = True
+            return False
+        return True
+
+    async def _apply_count_faults(self) -> None:
+        faults, sent = self.faults, self._sent
+        if self._once("error", faults.error_after_events == sent):
+            error = RealtimeError.server_error(code=faults.error_code)
+            await self._send_event(
+                {"type": "error", "event_id": self._ids.event(), "error": error.payload(None)}
+            )
+        if self._once("malformed", faults.malformed_after_events == sent):
+            await self.send_malformed()
+        if self._once("close", faults.close_after_events == sent):
+            await self.close(faults.close_code, "fault injection")
+        if self._once("drop", faults.drop_after_events == sent):
+            self._kill(reset=False)
+        if self._once("drop_mid", faults.drop_mid_response == self._deltas and self._deltas > 0):
+            self._kill(reset=False)
+        if self._once("reset", faults.reset_after_events == sent):
+            self._kill(reset=True)
+
+    def _once(self, name: str, condition: bool) -> bool:
+        if not condition or name in self._fired:
+            return False
+        self._fired.add(name)
+        return True
+
+    def _kill(self, *, reset: bool) -> None:
+        self._dead = True
+        transport = self._request.transport
+        if transport is None or transport.is_closing():
+            return
+        if reset:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+        else:
+            transport.close()

@@ -1,0 +1,637 @@
+"""The server side of one Realtime session, independent of the transport carrying it.
+
+:class:`Session` consumes validated-on-arrival client events (:meth:`Session.handle`, synchronous)
+and produces server events through a ``sink`` callable, in the canonical orders of reference §6.
+Work that takes time (paced responses, the idle timeout, the 60-minute limit) runs in tasks the
+session owns and cancels in :meth:`Session.close`. The WebSocket edge (``connection.py``) is one
+transport; a WebRTC data channel can drive the same class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import copy
+import logging
+import math
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .audio import AudioFormat
+from .brain import AudioTurn, Brain, Turn
+from .client_events import validate_client_event
+from .config import apply_update, default_session, response_settings
+from .errors import RealtimeError
+from .ids import IdFactory
+from .items import Conversation, StoredItem
+from .responses import Pacing, ResponseRun, _Usage, audio_tokens, text_tokens
+from .synth import SpeechSynthesizer
+from .vad import EnergyVad, SpeechStarted, SpeechStopped, VadEvent, VadSettings
+
+__all__ = ["Session", "SessionOptions"]
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+_MIN_COMMIT_MS = 100.0
+_LOGPROBS = "item.input_audio_transcription.logprobs"
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """What every session of one emulator shares."""
+
+    brain: Brain
+    speech: SpeechSynthesizer
+    pacing: Pacing
+    ids: IdFactory
+    transport: str = "websocket"
+    max_duration_s: float = 3600.0
+
+
+class Session:
+    """One Realtime session: config, conversation, input buffer + VAD and responses.
+
+    ``sink(event)`` receives every server event, with ``event_id`` set. ``on_close(code, reason)``
+    is called when the session wants its transport closed (``session.close``, expiry);
+    ``on_crash(exc)`` reports unexpected exceptions (brain bugs) without stopping the session.
+    """
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        model: str | None,
+        options: SessionOptions,
+        sink: Callable[[Event], None],
+        on_close: Callable[[int, str], None],
+        on_crash: Callable[[BaseException], None],
+        initial_config: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._options = options
+        self._ids = options.ids
+        self._sink = sink
+        self._on_close = on_close
+        self._on_crash = on_crash
+        self.id = self._ids.make("sess")
+        self.expires_at = int(time.time() + options.max_duration_s)
+        self.config: Event = copy.deepcopy(dict(initial_config or default_session(kind, model)))
+        if model is not None and self.config.get("type") == "realtime":
+            self.config["model"] = model
+        self.conversation = Conversation(self._ids.make("conv"))
+        self._buffer = bytearray()
+        self._buffer_start_ms = 0.0
+        self._vad: EnergyVad | None = None
+        self._speech_item_id: str | None = None
+        self._speech_start_ms = 0
+        self._heard: dict[str, str] = {}
+        self._audio_index: dict[str, int] = {}
+        self._audio_turns = 0
+        self._active: ResponseRun | None = None
+        self._out_of_band: set[ResponseRun] = set()
+        self._voice_locked = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._idle_task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._configure_vad()
+
+    # -- public -------------------------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        """``"realtime"`` or ``"transcription"``."""
+        return str(self.config["type"])
+
+    @property
+    def active_response_id(self) -> str | None:
+        """The response writing to the default conversation, if any."""
+        return self._active.response_id if self._active else None
+
+    def public_config(self) -> Event:
+        """The effective config as ``session.created``/``session.updated`` carry it."""
+        kind = self.kind
+        obj = "realtime.session" if kind == "realtime" else "realtime.transcription_session"
+        return {
+            "type": kind,
+            "object": obj,
+            "id": self.id,
+            **copy.deepcopy(self.config),
+            "expires_at": self.expires_at,
+        }
+
+    def start(self) -> None:
+        """Send ``session.created`` and start the session clock."""
+        self._emit("session.created", session=self.public_config())
+        self._spawn(self._expire())
+
+    def handle(self, event: Mapping[str, Any]) -> None:
+        """Process one parsed client event; protocol errors become ``error`` events."""
+        raw_id = event.get("event_id")
+        client_event_id = raw_id if isinstance(raw_id, str) else None
+        try:
+            checked = validate_client_event(event, self._options.transport)
+            handler = getattr(self, "_on_" + str(checked["type"]).replace(".", "_"))
+            handler(checked)
+        except RealtimeError as error:
+            self.error(error, client_event_id)
+
+    def error(self, error: RealtimeError, client_event_id: str | None = None) -> None:
+        """Send an ``error`` event."""
+        self._emit("error", error=error.payload(client_event_id))
+
+    async def close(self) -> None:
+        """Stop every task of the session; nothing is emitted afterwards."""
+        self._closed = True
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _emit(self, type: str, **fields: Any) -> None:
+        if not self._closed:
+            self._sink({"type": type, "event_id": self._ids.event(), **fields})
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._track(task)
+        return task
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            assert exc is not None
+            log.error("session task failed", exc_info=exc)
+            self._on_crash(exc)
+
+    @property
+    def _turn_detection(self) -> Event | None:
+        detection = self.config.get("audio", {}).get("input", {}).get("turn_detection")
+        return detection if isinstance(detection, dict) else None
+
+    @property
+    def _input_format(self) -> AudioFormat:
+        return AudioFormat.from_config(self.config.get("audio", {}).get("input", {}).get("format"))
+
+    def _received_ms(self) -> float:
+        return self._buffer_start_ms + self._input_format.duration_ms(len(self._buffer))
+
+    # -- session.update -----------------------------------------------------------------------
+
+    def _on_session_update(self, event: Event) -> None:
+        old_format = self._input_format
+        self.config = apply_update(self.config, event["session"], voice_locked=self._voice_locked)
+        if self._input_format != old_format:
+            self._reset_buffer(self._received_ms())
+            self._vad = None
+        self._configure_vad()
+        self._emit("session.updated", session=self.public_config())
+
+    def _on_session_close(self, event: Event) -> None:
+        self._on_close(1000, "session closed by client")
+
+    def _configure_vad(self) -> None:
+        settings = VadSettings.from_turn_detection(self._turn_detection)
+        if settings is None:
+            self._vad, self._speech_item_id = None, None
+        elif self._vad is None:
+            self._vad = EnergyVad(settings, self._input_format, math.floor(self._received_ms()))
+        else:
+            self._vad.settings = settings
+
+    # -- input audio buffer -------------------------------------------------------------------
+
+    def _on_input_audio_buffer_append(self, event: Event) -> None:
+        try:
+            data = base64.b64decode(event["audio"], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise RealtimeError.invalid(
+                "audio", "Invalid 'audio': expected base64-encoded audio bytes."
+            ) from exc
+        self._buffer += data
+        if self._vad is not None:
+            for vad_event in self._vad.feed(data):
+                self._on_vad(vad_event)
+
+    _on_session_input_audio_buffer_append = _on_input_audio_buffer_append
+
+    def _on_input_audio_buffer_commit(self, event: Event) -> None:
+        buffered = self._input_format.duration_ms(len(self._buffer))
+        if buffered < _MIN_COMMIT_MS:
+            raise RealtimeError.commit_too_small(buffered)
+        item_id = self._speech_item_id or self._ids.item()
+        audio = bytes(self._buffer)
+        self._reset_buffer(self._received_ms())
+        self._commit_audio(item_id, audio)
+
+    def _on_input_audio_buffer_clear(self, event: Event) -> None:
+        self._reset_buffer(self._received_ms())
+        self._emit("input_audio_buffer.cleared")
+
+    def _reset_buffer(self, start_ms: float) -> None:
+        self._buffer.clear()
+        self._buffer_start_ms = start_ms
+        self._speech_item_id = None
+        if self._vad is not None:
+            self._vad.reset()
+
+    def _take_buffer(self, start_ms: float, end_ms: float) -> bytes:
+        """Remove audio up to ``end_ms`` from the buffer; return the part from ``start_ms``."""
+        audio_format = self._input_format
+        align = 2 if audio_format.type == "audio/pcm" else 1
+
+        def offset(ms: float) -> int:
+            raw = round((ms - self._buffer_start_ms) * audio_format.bytes_per_ms)
+            return min(len(self._buffer), max(0, raw - raw % align))
+
+        low, high = offset(start_ms), offset(end_ms)
+        audio = bytes(self._buffer[low:high])
+        del self._buffer[:high]
+        self._buffer_start_ms += audio_format.duration_ms(high)
+        return audio
+
+    def _on_vad(self, event: VadEvent) -> None:
+        detection = self._turn_detection or {}
+        if isinstance(event, SpeechStarted):
+            settings = self._vad.settings if self._vad else VadSettings()
+            start = max(event.at_ms - settings.prefix_padding_ms, math.ceil(self._buffer_start_ms))
+            self._speech_item_id, self._speech_start_ms = self._ids.item(), start
+            self._emit(
+                "input_audio_buffer.speech_started",
+                audio_start_ms=start,
+                item_id=self._speech_item_id,
+            )
+            self._cancel_idle()
+            if (
+                self.kind == "realtime"
+                and detection.get("interrupt_response", True)
+                and self._active
+            ):
+                self._active.cancel("turn_detected")
+        elif isinstance(event, SpeechStopped):
+            item_id = self._speech_item_id or self._ids.item()
+            self._emit(
+                "input_audio_buffer.speech_stopped", audio_end_ms=event.at_ms, item_id=item_id
+            )
+            audio = self._take_buffer(self._speech_start_ms, event.at_ms)
+            self._speech_item_id = None
+            self._commit_audio(item_id, audio)
+            if self.kind == "realtime" and detection.get("create_response", True):
+                self._auto_response()
+
+    def _commit_audio(self, item_id: str, audio: bytes) -> None:
+        """``committed`` + the user item (+ its transcription when enabled)."""
+        audio_format = self._input_format
+        item: Event = {
+            "id": item_id,
+            "object": "realtime.item",
+            "type": "message",
+            "status": "completed",
+            "role": "user",
+            "content": [{"type": "input_audio", "transcript": None}],
+        }
+        stored = StoredItem(item, {0: bytearray(audio)}, audio_format.type)
+        self._hear(item_id, audio, audio_format)
+        previous = self.conversation.last_id()
+        self._emit("input_audio_buffer.committed", previous_item_id=previous, item_id=item_id)
+        self.conversation.insert(stored)
+        self._emit("conversation.item.added", previous_item_id=previous, item=stored.public())
+        self._emit("conversation.item.done", previous_item_id=previous, item=stored.public())
+        transcription = self.config.get("audio", {}).get("input", {}).get("transcription")
+        if isinstance(transcription, dict):
+            self._transcribe(stored, transcription)
+
+    def _hear(self, item_id: str, audio: bytes, audio_format: AudioFormat) -> str:
+        """Ask the brain what an audio turn says and remember it for the responses."""
+        self._audio_turns += 1
+        turn = AudioTurn(
+            self._audio_turns, int(audio_format.duration_ms(len(audio))), audio_format.decode(audio)
+        )
+        try:
+            heard = str(self._options.brain.transcribe(turn))
+        except Exception as exc:  # a brain bug must not kill the connection
+            log.exception("brain.transcribe failed")
+            self._on_crash(exc)
+            heard = ""
+        self._heard[item_id], self._audio_index[item_id] = heard, self._audio_turns
+        return heard
+
+    def _transcribe(self, stored: StoredItem, transcription: Event) -> None:
+        transcript = self._heard.get(stored.id, "")
+        with_logprobs = _LOGPROBS in (self.config.get("include") or [])
+        whole = transcription.get("model") == "whisper-1"
+        tokens = [transcript] if whole else _tokens(transcript) or [""]
+        for token in tokens:
+            delta: Event = {
+                "item_id": stored.id,
+                "content_index": 0,
+                "delta": token,
+                "obfuscation": self._ids.obfuscation(token),
+            }
+            if with_logprobs:
+                delta["logprobs"] = [_logprob(token)]
+            self._emit("conversation.item.input_audio_transcription.delta", **delta)
+        content: Any = stored.item["content"]
+        content[0]["transcript"] = transcript
+        audio_ms = AudioFormat(stored.audio_format).duration_ms(len(stored.audio.get(0, b"")))
+        usage: Event
+        if whole:
+            usage = {"type": "duration", "seconds": round(audio_ms / 1000, 3)}
+        else:
+            audio_in, text_out = audio_tokens(audio_ms, 10), text_tokens(transcript)
+            usage = {
+                "type": "tokens",
+                "input_tokens": audio_in,
+                "output_tokens": text_out,
+                "total_tokens": audio_in + text_out,
+                "input_token_details": {"audio_tokens": audio_in, "text_tokens": 0},
+            }
+        completed: Event = {
+            "item_id": stored.id,
+            "content_index": 0,
+            "transcript": transcript,
+            "usage": usage,
+        }
+        if with_logprobs:
+            completed["logprobs"] = [_logprob(token) for token in tokens]
+        self._emit("conversation.item.input_audio_transcription.completed", **completed)
+
+    # -- conversation items -------------------------------------------------------------------
+
+    def _on_conversation_item_create(self, event: Event) -> None:
+        previous_id = event.get("previous_item_id")
+        if previous_id not in (None, "root") and previous_id not in self.conversation:
+            raise RealtimeError.item_not_found("previous_item_id", str(previous_id))
+        stored = self._client_item(event["item"])
+        previous = self.conversation.insert(stored, previous_id)
+        self._emit("conversation.item.added", previous_item_id=previous, item=stored.public())
+        self._emit("conversation.item.done", previous_item_id=previous, item=stored.public())
+
+    def _client_item(self, item: Event) -> StoredItem:
+        """A client-sent item as stored: id/object/status filled in, audio moved aside."""
+        item = {
+            "id": item.get("id") or self._ids.item(),
+            "object": "realtime.item",
+            "status": item.get("status") or "completed",
+            **item,
+        }
+        item["object"] = "realtime.item"
+        if item["id"] in self.conversation:
+            raise RealtimeError.invalid(
+                "item.id", f"Item with id '{item['id']}' already exists in the conversation."
+            )
+        stored = StoredItem(item, audio_format=self._input_format.type)
+        for index, part in enumerate(item.get("content") or []):
+            if part.get("type") != "input_audio":
+                continue
+            try:
+                audio = base64.b64decode(part.pop("audio", ""), validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise RealtimeError.invalid(
+                    f"item.content[{index}].audio", "Invalid 'audio': expected base64 audio."
+                ) from exc
+            stored.audio[index] = bytearray(audio)
+            part.setdefault("transcript", None)
+            self._hear(stored.id, audio, self._input_format)
+            if part["transcript"]:  # a transcript the client supplies is what the model "hears"
+                self._heard[stored.id] = part["transcript"]
+        return stored
+
+    def _on_conversation_item_retrieve(self, event: Event) -> None:
+        stored = self.conversation.get(event["item_id"])
+        self._emit("conversation.item.retrieved", item=stored.public(with_audio=True))
+
+    def _on_conversation_item_delete(self, event: Event) -> None:
+        self.conversation.delete(event["item_id"])
+        self._emit("conversation.item.deleted", item_id=event["item_id"])
+
+    def _on_conversation_item_truncate(self, event: Event) -> None:
+        stored = self.conversation.get(event["item_id"])
+        index, end_ms = event["content_index"], event["audio_end_ms"]
+        content = stored.item.get("content")
+        if stored.item.get("role") != "assistant" or not isinstance(content, list):
+            raise RealtimeError.invalid(
+                "item_id", "Only assistant messages with audio content can be truncated."
+            )
+        if index >= len(content) or content[index].get("type") != "output_audio":
+            raise RealtimeError.invalid(
+                "content_index", f"Invalid content_index {index}: that content part is not audio."
+            )
+        audio = stored.audio.setdefault(index, bytearray())
+        audio_format = AudioFormat(stored.audio_format)
+        actual_ms = int(audio_format.duration_ms(len(audio)))
+        if end_ms > actual_ms:
+            raise RealtimeError.truncate_too_long(actual_ms, end_ms)
+        del audio[end_ms * audio_format.bytes_per_ms :]
+        # The server drops the transcript: it cannot align it with the cut audio (reference §9).
+        content[index]["transcript"] = ""
+        self._emit(
+            "conversation.item.truncated",
+            item_id=stored.id,
+            content_index=index,
+            audio_end_ms=end_ms,
+        )
+
+    # -- responses ----------------------------------------------------------------------------
+
+    def _on_response_create(self, event: Event) -> None:
+        if self.kind != "realtime":
+            raise RealtimeError.invalid("type", "Transcription sessions do not create responses.")
+        params: Event = event.get("response") or {}
+        settings = response_settings(self.config, params)
+        out_of_band = settings["conversation"] == "none"
+        if not out_of_band and self._active is not None:
+            raise RealtimeError.active_response(self._active.response_id)
+        self._start_response(settings, self._context(params), out_of_band)
+
+    def _on_response_cancel(self, event: Event) -> None:
+        response_id = event.get("response_id")
+        runs = [run for run in (self._active, *self._out_of_band) if run is not None]
+        if response_id:
+            run = next((r for r in runs if r.response_id == response_id), None)
+        else:
+            run = self._active
+        if run is None:
+            raise RealtimeError.cancel_not_active()
+        run.cancel("client_cancelled")
+
+    def _on_output_audio_buffer_clear(self, event: Event) -> None:
+        # Only reachable over WebRTC/SIP, where the server owns playback (reference §2.3).
+        response_id = event.get("response_id") or self.active_response_id or ""
+        self._emit("output_audio_buffer.cleared", response_id=response_id)
+
+    def _auto_response(self) -> None:
+        """A response the server starts itself (VAD speech stop, idle timeout)."""
+        if self._active is not None:
+            self.error(RealtimeError.active_response(self._active.response_id))
+            return
+        self._start_response(response_settings(self.config, {}), self._context({}), False)
+
+    def _context(self, params: Mapping[str, Any]) -> list[Event]:
+        inputs = params.get("input")
+        if inputs is None:
+            return [stored.public() for stored in self.conversation]
+        context = []
+        for index, entry in enumerate(inputs):
+            if entry.get("type") == "item_reference":
+                param = f"response.input[{index}].id"
+                context.append(self.conversation.get(entry["id"], param).public())
+            else:
+                context.append(copy.deepcopy(entry))
+        return context
+
+    def _start_response(self, settings: Event, context: list[Event], out_of_band: bool) -> None:
+        output = self.config.get("audio", {}).get("output", {})
+        run = ResponseRun(
+            response_id=self._ids.response(),
+            settings=settings,
+            turn=self._turn(context, settings),
+            emit=self._emit,
+            ids=self._ids,
+            brain=self._options.brain,
+            speech=self._options.speech,
+            pacing=self._options.pacing,
+            conversation=None if out_of_band else self.conversation,
+            on_finished=self._response_finished,
+            on_crash=self._on_crash,
+            speech_speed=float(output.get("speed") or 1.0),
+            input_usage=self._input_usage(context, settings),
+        )
+        if out_of_band:
+            self._out_of_band.add(run)
+        else:
+            self._active = run
+            self._cancel_idle()
+        self._track(run.start())
+
+    def _response_finished(self, run: ResponseRun) -> None:
+        if run is self._active:
+            self._active = None
+            self._arm_idle(run)
+        self._out_of_band.discard(run)
+        if run.audio_ms > 0:
+            self._voice_locked = True  # voice is fixed once the model has spoken
+
+    def _turn(self, context: list[Event], settings: Mapping[str, Any]) -> Turn:
+        common: dict[str, Any] = {
+            "items": tuple(copy.deepcopy(context)),
+            "tools": tuple(settings.get("tools") or ()),
+            "tool_choice": settings.get("tool_choice") or "auto",
+            "instructions": settings.get("instructions") or "",
+            "output_modalities": tuple(settings.get("output_modalities") or ("audio",)),
+            "metadata": settings.get("metadata"),
+        }
+        for item in reversed(context):
+            if item.get("type") == "function_call_output":
+                call_id = item.get("call_id")
+                name = next(
+                    (
+                        i.get("name")
+                        for i in context + [s.item for s in self.conversation]
+                        if i.get("type") == "function_call" and i.get("call_id") == call_id
+                    ),
+                    None,
+                )
+                return Turn(
+                    "tool_output",
+                    tool_name=name,
+                    tool_output=str(item.get("output")),
+                    call_id=call_id,
+                    **common,
+                )
+            if item.get("type") == "message" and item.get("role") == "user":
+                return self._user_turn(item, common)
+        return Turn("none", **common)
+
+    def _user_turn(self, item: Event, common: dict[str, Any]) -> Turn:
+        texts: list[str] = []
+        audio = False
+        for part in item.get("content") or []:
+            if part.get("type") == "input_text":
+                texts.append(str(part.get("text", "")))
+            elif part.get("type") == "input_audio":
+                audio = True
+                heard = self._heard.get(str(item.get("id")), part.get("transcript") or "")
+                texts.append(heard)
+        text = " ".join(t for t in texts if t)
+        if audio:
+            return Turn(
+                "audio", text=text, audio_index=self._audio_index.get(str(item.get("id"))), **common
+            )
+        return Turn("text", text=text, **common)
+
+    def _input_usage(self, context: list[Event], settings: Mapping[str, Any]) -> _Usage:
+        usage = _Usage(input_text=text_tokens(str(settings.get("instructions") or "")))
+        for item in context:
+            stored = None
+            if item.get("id") in self.conversation:
+                stored = self.conversation.get(str(item["id"]))
+            for index, part in enumerate(item.get("content") or []):
+                usage.input_text += text_tokens(
+                    str(part.get("text") or part.get("transcript") or "")
+                )
+                if stored is not None and index in stored.audio:
+                    ms = AudioFormat(stored.audio_format).duration_ms(len(stored.audio[index]))
+                    usage.input_audio += audio_tokens(ms, 10)
+            usage.input_text += text_tokens(str(item.get("arguments") or item.get("output") or ""))
+        return usage
+
+    # -- timers -------------------------------------------------------------------------------
+
+    def _arm_idle(self, run: ResponseRun) -> None:
+        detection = self._turn_detection
+        if not detection or detection.get("type") != "server_vad":
+            return
+        idle_ms = detection.get("idle_timeout_ms")
+        if not isinstance(idle_ms, int):
+            return
+        playback = 0.0
+        if run.first_audio_at is not None:
+            elapsed = asyncio.get_running_loop().time() - run.first_audio_at
+            playback = max(0.0, run.audio_ms / 1000 - elapsed)
+        self._cancel_idle()
+        self._idle_task = self._spawn(self._idle_after(playback + idle_ms / 1000))
+
+    def _cancel_idle(self) -> None:
+        if self._idle_task is not None:
+            self._idle_task.cancel()
+            self._idle_task = None
+
+    async def _idle_after(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._idle_task = None
+        if self._active is not None or (self._vad is not None and self._vad.speaking):
+            return
+        item_id = self._ids.item()
+        start, end = math.ceil(self._buffer_start_ms), math.floor(self._received_ms())
+        self._emit(
+            "input_audio_buffer.timeout_triggered",
+            audio_start_ms=start,
+            audio_end_ms=max(start, end),
+            item_id=item_id,
+        )
+        self._commit_audio(item_id, self._take_buffer(start, end))
+        self._auto_response()
+
+    async def _expire(self) -> None:
+        await asyncio.sleep(self._options.max_duration_s)
+        self.error(RealtimeError.session_expired())
+        self._on_close(1000, "session expired")
+
+
+def _tokens(text: str) -> list[str]:
+    words = text.split(" ")
+    return [word + (" " if index < len(words) - 1 else "") for index, word in enumerate(words)]
+
+
+def _logprob(token: str) -> Event:
+    return {"token": token, "logprob": 0.0, "bytes": list(token.encode("utf-8"))}
