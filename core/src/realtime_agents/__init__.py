@@ -18,6 +18,17 @@ _EXPORTS: dict[str, str] = {
     "RealtimeSession": ".session",
     "tool": ".tool",
     "FunctionTool": ".tool",
+    "background_result": ".tool",
+    "Handoff": ".handoff",
+    "realtime_handoff": ".handoff",
+    "OutputGuardrail": ".guardrail",
+    "GuardrailFunctionOutput": ".guardrail",
+    "OutputGuardrailSettings": ".guardrail",
+    "OutputGuardrailTripwireTriggered": ".guardrail",
+    "output_guardrail": ".guardrail",
+    "RunContextWrapper": ".run_context",
+    "ToolContext": ".run_context",
+    "ToolApprovalItem": ".session",
     # transport contract
     "RealtimeTransportLayer": ".transport",
     "ConnectOptions": ".transport",
@@ -78,7 +89,9 @@ __all__ = [
     "FunctionCallEvent",
     "FunctionCallItem",
     "FunctionTool",
+    "GuardrailFunctionOutput",
     "HandlerError",
+    "Handoff",
     "InputAudio",
     "InputImage",
     "InputText",
@@ -88,6 +101,9 @@ __all__ = [
     "McpToolsListedEvent",
     "ModelBehaviorError",
     "OutputAudio",
+    "OutputGuardrail",
+    "OutputGuardrailSettings",
+    "OutputGuardrailTripwireTriggered",
     "OutputText",
     "OutputTextDeltaEvent",
     "RealtimeAgent",
@@ -96,8 +112,11 @@ __all__ = [
     "RealtimeSession",
     "RealtimeSessionConfig",
     "RealtimeTransportLayer",
+    "RunContextWrapper",
     "ServerEvent",
     "SystemMessageItem",
+    "ToolApprovalItem",
+    "ToolContext",
     "TranscriptDeltaEvent",
     "TransportNotFoundError",
     "TurnDoneEvent",
@@ -106,7 +125,10 @@ __all__ = [
     "UserError",
     "UserMessageItem",
     "__version__",
+    "background_result",
     "hookimpl",
+    "output_guardrail",
+    "realtime_handoff",
     "tool",
 ]
 
@@ -125,6 +147,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from .agent import RealtimeAgent
     from .config import RealtimeSessionConfig
     from .errors import (
         ConnectionClosedError,
@@ -152,6 +175,14 @@ if TYPE_CHECKING:
         TurnStartedEvent,
         Usage,
     )
+    from .guardrail import (
+        GuardrailFunctionOutput,
+        OutputGuardrail,
+        OutputGuardrailSettings,
+        OutputGuardrailTripwireTriggered,
+        output_guardrail,
+    )
+    from .handoff import Handoff, realtime_handoff
     from .items import (
         AssistantMessageItem,
         FunctionCallItem,
@@ -167,4 +198,7 @@ if TYPE_CHECKING:
         UserMessageItem,
     )
     from .plugins import hookimpl
+    from .run_context import RunContextWrapper, ToolContext
+    from .session import RealtimeSession, ToolApprovalItem
+    from .tool import FunctionTool, background_result, tool
     from .transport import ConnectOptions, RealtimeTransportLayer

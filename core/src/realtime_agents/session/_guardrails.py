@@ -1,0 +1,205 @@
+"""Output guardrails during a session: debounced checks, one trip per response, no stale stops.
+
+Text is collected per ``(response_id, item_id)`` from ``audio_transcript_delta`` and
+``output_text_delta``. A check (all guardrails, concurrently, in a task the session owns)
+starts each time an item's text crosses another multiple of ``debounce_text_length``, and
+once more for every item when the response is done (with ``-1``, only then).
+
+The first check to trip for a response wins; later trips of that response are ignored. A trip:
+
+1. publishes ``guardrail_tripped`` and calls the plugins' ``guardrail_tripped`` hook;
+2. stops the output, unless a newer response has started since (then it is left alone): a
+   text response still streaming gets ``response.cancel`` for that response id, anything else
+   (audio, or a finished response whose audio may still be playing) ``transport.interrupt()``;
+3. tells the model its answer was blocked (:func:`~realtime_agents.guardrail.feedback_message`),
+   again only if no newer response has started.
+
+Results that arrive after the connection closed or was replaced do nothing at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..guardrail import (
+    OutputGuardrail,
+    OutputGuardrailResult,
+    OutputGuardrailSettings,
+    feedback_message,
+)
+from .events import GuardrailTrippedEvent
+
+if TYPE_CHECKING:
+    from ..events import OutputTextDeltaEvent, TranscriptDeltaEvent, TurnDoneResponse
+    from ._config import AgentSnapshot
+    from ._session import RealtimeSession
+
+__all__ = ["GuardrailRunner"]
+
+
+@attrs.define
+class _Buffer:
+    is_text: bool
+    parts: list[str] = attrs.field(factory=list)
+    length: int = 0
+    checked: int = 0  # how many debounce steps have been checked
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class GuardrailRunner:
+    """The output-guardrail side of one session (see the module docstring)."""
+
+    def __init__(
+        self,
+        session: RealtimeSession[Any],
+        guardrails: Sequence[OutputGuardrail],
+        settings: OutputGuardrailSettings,
+    ) -> None:
+        self._session = session
+        self._guardrails = tuple(guardrails)
+        self._debounce = settings.debounce_text_length
+        self._buffers: dict[tuple[str | None, str], _Buffer] = {}
+        self._tripped: set[str | None] = set()
+
+    def reset(self) -> None:
+        """Forget this connection's responses."""
+        self._buffers.clear()
+        self._tripped.clear()
+
+    def _all(self, snapshot: AgentSnapshot) -> tuple[OutputGuardrail, ...]:
+        return self._guardrails + snapshot.guardrails
+
+    def on_delta(
+        self,
+        event: TranscriptDeltaEvent | OutputTextDeltaEvent,
+        snapshot: AgentSnapshot,
+        gen: int,
+        *,
+        is_text: bool,
+    ) -> None:
+        """Collect a delta; start a check when the text crossed a debounce step."""
+        if not self._all(snapshot) or event.response_id in self._tripped:
+            return
+        key = (event.response_id, event.item_id)
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            buffer = self._buffers[key] = _Buffer(is_text)
+        buffer.parts.append(event.delta)
+        buffer.length += len(event.delta)
+        if self._debounce > 0 and buffer.length // self._debounce > buffer.checked:
+            buffer.checked = buffer.length // self._debounce
+            self._start(key, buffer.text, snapshot, gen, final=False, is_text=is_text)
+
+    def on_turn_done(self, response: TurnDoneResponse, snapshot: AgentSnapshot, gen: int) -> None:
+        """Run the final checks on every item of a finished response."""
+        texts = {key: buf for key, buf in self._buffers.items() if key[0] == response.id}
+        for key in texts:
+            del self._buffers[key]
+        if not self._all(snapshot) or response.id in self._tripped:
+            return
+        finals = {key[1]: (buf.text, buf.is_text) for key, buf in texts.items()}
+        for raw in response.output:
+            item_id = raw.get("id")
+            if isinstance(item_id, str) and item_id not in finals:
+                finals[item_id] = _raw_text(raw)
+        for item_id, (text, is_text) in finals.items():
+            if text:
+                key = (response.id, item_id)
+                self._start(key, text, snapshot, gen, final=True, is_text=is_text)
+
+    def _start(
+        self,
+        key: tuple[str | None, str],
+        text: str,
+        snapshot: AgentSnapshot,
+        gen: int,
+        *,
+        final: bool,
+        is_text: bool,
+    ) -> None:
+        check = self._check(key, text, snapshot, gen, final=final, is_text=is_text)
+        self._session._spawn(check, name=f"guardrails {key[0]}")
+
+    async def _check(
+        self,
+        key: tuple[str | None, str],
+        text: str,
+        snapshot: AgentSnapshot,
+        gen: int,
+        *,
+        final: bool,
+        is_text: bool,
+    ) -> None:
+        session = self._session
+        ctx = session.context
+        runs = [g.run(ctx, snapshot.agent, text) for g in self._all(snapshot)]
+        outcomes = await asyncio.gather(*runs, return_exceptions=True)
+        tripped: list[OutputGuardrailResult] = []
+        for outcome in outcomes:
+            if isinstance(outcome, OutputGuardrailResult):
+                if outcome.tripwire_triggered:
+                    tripped.append(outcome)
+            elif isinstance(outcome, Exception):
+                session._report(outcome)
+            else:  # a BaseException such as CancelledError: stop here
+                raise outcome
+        response_id, item_id = key
+        if not tripped or response_id in self._tripped or not session._is_live(gen):
+            return
+        self._tripped.add(response_id)
+        await self._trip(snapshot, tripped, response_id, item_id, gen, final=final, is_text=is_text)
+
+    async def _trip(
+        self,
+        snapshot: AgentSnapshot,
+        tripped: list[OutputGuardrailResult],
+        response_id: str | None,
+        item_id: str,
+        gen: int,
+        *,
+        final: bool,
+        is_text: bool,
+    ) -> None:
+        session = self._session
+        agent = snapshot.agent
+        event = GuardrailTrippedEvent(
+            agent, tuple(tripped), response_id, item_id, context=session.context
+        )
+        session.emit("guardrail_tripped", event)
+        for result in tripped:
+            session._plugins().guardrail_tripped(
+                session, agent, result.guardrail.name, response_id, result.output.output_info
+            )
+        if session._latest_response_id != response_id:
+            return  # a newer response is playing: never stop it for an older one
+        transport = session.transport
+        if is_text and not final and session._response_active(response_id):
+            await transport.send_event({"type": "response.cancel", "response_id": response_id})
+        else:
+            await transport.interrupt()
+        if session._is_live(gen) and session._latest_response_id == response_id:
+            await transport.send_message(feedback_message(tripped))
+
+
+def _raw_text(raw: dict[str, Any]) -> tuple[str, bool]:
+    """The text of a raw output item of ``response.done``, and whether it was text output."""
+    if raw.get("type") != "message":
+        return "", False
+    texts: list[str] = []
+    is_text = False
+    for part in raw.get("content") or ():
+        if not isinstance(part, dict):
+            continue
+        if part.get("type") in ("output_text", "text"):
+            texts.append(str(part.get("text") or ""))
+            is_text = True
+        elif part.get("type") in ("output_audio", "audio"):
+            texts.append(str(part.get("transcript") or ""))
+    return "".join(texts), is_text

@@ -1,0 +1,741 @@
+"""``RealtimeSession``: an agent in a live conversation over a transport.
+
+How events flow: the session subscribes to its transport once (strongly; reconnecting does
+not subscribe again) and every transport event goes onto **one** ordered queue
+(:mod:`._queue` documents its bound: audio may be dropped, nothing else). One task the session
+owns consumes it — history, usage, turn bookkeeping, guardrail text — and publishes session
+events. Work that waits (tools, approvals, guardrail checks, handoffs) runs in further tasks
+the session owns, so the queue never stalls on it. Every published event goes to
+``session.on`` handlers and to every ``async for event in session`` stream in the same call,
+so they all see one order.
+
+Lifecycle: ``connect`` (again after a disconnect, if you like: the conversation starts afresh,
+the current agent is kept), ``close`` (idempotent; cancels and awaits every task it owns,
+closes the transport, ends the ``async for`` streams), or ``async with``, which closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic
+
+from ..agent import RealtimeAgent
+from ..bus import EventEmitter, _Subscriber
+from ..errors import RealtimeAgentsError, UserError
+from ..events import (
+    AudioDoneEvent,
+    AudioEvent,
+    AudioInterruptedEvent,
+    ConnectionStatus,
+    ErrorEvent,
+    FunctionCallEvent,
+    OutputTextDeltaEvent,
+    ServerEvent,
+    TranscriptDeltaEvent,
+    TurnDoneEvent,
+    TurnStartedEvent,
+    Usage,
+)
+from ..guardrail import OutputGuardrail, OutputGuardrailSettings
+from ..items import McpApprovalRequestItem, McpCallItem, RealtimeItem
+from ..run_context import RunContextWrapper, TContext
+from ..transport import ApiKey, ConnectOptions, RealtimeTransportLayer, UserMessage
+from ._config import (
+    AgentSnapshot,
+    ConfigOptions,
+    compute_session_config,
+    reachable_agents,
+    resolve_guardrails,
+    snapshot_agent,
+)
+from ._guardrails import GuardrailRunner
+from ._history import ConversationHistory
+from ._queue import DEFAULT_MAX_QUEUED, EventQueue, EventStream, QueueClosed, TaskSet
+from ._tools import ToolCallRunner, ToolErrorFormatter
+from .events import (
+    AgentEndEvent,
+    AgentHandoffEvent,
+    AgentStartEvent,
+    AudioStartEvent,
+    AudioStoppedEvent,
+    HistoryAddedEvent,
+    HistoryUpdatedEvent,
+    McpToolCallCompletedEvent,
+    ToolApprovalItem,
+    ToolApprovalRequestedEvent,
+    TransportEvent,
+)
+
+if TYPE_CHECKING:
+    from ..config import RealtimeSessionConfig
+    from ..plugins import PluginHost
+
+__all__ = ["EventsDroppedError", "RealtimeSession"]
+
+logger = logging.getLogger("realtime_agents.session")
+
+#: Transport events the session consumes (``*`` only while someone wants ``transport_event``).
+_TRANSPORT_EVENTS = (
+    "function_call",
+    "audio",
+    "audio_interrupted",
+    "audio_transcript_delta",
+    "output_text_delta",
+    "audio_done",
+    "usage_update",
+    "item_update",
+    "item_deleted",
+    "connection_change",
+    "turn_started",
+    "turn_done",
+    "error",
+    "mcp_approval_request",
+    "mcp_tool_call_completed",
+    "conversation.item.input_audio_transcription.completed",
+)
+_TRANSCRIPTION = "conversation.item.input_audio_transcription.completed"
+
+
+class EventsDroppedError(RealtimeAgentsError):
+    """Audio was dropped because the session's events were not consumed fast enough."""
+
+
+class _Enqueue:
+    """A strong transport subscriber putting one event name on the session's queue."""
+
+    __slots__ = ("name", "session")
+
+    def __init__(self, session: RealtimeSession[Any], name: str) -> None:
+        self.session = session
+        self.name = name
+
+    def __call__(self, event: Any) -> None:
+        self.session._enqueue(self.name, event)
+
+
+class RealtimeSession(EventEmitter, Generic[TContext]):
+    """An agent talking over a transport; see the module docstring for the event model.
+
+    ``transport`` is a transport instance, the name of an installed one (``"websocket"``,
+    ``"webrtc"``, ...), or None for the default (WebRTC if installed, else WebSocket).
+    ``plugin_host`` (default: the process-wide one) provides named transports, plugin tools
+    and guardrails, and receives the tool/guardrail hooks.
+    """
+
+    def __init__(
+        self,
+        agent: RealtimeAgent[TContext],
+        *,
+        transport: str | RealtimeTransportLayer | None = None,
+        model: str | None = None,
+        config: RealtimeSessionConfig | Mapping[str, Any] | None = None,
+        context: TContext | None = None,
+        output_guardrails: Sequence[OutputGuardrail | str] = (),
+        output_guardrail_settings: OutputGuardrailSettings | Mapping[str, Any] | None = None,
+        history_store_audio: bool = False,
+        tool_error_formatter: ToolErrorFormatter | None = None,
+        tracing_disabled: bool = False,
+        workflow_name: str | None = None,
+        group_id: str | None = None,
+        trace_metadata: Mapping[str, Any] | None = None,
+        automatically_trigger_response_for_mcp_tool_calls: bool = True,
+        plugin_host: PluginHost | None = None,
+        max_queued_events: int = DEFAULT_MAX_QUEUED,
+    ) -> None:
+        super().__init__()
+        if not isinstance(agent, RealtimeAgent):
+            raise UserError(f"RealtimeSession needs a RealtimeAgent, got {type(agent).__name__}")
+        self._host = plugin_host
+        self._initial_agent: RealtimeAgent[Any] = agent
+        self._current_agent: RealtimeAgent[Any] = agent
+        self._validate_agents(agent)
+        self._transport = self._resolve_transport(transport)
+        self._model = model
+        self._context: RunContextWrapper[Any] = RunContextWrapper(context)
+        self._history = ConversationHistory(store_audio=history_store_audio)
+        self._usage = Usage()
+        self._options = ConfigOptions(
+            model=model,
+            config=dict(config) if config else None,
+            tracing_disabled=tracing_disabled,
+            workflow_name=workflow_name,
+            group_id=group_id,
+            trace_metadata=trace_metadata,
+        )
+        self._tool_error_formatter = tool_error_formatter
+        self._mcp_auto_response = automatically_trigger_response_for_mcp_tool_calls
+        self._last_config: RealtimeSessionConfig | None = None
+        self._pinned_voice: str | None = None
+        self._queue: EventQueue[tuple[int, str, Any]] = EventQueue(max_queued_events)
+        self._max_queued = max_queued_events
+        self._dropping = False
+        self._streams: weakref.WeakSet[EventStream[Any]] = weakref.WeakSet()
+        self._tasks = TaskSet(self._report)
+        self._consumer: asyncio.Task[None] | None = None
+        self._subscriptions: list[tuple[str, _Enqueue]] = []
+        self._raw: _Enqueue | None = None
+        self._generation = 0
+        self._closed = False
+        self._close_task: asyncio.Task[None] | None = None
+        self._responses: dict[str | None, AgentSnapshot] = {}
+        self._active: set[str | None] = set()
+        self._latest_response_id: str | None = None
+        self._audio: dict[str | None, bool] = {}  # response -> audio still flowing
+        guardrails = resolve_guardrails(output_guardrails, self._plugins)
+        settings = OutputGuardrailSettings.coerce(output_guardrail_settings)
+        self._tools = ToolCallRunner(self)
+        self._guardrails = GuardrailRunner(self, guardrails, settings)
+        self._dispatch: dict[str, Callable[[Any], None]] = {
+            "function_call": self._on_function_call,
+            "audio": self._on_audio,
+            "audio_interrupted": self._on_audio_interrupted,
+            "audio_transcript_delta": self._on_transcript_delta,
+            "output_text_delta": self._on_text_delta,
+            "audio_done": self._on_audio_done,
+            "usage_update": self._on_usage,
+            "item_update": self._on_item_update,
+            "item_deleted": self._on_item_deleted,
+            "connection_change": self._on_connection_change,
+            "turn_started": self._on_turn_started,
+            "turn_done": self._on_turn_done,
+            "error": self._on_error,
+            "mcp_approval_request": self._on_mcp_approval_request,
+            "mcp_tool_call_completed": self._on_mcp_call_completed,
+            _TRANSCRIPTION: self._on_input_transcription,
+            "*": self._on_raw,
+            "_reset": self._on_reset,
+            "_function_output": self._on_function_output,
+            "_publish": self._on_publish,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"RealtimeSession(agent={self._current_agent.name!r}, "
+            f"transport={type(self._transport).__name__}, status={self.status.value!r})"
+        )
+
+    # -- properties ------------------------------------------------------------------------
+
+    @property
+    def transport(self) -> RealtimeTransportLayer:
+        """The transport: ``session.transport.on("*", ...)``, ``.send_event({...})``."""
+        return self._transport
+
+    @property
+    def status(self) -> ConnectionStatus:
+        return self._transport.status
+
+    @property
+    def current_agent(self) -> RealtimeAgent[Any]:
+        return self._current_agent
+
+    @property
+    def initial_agent(self) -> RealtimeAgent[Any]:
+        return self._initial_agent
+
+    @property
+    def history(self) -> tuple[RealtimeItem, ...]:
+        """The conversation as the server has it, oldest first."""
+        return self._history.items
+
+    @property
+    def usage(self) -> Usage:
+        """Token usage accumulated over every response of the session."""
+        return self._usage
+
+    @property
+    def context(self) -> RunContextWrapper[Any]:
+        """The run context handed to tools, guardrails and instructions."""
+        return self._context
+
+    @property
+    def muted(self) -> bool | None:
+        """Whether input audio is muted (None where the transport does not do muting)."""
+        return self._transport.muted
+
+    @property
+    def config(self) -> RealtimeSessionConfig | None:
+        """The session config last sent (or prepared) for the server."""
+        return self._last_config
+
+    @property
+    def dropped_audio_events(self) -> int:
+        """Audio chunks dropped because events were not consumed fast enough."""
+        return self._queue.dropped
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def connect(
+        self, api_key: ApiKey | None = None, *, url: str | None = None, call_id: str | None = None
+    ) -> None:
+        """Connect the transport with the current agent's config; the history starts empty.
+
+        ``api_key`` is a key or a (sync or async) function returning one; None lets the
+        transport use its own default (e.g. ``OPENAI_API_KEY``). Raises UserError when the
+        session is closed or already connected, or a tool/handoff name is duplicated.
+        """
+        if self._closed:
+            raise UserError("this session is closed; create a new RealtimeSession")
+        if self._transport.status in (ConnectionStatus.CONNECTING, ConnectionStatus.CONNECTED):
+            raise UserError("the session is already connected")
+        self._validate_agents(self._current_agent)
+        self._generation += 1
+        self._forget_connection()
+        self._subscribe()
+        self._start_consumer()
+        self._queue.put((self._generation, "_reset", None))
+        config = await self._compute_config(self._current_agent)
+        options = ConnectOptions(
+            api_key=api_key,
+            model=self._model,
+            url=url,
+            call_id=call_id,
+            initial_session_config=config,
+        )
+        await self._transport.connect(options)
+
+    async def close(self) -> None:
+        """Close the session: cancel its tasks, close the transport, end event streams."""
+        if self._close_task is None:
+            caller = asyncio.current_task()
+            self._close_task = asyncio.get_running_loop().create_task(
+                self._close(caller), name="realtime_agents session close"
+            )
+        await asyncio.shield(self._close_task)
+
+    async def _close(self, caller: asyncio.Task[Any] | None) -> None:
+        self._closed = True
+        self._generation += 1
+        self._forget_connection()
+        self._queue.close(discard=True)
+        await self._tasks.cancel_all(keep=caller)
+        if self._consumer is not None and self._consumer is not caller:
+            self._consumer.cancel()
+            await asyncio.gather(self._consumer, return_exceptions=True)
+        self._unsubscribe()
+        try:
+            await self._transport.close()
+        except Exception as exc:
+            self._report(exc)
+        for stream in list(self._streams):
+            stream.finish()
+        workers = [w for w in self._workers if w is not caller]
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    async def __aenter__(self) -> RealtimeSession[TContext]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def events(self, *, transport_events: bool = False) -> EventStream[Any]:
+        """A stream of this session's events from now on; ends when the session closes.
+
+        ``transport_events=True`` also starts publishing ``transport_event`` (every raw
+        server event), which the session otherwise does only for ``on("transport_event")``.
+        """
+        stream: EventStream[Any] = EventStream(self._max_queued)
+        if self._closed:
+            stream.finish()
+        else:
+            self._streams.add(stream)
+            if transport_events:
+                self._want_raw_events()
+        return stream
+
+    def __aiter__(self) -> EventStream[Any]:
+        return self.events()
+
+    # -- talking ---------------------------------------------------------------------------
+
+    async def send_message(
+        self,
+        message: UserMessage,
+        other_event_data: Mapping[str, Any] | None = None,
+        *,
+        trigger_response: bool = True,
+    ) -> None:
+        """Send a user message (text, or a message dict with text/image parts)."""
+        await self._transport.send_message(
+            message, other_event_data, trigger_response=trigger_response
+        )
+
+    async def add_image(self, image: str, *, trigger_response: bool = True) -> None:
+        """Send an image (a data URL or URL) as a user message."""
+        await self._transport.add_image(image, trigger_response=trigger_response)
+
+    async def send_audio(self, audio: bytes, *, commit: bool = False) -> None:
+        """Send input audio in the session's input format; ``commit`` ends the user's turn."""
+        await self._transport.send_audio(audio, commit=commit)
+
+    async def interrupt(self) -> None:
+        """Stop the assistant now: cancel its response and cut its audio."""
+        await self._transport.interrupt()
+
+    async def mute(self, muted: bool) -> None:
+        """Mute or unmute input audio; UserError where the transport cannot mute."""
+        await self._transport.mute(muted)
+
+    async def approve(
+        self, approval_item: ToolApprovalItem | McpApprovalRequestItem, *, always: bool = False
+    ) -> None:
+        """Let a parked call run; ``always`` approves this tool's later calls too.
+
+        An item that is no longer pending (decided already, or from an earlier connection)
+        is ignored with a warning; an item that does not match its pending call is a UserError.
+        """
+        await self._tools.approve(approval_item, always)
+
+    async def reject(
+        self,
+        approval_item: ToolApprovalItem | McpApprovalRequestItem,
+        *,
+        message: str | None = None,
+        always: bool = False,
+    ) -> None:
+        """Refuse a parked call; the model gets ``message`` (or the formatter's, or a default)."""
+        await self._tools.reject(approval_item, message, always)
+
+    async def update_agent(self, agent: RealtimeAgent[Any]) -> None:
+        """Switch to ``agent`` now (no handoff event); the config is sent if connected."""
+        self._validate_agents(agent)
+        self._current_agent = agent
+        if self._transport.status is ConnectionStatus.CONNECTED:
+            await self._transport.update_session_config(await self._compute_config(agent))
+
+    async def update_history(
+        self,
+        history: Sequence[RealtimeItem]
+        | Callable[[tuple[RealtimeItem, ...]], Sequence[RealtimeItem]],
+    ) -> None:
+        """Ask the server to make the conversation ``history`` (a list, or fn(old) -> list).
+
+        The local history follows when the server confirms (``item_update``/``item_deleted``),
+        so it never claims what the server does not have.
+        """
+        old = self.history
+        new = list(history(old) if callable(history) else history)
+        await self._transport.reset_history(old, new)
+
+    async def get_initial_session_config(
+        self, overrides: Mapping[str, Any] | None = None
+    ) -> RealtimeSessionConfig:
+        """The config ``connect`` would send for the current agent (e.g. for a SIP accept)."""
+        snapshot = snapshot_agent(self._current_agent, self._plugins)
+        return await compute_session_config(
+            snapshot, self._context, self._options, last=self._last_config, overrides=overrides
+        )
+
+    # -- the queue and its consumer --------------------------------------------------------
+
+    def _enqueue(self, name: str, event: Any) -> None:
+        droppable = name == "audio" or (
+            name == "*" and isinstance(event, ServerEvent) and event.type.endswith("audio.delta")
+        )
+        if self._queue.put((self._generation, name, event), droppable=droppable):
+            return
+        if droppable and not self._queue.closed and not self._dropping:
+            self._dropping = True
+            logger.warning("session events are not consumed fast enough; dropping audio")
+            error = EventsDroppedError("audio dropped: session events not consumed fast enough")
+            self._queue.put((self._generation, "_publish", ("error", ErrorEvent(error=error))))
+
+    def _start_consumer(self) -> None:
+        if self._consumer is None or self._consumer.done():
+            loop = asyncio.get_running_loop()
+            self._consumer = loop.create_task(self._consume(), name="realtime_agents session")
+
+    async def _consume(self) -> None:
+        queue = self._queue
+        dispatch = self._dispatch
+        while True:
+            try:
+                generation, name, event = await queue.get()
+            except QueueClosed:
+                return
+            if self._dropping and not len(queue):
+                self._dropping = False
+            if generation != self._generation:
+                continue  # from a connection that has been replaced
+            try:
+                dispatch[name](event)
+            except Exception as exc:
+                self._report(exc)
+
+    def emit(self, name: str, event: Any = None) -> None:
+        """Publish a session event to ``on`` handlers, then to every ``async for`` stream."""
+        super().emit(name, event)
+        if self._streams:
+            droppable = name == "audio"
+            for stream in list(self._streams):
+                stream.push(event, droppable=droppable)
+
+    def _publish_agent(self, agent: RealtimeAgent[Any], name: str, event: Any) -> None:
+        self.emit(name, event)
+        agent.emit(name, event)
+
+    def _report(self, error: BaseException) -> None:
+        """Publish ``error`` for something that went wrong inside the session."""
+        if not self.has_listeners("error") and not self._streams:
+            logger.error("realtime session error: %s", error, exc_info=error)
+        self.emit("error", ErrorEvent(error=error))
+
+    # -- handlers of transport events (run by the consumer, in order) ----------------------
+
+    def _on_audio(self, event: AudioEvent) -> None:
+        rid = event.response_id
+        if rid not in self._audio:
+            self._audio[rid] = True
+            if self._pinned_voice is None and self._last_config:
+                self._pinned_voice = self._last_config.get("voice")
+            agent = self._snapshot_for(rid).agent
+            self._publish_agent(
+                agent, "audio_start", AudioStartEvent(agent, rid, context=self._context)
+            )
+        self.emit("audio", event)
+
+    def _on_audio_done(self, event: AudioDoneEvent) -> None:
+        self._stop_audio(event.response_id)
+
+    def _stop_audio(self, rid: str | None) -> None:
+        if self._audio.get(rid):
+            self._audio[rid] = False
+            agent = self._snapshot_for(rid).agent
+            self.emit("audio_stopped", AudioStoppedEvent(agent, rid, context=self._context))
+
+    def _on_audio_interrupted(self, event: AudioInterruptedEvent) -> None:
+        for rid, flowing in self._audio.items():
+            if flowing:
+                self._audio[rid] = False
+        self.emit("audio_interrupted", event)
+
+    def _on_transcript_delta(self, event: TranscriptDeltaEvent) -> None:
+        snapshot = self._snapshot_for(event.response_id)
+        self._guardrails.on_delta(event, snapshot, self._generation, is_text=False)
+
+    def _on_text_delta(self, event: OutputTextDeltaEvent) -> None:
+        snapshot = self._snapshot_for(event.response_id)
+        self._guardrails.on_delta(event, snapshot, self._generation, is_text=True)
+
+    def _on_usage(self, usage: Usage) -> None:
+        self._usage = self._usage + usage
+        self._context.usage = self._usage
+
+    def _on_item_update(self, item: RealtimeItem) -> None:
+        changed, added = self._history.upsert(item)
+        if added:
+            stored = next(i for i in self._history.items if i.item_id == item.item_id)
+            self._history_changed(HistoryAddedEvent(stored))
+        elif changed:
+            self._history_changed()
+
+    def _on_item_deleted(self, event: Any) -> None:
+        if self._history.delete(event.item_id):
+            self._history_changed()
+
+    def _on_input_transcription(self, event: ServerEvent) -> None:
+        data = event.data
+        item_id, transcript = data.get("item_id"), data.get("transcript")
+        if isinstance(item_id, str) and isinstance(transcript, str):
+            index = data.get("content_index")
+            if self._history.set_transcript(
+                item_id, index if isinstance(index, int) else 0, transcript
+            ):
+                self._history_changed()
+
+    def _history_changed(self, added: HistoryAddedEvent | None = None) -> None:
+        items = self._history.items
+        self._context.history = items
+        if added is not None:
+            self.emit("history_added", added)
+        self.emit("history_updated", HistoryUpdatedEvent(items))
+
+    def _on_connection_change(self, event: Any) -> None:
+        if event.status is ConnectionStatus.DISCONNECTED:
+            self._active.clear()
+
+    def _on_turn_started(self, event: TurnStartedEvent) -> None:
+        rid = event.response_id
+        snapshot = snapshot_agent(self._current_agent, self._plugins)
+        self._responses[rid] = snapshot
+        self._active.add(rid)
+        self._latest_response_id = rid
+        if self._history.complete_user_messages():
+            self._history_changed()
+        start = AgentStartEvent(snapshot.agent, rid, context=self._context)
+        self._publish_agent(snapshot.agent, "agent_start", start)
+
+    def _on_turn_done(self, event: TurnDoneEvent) -> None:
+        response = event.response
+        snapshot = self._responses.pop(response.id, None) or self._snapshot_for(response.id)
+        self._active.discard(response.id)
+        if self._history.complete_output(response.output):
+            self._history_changed()
+        self._stop_audio(response.id)
+        self._audio.pop(response.id, None)
+        self._guardrails.on_turn_done(response, snapshot, self._generation)
+        text = _last_output_text(response.output)
+        end = AgentEndEvent(snapshot.agent, response.id, text, context=self._context)
+        self._publish_agent(snapshot.agent, "agent_end", end)
+
+    def _on_function_call(self, call: FunctionCallEvent) -> None:
+        snapshot = self._snapshot_for(call.response_id)
+        self._tools.dispatch(call, snapshot, self._generation)
+
+    def _on_error(self, event: ErrorEvent) -> None:
+        self.emit("error", event)
+
+    def _on_mcp_approval_request(self, item: McpApprovalRequestItem) -> None:
+        agent = self._current_agent
+        event = ToolApprovalRequestedEvent(agent, None, item, context=self._context)
+        self.emit("tool_approval_requested", event)
+
+    def _on_mcp_call_completed(self, item: McpCallItem) -> None:
+        agent = self._current_agent
+        self.emit(
+            "mcp_tool_call_completed", McpToolCallCompletedEvent(agent, item, context=self._context)
+        )
+        if self._mcp_auto_response:
+            self._spawn(
+                self._transport.send_event({"type": "response.create"}), name="mcp response"
+            )
+
+    def _on_raw(self, event: ServerEvent) -> None:
+        self.emit("transport_event", TransportEvent(event))
+
+    def _on_reset(self, _: None) -> None:
+        self._history.clear()
+        self._context.history = ()
+        self.emit("history_updated", HistoryUpdatedEvent(()))
+
+    def _on_function_output(self, value: tuple[str, str]) -> None:
+        if self._history.set_function_output(*value):
+            self._history_changed()
+
+    def _on_publish(self, value: tuple[str, Any]) -> None:
+        self.emit(*value)
+
+    # -- services for the tool and guardrail runners ---------------------------------------
+
+    def _spawn(self, coro: Awaitable[Any], *, name: str) -> None:
+        self._tasks.spawn(coro, name=name)  # type: ignore[arg-type]
+
+    def _is_live(self, generation: int) -> bool:
+        """Whether work started for ``generation`` may still act on the transport."""
+        return (
+            generation == self._generation
+            and not self._closed
+            and self._transport.status is ConnectionStatus.CONNECTED
+        )
+
+    def _response_active(self, response_id: str | None) -> bool:
+        return response_id in self._active
+
+    def _function_output_sent(self, generation: int, call_id: str, output: str) -> None:
+        self._queue.put((generation, "_function_output", (call_id, output)))
+
+    async def _hand_off(self, source: RealtimeAgent[Any], target: RealtimeAgent[Any]) -> None:
+        """Switch to ``target``: config first, then the event, then the current agent."""
+        self._validate_agents(target)
+        await self._transport.update_session_config(await self._compute_config(target))
+        event = AgentHandoffEvent(source, target, context=self._context)
+        self._publish_agent(source, "agent_handoff", event)
+        self._current_agent = target
+
+    def _plugins(self) -> PluginHost:
+        if self._host is None:
+            from ..plugins import default_host
+
+            self._host = default_host()
+        return self._host
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _resolve_transport(
+        self, transport: str | RealtimeTransportLayer | None
+    ) -> RealtimeTransportLayer:
+        if isinstance(transport, RealtimeTransportLayer):
+            return transport
+        if transport is None:
+            transport = self._plugins().default_transport_name()
+        if not isinstance(transport, str):
+            raise UserError(
+                f"transport must be a name or a RealtimeTransportLayer, not {transport!r}"
+            )
+        return self._plugins().create_transport(transport)
+
+    def _validate_agents(self, agent: RealtimeAgent[Any]) -> None:
+        for each in reachable_agents(agent):
+            snapshot_agent(each, self._plugins)
+
+    def _snapshot_for(self, response_id: str | None) -> AgentSnapshot:
+        snapshot = self._responses.get(response_id)
+        return snapshot or snapshot_agent(self._current_agent, self._plugins)
+
+    async def _compute_config(self, agent: RealtimeAgent[Any]) -> RealtimeSessionConfig:
+        snapshot = snapshot_agent(agent, self._plugins)
+        config = await compute_session_config(
+            snapshot,
+            self._context,
+            self._options,
+            last=self._last_config,
+            pinned_voice=self._pinned_voice,
+        )
+        self._last_config = config
+        return config
+
+    def _forget_connection(self) -> None:
+        self._tools.reset()
+        self._guardrails.reset()
+        self._responses.clear()
+        self._active.clear()
+        self._audio.clear()
+        self._latest_response_id = None
+        self._pinned_voice = None
+
+    def _subscribe(self) -> None:
+        if self._subscriptions:
+            return
+        for name in _TRANSPORT_EVENTS:
+            handler = _Enqueue(self, name)
+            self._transport.on(name, handler)
+            self._subscriptions.append((name, handler))
+
+    def _want_raw_events(self) -> None:
+        if self._raw is None and not self._closed:
+            self._raw = _Enqueue(self, "*")
+            self._transport.on("*", self._raw)
+
+    def _unsubscribe(self) -> None:
+        for name, handler in self._subscriptions:
+            self._transport.off(name, handler)
+        self._subscriptions.clear()
+        if self._raw is not None:
+            self._transport.off("*", self._raw)
+            self._raw = None
+
+    def _connect(self, sub: _Subscriber) -> None:
+        # Raw events cost a copy per server frame: forward them only once someone wants them.
+        if sub.name == "transport_event":
+            self._want_raw_events()
+        super()._connect(sub)
+
+
+def _last_output_text(output: Sequence[Mapping[str, Any]]) -> str:
+    """The last assistant text or transcript of a response's output (scanning backwards)."""
+    for raw in reversed(output):
+        if raw.get("type") != "message":
+            continue
+        for part in reversed(raw.get("content") or ()):
+            if not isinstance(part, Mapping):
+                continue
+            text = part.get("text") if part.get("type") in ("output_text", "text") else None
+            text = text or part.get("transcript")
+            if text:
+                return str(text)
+    return ""

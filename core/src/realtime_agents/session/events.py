@@ -1,0 +1,254 @@
+"""Session events: what ``session.on(name, handler)`` and ``async for event in session`` see.
+
+Each payload is one frozen object whose ``type`` equals the event name. Agent events carry
+the run ``context`` (a :class:`~realtime_agents.run_context.RunContextWrapper`), keyword-only
+and left out of reprs and comparisons. Three events
+reuse the transport's payloads unchanged (no copy on the audio hot path):
+
+=========================  ======================================================
+``audio``                  :class:`realtime_agents.events.AudioEvent`
+``audio_interrupted``      :class:`realtime_agents.events.AudioInterruptedEvent`
+``error``                  :class:`realtime_agents.events.ErrorEvent`
+=========================  ======================================================
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
+
+import attrs
+
+from ..events import AudioEvent, AudioInterruptedEvent, ErrorEvent, FunctionCallEvent, ServerEvent
+from ..items import McpApprovalRequestItem, McpCallItem, RealtimeItem
+from ..run_context import RunContextWrapper
+
+if TYPE_CHECKING:
+    from ..agent import RealtimeAgent
+    from ..guardrail import OutputGuardrailResult
+    from ..handoff import Handoff
+    from ..tool import FunctionTool
+
+__all__ = [
+    "SESSION_EVENT_NAMES",
+    "AgentEndEvent",
+    "AgentHandoffEvent",
+    "AgentStartEvent",
+    "AgentToolEndEvent",
+    "AgentToolStartEvent",
+    "AudioStartEvent",
+    "AudioStoppedEvent",
+    "GuardrailTrippedEvent",
+    "HistoryAddedEvent",
+    "HistoryUpdatedEvent",
+    "McpToolCallCompletedEvent",
+    "RealtimeSessionEvent",
+    "ToolApprovalItem",
+    "ToolApprovalRequestedEvent",
+    "TransportEvent",
+]
+
+
+@attrs.frozen
+class AgentStartEvent:
+    """``agent_start``: a response of ``agent`` began."""
+
+    agent: RealtimeAgent[Any]
+    response_id: str | None
+    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
+    type: Literal["agent_start"] = "agent_start"
+
+
+@attrs.frozen
+class AgentEndEvent:
+    """``agent_end``: a response of ``agent`` ended; ``output_text`` is what it last said."""
+
+    agent: RealtimeAgent[Any]
+    response_id: str | None
+    output_text: str
+    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
+    type: Literal["agent_end"] = "agent_end"
+
+
+@attrs.frozen
+class AgentHandoffEvent:
+    """``agent_handoff``: the conversation moved from ``from_agent`` to ``to_agent``."""
+
+    from_agent: RealtimeAgent[Any]
+    to_agent: RealtimeAgent[Any]
+    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
+    type: Literal["agent_handoff"] = "agent_handoff"
+
+
+@attrs.frozen
+class AgentToolStartEvent:
+    """``agent_tool_start``: the session is about to run ``tool`` for ``tool_call``."""
+
+    agent: RealtimeAgent[Any]
+    tool: FunctionTool
+    tool_call: FunctionCallEvent
+    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
+    type: Literal["agent_tool_start"] = "agent_tool_start"
+
+    @property
+    def arguments(self) -> str:
+        return self.tool_call.arguments
+
+
+@attrs.frozen
+class AgentToolEndEvent:
+    """``agent_tool_end``: ``tool`` finished; ``output`` is what the model gets."""
+
+    agent: RealtimeAgent[Any]
+    tool: FunctionTool
+    tool_call: FunctionCallEvent
+    output: str
+    error: BaseException | None = None
+    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
+    type: Literal["agent_tool_end"] = "agent_tool_end"
+
+
+@attrs.frozen
+class TransportEvent:
+    """``transport_event``: a raw server event (the transport's ``*``)."""
+
+    event: ServerEvent
+    type: Literal["transport_event"] = "transport_event"
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.event.data
+
+
+@attrs.frozen
+class AudioStartEvent:
+    """``audio_start``: the first audio of a response arrived (once per response)."""
+
+    agent: RealtimeAgent[Any]
+    response_id: str | None
+    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
+    type: Literal["audio_start"] = "audio_start"
+
+
+@attrs.frozen
+class AudioStoppedEvent:
+    """``audio_stopped``: the server finished sending a response's audio."""
+
+    agent: RealtimeAgent[Any]
+    response_id: str | None
+    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
+    type: Literal["audio_stopped"] = "audio_stopped"
+
+
+@attrs.frozen
+class GuardrailTrippedEvent:
+    """``guardrail_tripped``: output guardrails stopped a response (once per response)."""
+
+    agent: RealtimeAgent[Any]
+    guardrail_results: tuple[OutputGuardrailResult, ...]
+    response_id: str | None
+    item_id: str | None
+    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
+    type: Literal["guardrail_tripped"] = "guardrail_tripped"
+
+
+@attrs.frozen
+class HistoryUpdatedEvent:
+    """``history_updated``: the whole history after a change."""
+
+    history: tuple[RealtimeItem, ...] = attrs.field(repr=lambda h: f"<{len(h)} items>")
+    type: Literal["history_updated"] = "history_updated"
+
+
+@attrs.frozen
+class HistoryAddedEvent:
+    """``history_added``: a new item entered the history."""
+
+    item: RealtimeItem
+    type: Literal["history_added"] = "history_added"
+
+
+@attrs.frozen
+class ToolApprovalItem:
+    """A function call waiting for ``session.approve(item)`` or ``session.reject(item)``."""
+
+    agent: RealtimeAgent[Any]
+    tool: FunctionTool
+    tool_call: FunctionCallEvent
+    type: Literal["function_approval"] = "function_approval"
+
+    @property
+    def tool_name(self) -> str:
+        return self.tool.name
+
+    @property
+    def call_id(self) -> str:
+        return self.tool_call.call_id
+
+    @property
+    def arguments(self) -> str:
+        return self.tool_call.arguments
+
+    @property
+    def parsed_arguments(self) -> Any:
+        """The arguments decoded from JSON (None if they are not valid JSON)."""
+        try:
+            return json.loads(self.tool_call.arguments or "{}")
+        except ValueError:
+            return None
+
+
+@attrs.frozen
+class ToolApprovalRequestedEvent:
+    """``tool_approval_requested``: a call (function or hosted MCP) needs a human's decision.
+
+    ``tool`` is None for a hosted MCP server's request (``approval_item`` is then the
+    :class:`~realtime_agents.items.McpApprovalRequestItem`).
+    """
+
+    agent: RealtimeAgent[Any]
+    tool: FunctionTool | None
+    approval_item: ToolApprovalItem | McpApprovalRequestItem
+    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
+    type: Literal["tool_approval_requested"] = "tool_approval_requested"
+
+
+@attrs.frozen
+class McpToolCallCompletedEvent:
+    """``mcp_tool_call_completed``: a hosted MCP server finished a call."""
+
+    agent: RealtimeAgent[Any]
+    item: McpCallItem
+    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
+    type: Literal["mcp_tool_call_completed"] = "mcp_tool_call_completed"
+
+
+RealtimeSessionEvent: TypeAlias = (
+    "AgentStartEvent | AgentEndEvent | AgentHandoffEvent | AgentToolStartEvent"
+    " | AgentToolEndEvent | TransportEvent | AudioStartEvent | AudioStoppedEvent | AudioEvent"
+    " | AudioInterruptedEvent | GuardrailTrippedEvent | HistoryUpdatedEvent | HistoryAddedEvent"
+    " | ErrorEvent | ToolApprovalRequestedEvent | McpToolCallCompletedEvent"
+)
+
+#: Every session event name and the class of its payload.
+SESSION_EVENT_NAMES: Final[dict[str, type]] = {
+    "agent_start": AgentStartEvent,
+    "agent_end": AgentEndEvent,
+    "agent_handoff": AgentHandoffEvent,
+    "agent_tool_start": AgentToolStartEvent,
+    "agent_tool_end": AgentToolEndEvent,
+    "transport_event": TransportEvent,
+    "audio_start": AudioStartEvent,
+    "audio_stopped": AudioStoppedEvent,
+    "audio": AudioEvent,
+    "audio_interrupted": AudioInterruptedEvent,
+    "guardrail_tripped": GuardrailTrippedEvent,
+    "history_updated": HistoryUpdatedEvent,
+    "history_added": HistoryAddedEvent,
+    "error": ErrorEvent,
+    "tool_approval_requested": ToolApprovalRequestedEvent,
+    "mcp_tool_call_completed": McpToolCallCompletedEvent,
+}
+
+# Handoffs are tools too; a name both kinds of call target share.
+CallTarget: TypeAlias = "FunctionTool | Handoff"

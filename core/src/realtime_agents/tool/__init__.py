@@ -1,0 +1,299 @@
+"""Function tools: a Python function the model can call, described by a JSON schema.
+
+::
+
+    @tool
+    def get_weather(city: str, unit: Literal["C", "F"] = "C") -> str:
+        '''Get the weather in a city.
+
+        Args:
+            city: The city's name.
+            unit: Temperature unit.
+        '''
+        return f"Sunny in {city}"
+
+    @tool(needs_approval=True, timeout=5.0)
+    async def refund(ctx: ToolContext[Shop], order_id: str, amount: float) -> dict[str, str]: ...
+
+The schema comes from the signature (types, defaults, ``Literal``, enums, ``Optional``,
+lists, dicts, ``Annotated[T, "description"]``, attrs classes, dataclasses, TypedDicts and —
+when installed — pydantic models) and the docstring (Google, Sphinx or NumPy style). The
+model's JSON arguments are checked and converted back to those types before the call; a
+mismatch is a :class:`ToolArgumentsError` whose message the model gets as the tool's output.
+
+A first parameter annotated :class:`~realtime_agents.run_context.RunContextWrapper` (or
+:class:`~realtime_agents.run_context.ToolContext`) receives the call's context and is not
+part of the schema. Synchronous functions run in a worker thread (inline under Pyodide, which
+has none) so a slow tool never stalls the audio; coroutine functions run on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import inspect
+import json
+import re
+import sys
+import types
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
+
+import attrs
+
+from ..errors import RealtimeAgentsError, UserError
+from ..run_context import RunContextWrapper, ToolContext
+from ._schema import FunctionSignature, ToolArgumentsError, describe_function
+
+if TYPE_CHECKING:
+    from ..config import FunctionToolDefinition
+
+__all__ = [
+    "ApprovalFunction",
+    "BackgroundResult",
+    "EnabledFunction",
+    "FunctionTool",
+    "TimeoutBehavior",
+    "ToolArgumentsError",
+    "ToolTimeoutError",
+    "background_result",
+    "stringify_output",
+    "tool",
+    "validate_tool_name",
+]
+
+TimeoutBehavior: TypeAlias = Literal["error_as_result", "raise_exception"]
+#: ``needs_approval(ctx, arguments, call_id)``: whether this call needs a human's approval.
+ApprovalFunction: TypeAlias = Callable[
+    [RunContextWrapper[Any], dict[str, Any], str], "bool | Awaitable[bool]"
+]
+#: ``is_enabled(ctx, agent)``: whether the tool is offered to the model right now.
+EnabledFunction: TypeAlias = Callable[[RunContextWrapper[Any], Any], "bool | Awaitable[bool]"]
+Invoker: TypeAlias = Callable[[ToolContext[Any], dict[str, Any]], Awaitable[Any]]
+
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_HAS_THREADS = sys.platform not in ("emscripten", "wasi")
+
+
+class ToolTimeoutError(RealtimeAgentsError, TimeoutError):
+    """A tool ran longer than its ``timeout``."""
+
+    def __init__(self, tool_name: str, timeout: float) -> None:
+        super().__init__(f"Tool '{tool_name}' timed out after {round(timeout * 1000)}ms.")
+        self.tool_name = tool_name
+        self.timeout = timeout
+
+
+def validate_tool_name(name: str) -> str:
+    """Return ``name`` if the Realtime API accepts it as a function name, else raise UserError."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise UserError(
+            f"Invalid tool name {name!r}: use 1-64 letters, digits, '_' or '-' (no spaces)."
+        )
+    return name
+
+
+@attrs.frozen
+class BackgroundResult:
+    """A tool result sent to the model without asking it to respond (``start_response=False``)."""
+
+    value: Any
+
+
+def background_result(value: Any) -> BackgroundResult:
+    """Wrap a tool's return value so the model gets it silently, without a new response."""
+    return BackgroundResult(value)
+
+
+def _positive_or_none(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not value > 0:
+        raise UserError(f"{attribute.name} must be a positive number of seconds, got {value!r}")
+
+
+def _check_name(instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    validate_tool_name(value)
+
+
+@attrs.frozen(kw_only=True)
+class FunctionTool:
+    """A tool the model can call. Build one with :func:`tool`, or directly with a JSON schema.
+
+    ``on_invoke(ctx, arguments)`` receives the parsed JSON arguments (a dict) and returns the
+    result; :func:`stringify_output` turns it into the text the model gets. Calling the tool
+    object itself calls the wrapped Python function (handy in tests).
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    description: str = ""
+    params_json_schema: dict[str, Any] = attrs.field(repr=False)
+    on_invoke: Invoker = attrs.field(repr=False)
+    needs_approval: bool | ApprovalFunction = False
+    timeout: float | None = attrs.field(default=None, validator=_positive_or_none)
+    timeout_behavior: TimeoutBehavior = attrs.field(
+        default="error_as_result",
+        validator=attrs.validators.in_(("error_as_result", "raise_exception")),
+    )
+    is_enabled: bool | EnabledFunction = True
+    strict: bool = True
+    function: Callable[..., Any] | None = attrs.field(default=None, repr=False)
+
+    def definition(self) -> FunctionToolDefinition:
+        """The ``tools`` entry of the session config for this tool."""
+        return {
+            "type": "function",
+            "name": self.name,
+            "description": self.description,
+            "parameters": self.params_json_schema,
+        }
+
+    async def requires_approval(
+        self, ctx: RunContextWrapper[Any], arguments: dict[str, Any], call_id: str
+    ) -> bool:
+        """Evaluate ``needs_approval`` for one call."""
+        if isinstance(self.needs_approval, bool):
+            return self.needs_approval
+        return bool(await _maybe_await(self.needs_approval(ctx, arguments, call_id)))
+
+    async def enabled(self, ctx: RunContextWrapper[Any], agent: Any) -> bool:
+        """Evaluate ``is_enabled`` for the given agent."""
+        if isinstance(self.is_enabled, bool):
+            return self.is_enabled
+        return bool(await _maybe_await(self.is_enabled(ctx, agent)))
+
+    async def invoke(self, ctx: ToolContext[Any], arguments: dict[str, Any]) -> Any:
+        """Run the tool, honouring ``timeout`` (raises :class:`ToolTimeoutError`)."""
+        if self.timeout is None:
+            return await self.on_invoke(ctx, arguments)
+        try:
+            return await asyncio.wait_for(self.on_invoke(ctx, arguments), self.timeout)
+        except TimeoutError:
+            raise ToolTimeoutError(self.name, self.timeout) from None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.function is None:
+            raise TypeError(f"tool {self.name!r} wraps no Python function")
+        return self.function(*args, **kwargs)
+
+
+@overload
+def tool(func: Callable[..., Any], /) -> FunctionTool: ...
+@overload
+def tool(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    needs_approval: bool | ApprovalFunction = False,
+    timeout: float | None = None,
+    timeout_behavior: TimeoutBehavior = "error_as_result",
+    is_enabled: bool | EnabledFunction = True,
+    strict: bool = True,
+    run_in_thread: bool | None = None,
+) -> Callable[[Callable[..., Any]], FunctionTool]: ...
+
+
+def tool(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    needs_approval: bool | ApprovalFunction = False,
+    timeout: float | None = None,
+    timeout_behavior: TimeoutBehavior = "error_as_result",
+    is_enabled: bool | EnabledFunction = True,
+    strict: bool = True,
+    run_in_thread: bool | None = None,
+) -> FunctionTool | Callable[[Callable[..., Any]], FunctionTool]:
+    """Make a :class:`FunctionTool` from a function; use as ``@tool`` or ``@tool(...)``.
+
+    ``name`` defaults to the function's name, ``description`` to its docstring's summary.
+    ``needs_approval`` (a bool, or ``fn(ctx, arguments, call_id)``) parks each call until
+    ``session.approve``/``session.reject``. ``timeout`` (seconds) bounds a call: with
+    ``timeout_behavior="error_as_result"`` the model is told the tool timed out; with
+    ``"raise_exception"`` the session publishes an ``error`` event and sends no output.
+    ``run_in_thread`` (default: yes for sync functions where threads exist) keeps a blocking
+    function off the event loop.
+    """
+
+    def build(fn: Callable[..., Any]) -> FunctionTool:
+        signature = describe_function(fn, strict=strict)
+        return FunctionTool(
+            name=name or fn.__name__,
+            description=description if description is not None else signature.description,
+            params_json_schema=signature.json_schema,
+            on_invoke=_invoker(fn, signature, run_in_thread),
+            needs_approval=needs_approval,
+            timeout=timeout,
+            timeout_behavior=timeout_behavior,
+            is_enabled=is_enabled,
+            strict=strict,
+            function=fn,
+        )
+
+    return build if func is None else build(func)
+
+
+def _invoker(
+    fn: Callable[..., Any], signature: FunctionSignature, run_in_thread: bool | None
+) -> Invoker:
+    is_async = inspect.iscoroutinefunction(fn)
+    threaded = (not is_async) and (_HAS_THREADS if run_in_thread is None else run_in_thread)
+
+    async def invoke(ctx: ToolContext[Any], arguments: dict[str, Any]) -> Any:
+        args, kwargs = signature.bind(arguments)
+        if signature.takes_context:
+            args.insert(0, ctx)
+        if is_async:
+            return await fn(*args, **kwargs)
+        if threaded:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        return await _maybe_await(fn(*args, **kwargs))
+
+    return invoke
+
+
+def stringify_output(value: Any) -> str:
+    """The text the model gets for a tool's result.
+
+    Strings as they are; None as ``""``; pydantic models, attrs classes, dataclasses, dicts,
+    lists and numbers as JSON; anything else as ``str(value)``.
+    """
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    dump = getattr(value, "model_dump_json", None)
+    if callable(dump):
+        return str(dump())
+    if attrs.has(type(value)):
+        value = attrs.asdict(value)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    try:
+        return json.dumps(value, default=str, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+async def _maybe_await(value: Any) -> Any:
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+class _ToolModule(types.ModuleType):
+    """This module, callable as :func:`tool`.
+
+    Importing ``realtime_agents.tool`` binds the package attribute ``tool`` to this module
+    (the import system does that for every submodule), shadowing the lazily exported
+    decorator of the same name. Making the module callable keeps ``from realtime_agents
+    import tool; @tool`` working whatever was imported first.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return tool(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _ToolModule
