@@ -516,7 +516,7 @@ class OpenAIRealtimeProtocol:
 
         A raw ``response.create`` is a manual request: held until no response is ongoing,
         sent with its body. A raw ``response.cancel`` is dropped when no response is ongoing
-        or one was already cancelled.
+        or one was already cancelled; once sent, late audio of that response is dropped.
         """
         if not isinstance(event, Mapping) or not isinstance(event.get("type"), str):
             raise UserError("a client event is a mapping with a string 'type'")
@@ -524,7 +524,9 @@ class OpenAIRealtimeProtocol:
         if event["type"] == "response.create":
             self._sequencer.request_manual(event)
         elif event["type"] == "response.cancel":
-            self._sequencer.cancel(event)
+            response_id = event.get("response_id") or self._sequencer.ongoing_response_id
+            if self._sequencer.cancel(event) and isinstance(response_id, str):
+                self._playback.discard(response_id)  # audio still in flight is never played
         else:
             self._queue(event)
 
