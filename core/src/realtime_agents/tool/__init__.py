@@ -271,6 +271,8 @@ def stringify_output(value: Any) -> str:
         value = attrs.asdict(value)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = dataclasses.asdict(value)
+    if not isinstance(value, dict | list | tuple | int | float):
+        return str(value)
     try:
         return json.dumps(value, default=str, ensure_ascii=False)
     except (TypeError, ValueError):
