@@ -9,6 +9,7 @@ from realtime_agents.items import (
     InputText,
     OutputAudio,
     OutputText,
+    RealtimeItem,
     SystemMessageItem,
     UserMessageItem,
 )
@@ -34,7 +35,12 @@ def test_diff_by_item_id() -> None:
 def test_reset_history_deletes_then_creates() -> None:
     proto = OpenAIRealtimeProtocol()
     old = [user("a"), user("b"), user("c")]
-    new = [user("a"), user("c", "changed"), user("d"), SystemMessageItem("s", (InputText("x"),))]
+    new: list[RealtimeItem] = [
+        user("a"),
+        user("c", "changed"),
+        user("d"),
+        SystemMessageItem("s", (InputText("x"),)),
+    ]
     proto.reset_history(old, new)
     events = frames.loads(proto.data_to_send())
     assert [(e["type"], e.get("item_id") or e["item"]["id"]) for e in events] == [
@@ -64,7 +70,10 @@ def test_unchanged_history_sends_nothing() -> None:
 def test_assistant_audio_rejected_before_anything_is_queued(change: str) -> None:
     proto = OpenAIRealtimeProtocol()
     audio = AssistantMessageItem("a", (OutputAudio(None, "said"),), "completed")
-    old = [user("x"), AssistantMessageItem("a", (OutputAudio(None, "old"),), "completed")]
+    old: list[RealtimeItem] = [
+        user("x"),
+        AssistantMessageItem("a", (OutputAudio(None, "old"),), "completed"),
+    ]
     if change == "addition":
         old = [user("x")]
     with pytest.raises(UserError, match="assistant audio"):

@@ -2,6 +2,7 @@ import json
 from typing import Any
 
 import pytest
+from attrs import evolve
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -271,7 +272,7 @@ def test_ignored_deltas(proto: OpenAIRealtimeProtocol, frame: str) -> None:
     [(frames.item_added, "in_progress"), (frames.item_done, "completed")],
 )
 def test_message_item_update_status_default_and_previous_item(
-    proto: OpenAIRealtimeProtocol, builder: Any, status: str
+    proto: OpenAIRealtimeProtocol, builder: Any, status: Any
 ) -> None:
     item = frames.assistant_item(
         "item_a", status=None, content=[{"type": "audio", "transcript": "hi"}]
@@ -281,7 +282,7 @@ def test_message_item_update_status_default_and_previous_item(
         (
             "item_update",
             AssistantMessageItem("item_a", (OutputAudio(None, "hi"),), status, "item_u"),
-        )  # type: ignore[arg-type]
+        )
     ]
 
 
@@ -388,8 +389,6 @@ def test_function_call_from_conversation_item_done_first(proto: OpenAIRealtimePr
     )
     done = frames.function_call_item("item_f", "call_1")
     events = derived(proto.receive_frame(frames.item_done(done, "item_u")))
-    from attrs import evolve
-
     assert events == [
         ("item_update", evolve(TOOL_ITEM, previous_item_id="item_u")),
         ("function_call", evolve(FUNCTION_CALL, previous_item_id="item_u")),
@@ -495,17 +494,16 @@ def test_no_known_event_shape_crashes(event_type: str, body: dict[str, Any]) -> 
 
 
 def test_session_cache_format_and_interrupt_response(proto: OpenAIRealtimeProtocol) -> None:
-    assert proto.session is None
-    assert proto.interrupt_response is False
+    assert (proto.session, proto.interrupt_response) == (None, False)
     assert proto.output_format.to_wire() == {"type": "audio/pcm", "rate": 24000}
     proto.receive_frame(frames.session_updated(output_format={"type": "audio/pcmu"}))
-    assert proto.session is not None
-    assert proto.session["id"] == "sess_1"
+    session: Any = proto.session
+    assert session["id"] == "sess_1"
     assert proto.output_format.to_wire() == {"type": "audio/pcmu"}
-    assert proto.interrupt_response is True
+    assert proto.interrupt_response
     proto.receive_frame(
         frames.session_updated(turn_detection={"type": "semantic_vad", "interrupt_response": False})
     )
-    assert proto.interrupt_response is False
+    assert not proto.interrupt_response
     proto.reset()
     assert proto.session is None

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from realtime_agents.errors import UserError
 from realtime_agents.protocol import build_session_payload
 
-DEFAULT_AUDIO = {
+DEFAULT_AUDIO: dict[str, Any] = {
     "input": {
         "format": {"type": "audio/pcm", "rate": 24000},
         "noise_reduction": None,

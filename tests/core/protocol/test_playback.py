@@ -236,8 +236,9 @@ def test_unreported_items_count_as_unheard(
 def test_reported_played_to_end_means_nothing_to_interrupt(proto: OpenAIRealtimeProtocol) -> None:
     start_audio(proto, 100)
     proto.receive_frame(frames.audio_done("resp_1", "item_a"))
-    assert proto.audio_playing
+    playing_before = proto.audio_playing
     proto.on_played("item_a", ms=100)
+    assert playing_before
     assert not proto.audio_playing
     assert proto.interrupt() == []
 

@@ -34,7 +34,10 @@ from realtime_agents.protocol import SERVER_EVENT_TYPES, OpenAIRealtimeProtocol
 
 from . import frames
 
-FORMATS = {"pcm": ({"type": "audio/pcm", "rate": 24000}, 48), "pcmu": ({"type": "audio/pcmu"}, 8)}
+FORMATS: dict[str, tuple[dict[str, Any], int]] = {
+    "pcm": ({"type": "audio/pcm", "rate": 24000}, 48),
+    "pcmu": ({"type": "audio/pcmu"}, 8),
+}
 
 
 class ProtocolMachine(RuleBasedStateMachine):
@@ -56,7 +59,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.cancelled: set[str] = set()
         self.audio_item: str | None = None
         self.item_response: dict[str, str] = {}
-        self.received_ms: collections.Counter[str] = collections.Counter()
+        self.received_ms: collections.defaultdict[str, float] = collections.defaultdict(float)
         self.discarded: set[str] = set()
         self.calls: dict[str, dict[str, Any]] = {}  # call_id -> item, for calls not finished
         self.carriers: dict[str, set[str]] = collections.defaultdict(set)

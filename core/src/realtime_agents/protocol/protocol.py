@@ -156,7 +156,7 @@ class OpenAIRealtimeProtocol:
 
     @property
     def session(self) -> dict[str, Any] | None:
-        """The last ``session`` object from ``session.created``/``session.updated`` (a copy)."""
+        """The last ``session`` from ``session.created``/``session.updated``; don't mutate it."""
         return self._session
 
     @property
@@ -450,13 +450,13 @@ class OpenAIRealtimeProtocol:
 
     # -- outbound ----------------------------------------------------------------------------
 
-    def session_update(self, config: RealtimeSessionConfig | Mapping[str, Any]) -> None:
+    def session_update(self, config: RealtimeSessionConfig | Mapping[str, Any] | None) -> None:
         """Queue ``session.update`` with :func:`build_session_payload` of ``config``.
 
         ``config["tracing"]``, when present, is remembered and sent after ``session.created``
         (tracing is never part of the payload; "auto" when never given).
         """
-        if "tracing" in config:
+        if config and "tracing" in config:
             self._tracing = config["tracing"]
         self._queue(session_update_event(build_session_payload(config, model=self.model)))
 
