@@ -15,13 +15,16 @@ def make_host(*plugins: object) -> PluginHost:
 
 
 async def settle(session: RealtimeSession[Any], timeout: float = 5.0) -> None:
-    """Wait until the session has processed its queue and its tasks have finished."""
+    """Wait until the session has processed its queue and its tasks have finished.
+
+    Calls parked for an approval count as finished: they wait for the test, not the session.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     idle_rounds = 0
     while idle_rounds < 3:
         await asyncio.sleep(0)
-        busy = len(session._queue) or len(session._tasks)
+        busy = len(session._queue) or len(session._tasks) > len(session._tools._pending)
         idle_rounds = 0 if busy else idle_rounds + 1
         if busy:
             if loop.time() > deadline:
