@@ -296,7 +296,7 @@ class ResponseRun:
         self.first_audio_at = self.first_audio_at or started
         sent_tokens = 0
         for number, data in enumerate(chunks, 1):
-            due = len(tokens) * number // len(chunks)
+            due = -(-len(tokens) * number // len(chunks))  # the transcript runs ahead of audio
             for token in tokens[sent_tokens:due]:
                 self._transcript_delta(token)
             sent_tokens = max(sent_tokens, due)
