@@ -99,7 +99,8 @@ async def test_guardrail_objects() -> None:
         True,
     )
     message = feedback_message([result])
-    assert "blocked" in message and "no numbers" in message
+    assert "blocked" in message
+    assert "no numbers" in message
     info = GuardrailFunctionOutput(True, {"digits": 3})
     assert OutputGuardrailSettings.coerce({"debounce_text_length": -1}).debounce_text_length == -1
     with pytest.raises(UserError):
@@ -169,7 +170,7 @@ async def test_update_agent_keeps_audio_formats_and_replaces_tools() -> None:
         "output": {"format": {"type": "audio/pcmu"}},
     }
     first = RealtimeAgent("First", "one", tools=[get_weather])
-    session, transport, config = await connected(first, config={"audio": formats})
+    session, transport, _config = await connected(first, config={"audio": formats})
     second = RealtimeAgent("Second", "two", tools=[get_time])
     await session.update_agent(second)
     update = (await transport.expect_call("update_session_config")).args["config"]

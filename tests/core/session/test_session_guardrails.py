@@ -100,9 +100,8 @@ async def test_a_trip_interrupts_and_tells_the_model(
     transport.emit_transcript_delta("the secret code is 1234", response_id="r1", item_id="i1")
     await transport.expect_call("interrupt")
     feedback = await transport.expect_call("send_message")
-    assert (
-        "blocked" in feedback.args["message"] and "never tell secrets" in feedback.args["message"]
-    )
+    assert "blocked" in feedback.args["message"]
+    assert "never tell secrets" in feedback.args["message"]
     await settle(session)
     (event,) = recorder.of("guardrail_tripped")
     assert (event.agent, event.response_id, event.item_id) == (agent, "r1", "i1")

@@ -60,7 +60,8 @@ def test_a_chain_converges_whatever_order_it_arrives_in(order: str) -> None:
 def test_delete_and_clear() -> None:
     history = ConversationHistory()
     history.upsert(user("a"))
-    assert history.delete("a") and not history.delete("a")
+    assert history.delete("a")
+    assert not history.delete("a")
     history.upsert(user("b"))
     history.clear()
     assert history.items == ()

@@ -246,7 +246,8 @@ async def test_tool_error_formatter(
     assert (await transport.expect_call("send_function_call_output")).args[
         "output"
     ] == "[tool_error] broken"
-    assert seen[0].call_id == "c1" and isinstance(seen[0].error, ValueError)
+    assert seen[0].call_id == "c1"
+    assert isinstance(seen[0].error, ValueError)
 
 
 async def test_background_results_do_not_start_a_response(

@@ -201,8 +201,10 @@ async def test_arguments_are_converted_to_the_annotated_types() -> None:
         },
     )
     assert seen["unit"] is Unit.F
-    assert seen["days"] == 2 and type(seen["days"]) is int
-    assert seen["ratio"] == 1.0 and type(seen["ratio"]) is float
+    assert seen["days"] == 2
+    assert type(seen["days"]) is int
+    assert seen["ratio"] == 1.0
+    assert type(seen["ratio"]) is float
     assert seen["point"] == Point(3, 0)
     assert seen["box"] == Box(2.0)
     assert seen["address"] == Address(street="Main", number=1)

@@ -1,0 +1,410 @@
+"""Session lifecycle and event delivery: transports, connect/close, streams, queue, delegation."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+from typing import Any
+
+import pytest
+from session_helpers import Recorder, make_host, settle
+
+from realtime_agents.agent import RealtimeAgent
+from realtime_agents.errors import HandlerError, TransportNotFoundError, UserError
+from realtime_agents.events import (
+    AudioInterruptedEvent,
+    ErrorEvent,
+    ServerEvent,
+    Usage,
+)
+from realtime_agents.items import McpApprovalRequestItem, McpCallItem
+from realtime_agents.plugins import hookimpl
+from realtime_agents.session import EventsDroppedError, RealtimeSession, TransportEvent
+from realtime_agents.testing import ScriptedRealtimeTransport
+from realtime_agents.tool import tool
+
+
+@tool
+def get_weather(city: str) -> str:
+    return f"sunny in {city}"
+
+
+class TransportPlugin:
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        self.made: list[ScriptedRealtimeTransport] = []
+
+    @hookimpl
+    def realtime_agents_register_transports(self, register: Any) -> None:
+        for name in self.names:
+            register(name, self.make)
+
+    def make(self) -> ScriptedRealtimeTransport:
+        self.made.append(ScriptedRealtimeTransport())
+        return self.made[-1]
+
+
+# -- transports ------------------------------------------------------------------------------
+
+
+def test_transport_by_name_and_default() -> None:
+    plugin = TransportPlugin("websocket", "webrtc")
+    host = make_host(plugin)
+    assert (
+        RealtimeSession(RealtimeAgent("a"), transport="websocket", plugin_host=host).transport
+        is plugin.made[0]
+    )
+    RealtimeSession(RealtimeAgent("a"), plugin_host=host)
+    assert len(plugin.made) == 2  # the default (webrtc) was created too
+
+
+def test_unknown_and_missing_transports_are_clear_errors() -> None:
+    with pytest.raises(TransportNotFoundError, match="Installed transports: websocket"):
+        RealtimeSession(
+            RealtimeAgent("a"),
+            transport="carrier-pigeon",
+            plugin_host=make_host(TransportPlugin("websocket")),
+        )
+    with pytest.raises(TransportNotFoundError, match="realtime-agents-websocket"):
+        RealtimeSession(RealtimeAgent("a"), plugin_host=make_host())
+    with pytest.raises(UserError, match="transport must be"):
+        RealtimeSession(RealtimeAgent("a"), transport=42, plugin_host=make_host())  # type: ignore[arg-type]
+    with pytest.raises(UserError, match="needs a RealtimeAgent"):
+        RealtimeSession("agent", plugin_host=make_host())  # type: ignore[arg-type]
+
+
+# -- connect and close -----------------------------------------------------------------------
+
+
+async def test_connect_forwards_options_and_hides_the_key(
+    transport: ScriptedRealtimeTransport, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    session = RealtimeSession(
+        RealtimeAgent("a"), transport=transport, plugin_host=make_host(), model="gpt-realtime"
+    )
+    await session.connect(
+        api_key=lambda: "sk-very-secret", url="ws://x/v1/realtime", call_id="rtc_1"
+    )
+    call = await transport.expect_call("connect")
+    assert (call.args["url"], call.args["call_id"], call.args["model"]) == (
+        "ws://x/v1/realtime",
+        "rtc_1",
+        "gpt-realtime",
+    )
+    assert call.args["api_key_provided"] is True
+    assert "sk-very-secret" not in repr(session) + caplog.text
+    assert (
+        repr(session)
+        == "RealtimeSession(agent='a', transport=ScriptedRealtimeTransport, status='connected')"
+    )
+    with pytest.raises(UserError, match="already connected"):
+        await session.connect()
+    await session.close()
+    with pytest.raises(UserError, match="closed"):
+        await session.connect()
+
+
+async def test_close_is_idempotent_and_closes_the_transport(
+    transport: ScriptedRealtimeTransport,
+) -> None:
+    async with RealtimeSession(
+        RealtimeAgent("a"), transport=transport, plugin_host=make_host()
+    ) as session:
+        await session.connect()
+    await session.close()
+    transport.assert_closed()
+    assert [c.method for c in transport.calls] == ["connect", "close"]
+    assert not transport.has_listeners("function_call")
+
+
+async def test_close_cancels_tools_and_parked_approvals(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    started = asyncio.Event()
+    cancelled: list[str] = []
+
+    @tool
+    async def forever() -> str:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.append("forever")
+            raise
+        return "never"
+
+    @tool(needs_approval=True)
+    def guarded() -> str:
+        return "never"
+
+    session = await connect_session(RealtimeAgent("a", tools=[forever, guarded]))
+    transport.emit_function_call("forever", {}, call_id="c1")
+    transport.emit_function_call("guarded", {}, call_id="c2")
+    await started.wait()
+    await session.close()
+    assert cancelled == ["forever"]
+    assert len(session._tasks) == 0
+    gc.collect()  # a pending task destroyed here would warn, and warnings are errors
+
+
+async def test_close_from_inside_a_handler(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    session = await connect_session(RealtimeAgent("a"))
+    done = asyncio.Event()
+
+    async def on_error(event: Any) -> None:
+        await session.close()
+        done.set()
+
+    session.on("error", on_error)
+    transport.emit("error", ErrorEvent(error="server says bye"))
+    await asyncio.wait_for(done.wait(), 2)
+    transport.assert_closed()
+
+
+async def test_reconnect_does_not_subscribe_twice(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    session = await connect_session(RealtimeAgent("a"))
+    transport.disconnect()
+    await session.connect()
+    await transport.expect_call("connect")
+    assert len(transport._subscribers["function_call"]) == 1
+    recorder = Recorder(session, ("audio",))
+    transport.emit_audio(b"\x00\x00")
+    await settle(session)
+    assert len(recorder.of("audio")) == 1
+
+
+# -- delivery --------------------------------------------------------------------------------
+
+
+async def test_async_for_sees_the_same_events_in_the_same_order(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    from realtime_agents.items import AssistantMessageItem, OutputAudio
+
+    session = await connect_session(RealtimeAgent("a", tools=[get_weather]))
+    recorder = Recorder(session)
+    streamed: list[Any] = []
+
+    async def consume() -> None:
+        async for event in session:
+            streamed.append(event)
+
+    consumer = asyncio.create_task(consume())
+    await asyncio.sleep(0)
+    rid = transport.emit_turn_started()
+    transport.emit_item(AssistantMessageItem(item_id="m1", content=(OutputAudio(transcript="hi"),)))
+    transport.emit_audio(b"\x00" * 4, response_id=rid)
+    transport.emit_function_call("get_weather", {"city": "Oslo"}, call_id="c1", response_id=rid)
+    transport.emit_audio_done(response_id=rid)
+    transport.emit_turn_done(rid)
+    await transport.expect_call("send_function_call_output")
+    await settle(session)
+    await session.close()
+    await consumer
+    assert [e for _, e in recorder.events] == streamed
+    types = [e.type for e in streamed]
+    assert types[:5] == ["agent_start", "history_added", "history_updated", "audio_start", "audio"]
+    assert {"agent_tool_start", "agent_tool_end", "audio_stopped", "agent_end"} <= set(types)
+    assert all(name == event.type for name, event in recorder.events)
+
+
+async def test_streams_end_when_the_session_closes(connect_session: Any) -> None:
+    session = await connect_session(RealtimeAgent("a"))
+    stream = session.events()
+    await session.close()
+    assert [e async for e in stream] == []
+    assert [e async for e in session.events()] == []
+
+
+async def test_handler_exceptions_become_error_events(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    session = await connect_session(RealtimeAgent("a"))
+
+    def broken(event: Any) -> None:
+        raise ValueError("oops")
+
+    session.on("audio", broken)
+    recorder = Recorder(session, ("audio", "error"))
+    stream = session.events()
+    transport.emit_audio(b"\x00\x00")
+    transport.emit_audio(b"\x00\x00")
+    await settle(session)
+    assert recorder.names() == ["error", "audio", "error", "audio"]
+    assert isinstance(recorder.of("error")[0].error, HandlerError)
+    await session.close()
+    assert [e.type async for e in stream if e.type in ("audio", "error")] == [
+        "error",
+        "audio",
+        "error",
+        "audio",
+    ]
+
+
+async def test_audio_start_once_per_turn_and_audio_stopped(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    agent = RealtimeAgent("a")
+    session = await connect_session(agent)
+    recorder = Recorder(session, ("audio_start", "audio", "audio_stopped", "audio_interrupted"))
+    for rid in ("r1", "r2"):
+        transport.emit_turn_started(rid)
+        transport.emit_audio(b"\x00\x00", response_id=rid)
+        transport.emit_audio(b"\x00\x00", response_id=rid)
+    transport.emit_audio_done(response_id="r2")
+    transport.emit("audio_interrupted", AudioInterruptedEvent(item_id="i", audio_end_ms=5))
+    await settle(session)
+    assert recorder.names() == [
+        "audio_start", "audio", "audio",
+        "audio_start", "audio", "audio",
+        "audio_stopped", "audio_interrupted",
+    ]  # fmt: skip
+    assert recorder.of("audio_start")[0].agent is agent
+    assert recorder.of("audio_interrupted")[0].audio_end_ms == 5
+
+
+async def test_agent_end_reports_the_last_thing_said(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    agent = RealtimeAgent("a")
+    session = await connect_session(agent)
+    recorder = Recorder(session, ("agent_start", "agent_end"))
+    transport.emit_turn_started("r1")
+    output = [
+        {
+            "type": "message",
+            "id": "m1",
+            "content": [{"type": "output_audio", "transcript": "Let me check."}],
+        },
+        {"type": "function_call", "id": "f1", "name": "x", "call_id": "c", "arguments": "{}"},
+    ]
+    transport.emit_turn_done("r1", output=output)
+    await settle(session)
+    start, end = recorder.of("agent_start")[0], recorder.of("agent_end")[0]
+    assert (start.agent, start.response_id) == (agent, "r1")
+    assert (end.agent, end.output_text) == (agent, "Let me check.")
+
+
+async def test_usage_accumulates(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    session = await connect_session(RealtimeAgent("a"))
+    transport.emit_turn_done(
+        "r1", usage=Usage(requests=1, input_tokens=3, output_tokens=4, total_tokens=7)
+    )
+    transport.emit_turn_done(
+        "r2", usage=Usage(requests=1, input_tokens=1, output_tokens=1, total_tokens=2)
+    )
+    await settle(session)
+    assert session.usage == Usage(requests=2, input_tokens=4, output_tokens=5, total_tokens=9)
+    assert session.context.usage == session.usage
+
+
+async def test_transport_errors_are_forwarded(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    session = await connect_session(RealtimeAgent("a"))
+    recorder = Recorder(session, ("error",))
+    transport.emit("error", ErrorEvent(error={"type": "invalid_request_error"}))
+    await settle(session)
+    assert recorder.of("error")[0].error == {"type": "invalid_request_error"}
+
+
+async def test_transport_events_are_forwarded_only_when_wanted(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    session = await connect_session(RealtimeAgent("a"))
+    assert not transport.has_listeners("*")
+    seen: list[TransportEvent] = []
+    session.on("transport_event", seen.append)
+    assert transport.has_listeners("*")
+    raw = {"type": "session.created", "session": {}}
+    transport.emit("*", ServerEvent(type="session.created", data=raw))
+    await settle(session)
+    assert [e.data for e in seen] == [raw]
+
+
+# -- the queue's bound -----------------------------------------------------------------------
+
+
+async def test_overflow_drops_audio_but_never_calls(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    session = await connect_session(RealtimeAgent("a", tools=[get_weather]), max_queued_events=3)
+    recorder = Recorder(session, ("audio", "error", "agent_tool_start"))
+    for _ in range(10):  # no await: the consumer cannot run meanwhile
+        transport.emit_audio(b"\x00\x00")
+    transport.emit_function_call("get_weather", {"city": "Oslo"}, call_id="c1")
+    await transport.expect_call("send_function_call_output")
+    await settle(session)
+    assert recorder.names() == ["audio", "audio", "audio", "error", "agent_tool_start"]
+    assert isinstance(recorder.of("error")[0].error, EventsDroppedError)
+    assert session.dropped_audio_events == 7
+
+
+# -- delegation ------------------------------------------------------------------------------
+
+
+async def test_sending_and_control_methods_delegate(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    session = await connect_session(RealtimeAgent("a"))
+    await session.send_message("hi", {"event_id": "e1"})
+    await session.add_image("data:image/png;base64,AAAA", trigger_response=False)
+    await session.send_audio(b"\x01\x02", commit=True)
+    await session.interrupt()
+    assert [(c.method, c.args) for c in transport.calls[1:]] == [
+        (
+            "send_message",
+            {"message": "hi", "other_event_data": {"event_id": "e1"}, "trigger_response": True},
+        ),
+        ("add_image", {"image": "data:image/png;base64,AAAA", "trigger_response": False}),
+        ("send_audio", {"audio": b"\x01\x02", "commit": True}),
+        ("interrupt", {"cancel_ongoing_response": True}),
+    ]
+
+
+async def test_mute_is_delegated_with_a_clear_error_where_unsupported(connect_session: Any) -> None:
+    session = await connect_session(RealtimeAgent("a"))
+    assert session.muted is None
+    with pytest.raises(UserError, match="Mute is not supported"):
+        await session.mute(True)
+    muting = ScriptedRealtimeTransport(supports_mute=True)
+    other = RealtimeSession(RealtimeAgent("a"), transport=muting, plugin_host=make_host())
+    await other.connect()
+    await other.mute(True)
+    assert other.muted is True
+    await other.close()
+
+
+async def test_hosted_mcp_approvals_and_completions(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    session = await connect_session(RealtimeAgent("a"))
+    recorder = Recorder(session, ("tool_approval_requested", "mcp_tool_call_completed"))
+    request = McpApprovalRequestItem(
+        item_id="m1", server_label="docs", name="search", arguments={"q": "x"}
+    )
+    transport.emit("mcp_approval_request", request)
+    await settle(session)
+    (event,) = recorder.of("tool_approval_requested")
+    assert (event.tool, event.approval_item) == (None, request)
+    await session.reject(request, message="no")
+    call = await transport.expect_call("send_mcp_response")
+    assert (call.args["approved"], call.args["reason"]) == (False, "no")
+    await session.approve(request)
+    assert (await transport.expect_call("send_mcp_response")).args["approved"] is True
+    transport.emit(
+        "mcp_tool_call_completed",
+        McpCallItem(item_id="c1", name="search", arguments="{}", output="ok"),
+    )
+    created = await transport.expect_call("send_event")
+    assert created.args["event"] == {"type": "response.create"}
+    await settle(session)
+    assert recorder.names()[-1] == "mcp_tool_call_completed"
