@@ -19,11 +19,11 @@ from .connection import (
     sdk_version,
 )
 from .formats import PCM_24K, WireAudioFormat, normalize_audio_format
-from .inbound import SERVER_EVENT_TYPES, MalformedServerEventError
 from .payload import build_session_payload
 from .playback import PlaybackTracker, Truncation
 from .protocol import Events, OpenAIRealtimeProtocol, Wants
 from .sequencer import ResponseControl, ResponseCreateSequencer
+from .server_events import SERVER_EVENT_TYPES, MalformedServerEventError
 
 __all__ = [
     "OPENAI_REALTIME_URL",

@@ -17,48 +17,25 @@ thread-safe: one owner calls it, as a transport's read loop and its send methods
 
 from __future__ import annotations
 
-import binascii
-import copy
-import json
 import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, TypeAlias
+from typing import Any
 
 from ..config import DEFAULT_MODEL, RealtimeSessionConfig
 from ..errors import UserError
-from ..events import (
-    AudioDoneEvent,
-    AudioEvent,
-    AudioInterruptedEvent,
-    ErrorEvent,
-    FunctionCallEvent,
-    ItemDeletedEvent,
-    McpToolsListedEvent,
-    OutputTextDeltaEvent,
-    ServerEvent,
-    TranscriptDeltaEvent,
-    TurnStartedEvent,
-)
-from ..items import FunctionCallItem, ItemStatus, McpApprovalRequestItem, RealtimeItem
-from .formats import WireAudioFormat, format_from_session
+from ..events import AudioInterruptedEvent, FunctionCallEvent
+from ..items import FunctionCallItem, McpApprovalRequestItem, RealtimeItem
+from .formats import WireAudioFormat
 from .history import history_events
-from .inbound import (
-    SERVER_EVENT_TYPES,
-    MalformedServerEventError,
-    b64_decoded_length,
-    interrupt_response_of,
-    turn_done_event,
-    usage_from_response,
-)
+from .inbound import Events, ServerEventMapper, Wants
 from .outbound import (
     COMMIT_FRAME,
     append_audio_frame,
     encode,
     function_call_output_event,
     mcp_approval_response_event,
-    retrieve_item_event,
     session_update_event,
     truncate_event,
     user_message_event,
@@ -66,49 +43,11 @@ from .outbound import (
 from .payload import build_session_payload
 from .playback import PlaybackTracker
 from .sequencer import ResponseCreateSequencer
-from .wire_items import (
-    function_call_from_wire,
-    mcp_approval_request_from_wire,
-    mcp_call_from_wire,
-    message_from_wire,
-)
+from .server_events import MalformedServerEventError
 
-__all__ = ["Events", "OpenAIRealtimeProtocol", "Wants"]
+__all__ = ["Events", "MalformedServerEventError", "OpenAIRealtimeProtocol", "Wants"]
 
 logger = logging.getLogger("realtime_agents.protocol")
-
-#: ``(event name, payload)`` pairs to publish, in order.
-Events: TypeAlias = list[tuple[str, object]]
-#: Whether anyone listens to an event name (a transport passes ``emitter.has_listeners``).
-Wants: TypeAlias = Callable[[str], bool]
-_Handler: TypeAlias = Callable[[dict[str, Any], Events, Wants], None]
-
-#: How many answered call ids / response-owned function-call items to remember.
-_MAX_REMEMBERED: Final = 1024
-
-
-def _everything(name: str) -> bool:
-    return True
-
-
-def _str_field(event: Mapping[str, Any], key: str) -> str:
-    value = event[key]
-    if type(value) is not str:
-        raise TypeError(f"{key} must be a string, got {type(value).__name__}")
-    return value
-
-
-def _mapping_field(event: Mapping[str, Any], key: str) -> dict[str, Any]:
-    value = event[key]
-    if not isinstance(value, dict):
-        raise TypeError(f"{key} must be an object, got {type(value).__name__}")
-    return value
-
-
-def _remember(store: dict[str, Any], key: str, value: Any = None) -> None:
-    store[key] = value
-    if len(store) > _MAX_REMEMBERED:
-        del store[next(iter(store))]
 
 
 class OpenAIRealtimeProtocol:
@@ -122,42 +61,19 @@ class OpenAIRealtimeProtocol:
         self._outbox: list[str] = []
         self._sequencer = ResponseCreateSequencer(self._queue)
         self._playback = PlaybackTracker(clock)
-        self._session: dict[str, Any] | None = None
-        self._interrupt_response = False
-        self._tracing: object = "auto"
-        self._answered_calls: dict[str, None] = {}
-        self._call_responses: dict[str, str | None] = {}  # function_call item id → response id
-        self._handlers: dict[str, _Handler] = {
-            "response.output_audio.delta": self._on_output_audio_delta,
-            "response.output_audio.done": self._on_output_audio_done,
-            "response.output_audio_transcript.delta": self._on_transcript_delta,
-            "response.output_text.delta": self._on_output_text_delta,
-            "response.created": self._on_response_created,
-            "response.done": self._on_response_done,
-            "response.output_item.added": self._on_output_item,
-            "response.output_item.done": self._on_output_item,
-            "conversation.item.added": self._on_conversation_item,
-            "conversation.item.done": self._on_conversation_item,
-            "conversation.item.retrieved": self._on_conversation_item,
-            "conversation.item.deleted": self._on_item_deleted,
-            "conversation.item.input_audio_transcription.completed": self._on_retrieve_item,
-            "conversation.item.truncated": self._on_retrieve_item,
-            "response.mcp_call.in_progress": self._on_retrieve_item,
-            "mcp_list_tools.in_progress": self._on_retrieve_item,
-            "input_audio_buffer.speech_started": self._on_speech_started,
-            "session.created": self._on_session_created,
-            "session.updated": self._on_session_updated,
-            "error": self._on_error,
-        }
-        for name in SERVER_EVENT_TYPES:
-            self._handlers.setdefault(name, self._on_other)
+        self._inbound = ServerEventMapper(
+            playback=self._playback,
+            sequencer=self._sequencer,
+            queue=self._queue,
+            interrupt=lambda cancel: self.interrupt(cancel_ongoing_response=cancel),
+        )
 
     # -- state -------------------------------------------------------------------------------
 
     @property
     def session(self) -> dict[str, Any] | None:
         """The last ``session`` from ``session.created``/``session.updated``; don't mutate it."""
-        return self._session
+        return self._inbound.session
 
     @property
     def output_format(self) -> WireAudioFormat:
@@ -167,7 +83,7 @@ class OpenAIRealtimeProtocol:
     @property
     def interrupt_response(self) -> bool:
         """Whether the server cancels responses itself when the user speaks (turn detection)."""
-        return self._interrupt_response
+        return self._inbound.interrupt_response
 
     @property
     def response_ongoing(self) -> bool:
@@ -194,11 +110,7 @@ class OpenAIRealtimeProtocol:
         self._outbox.clear()
         self._sequencer.reset()
         self._playback.reset()
-        self._session = None
-        self._interrupt_response = False
-        self._tracing = "auto"
-        self._answered_calls.clear()
-        self._call_responses.clear()
+        self._inbound.reset()
 
     def _queue(self, event: Mapping[str, Any]) -> None:
         self._outbox.append(encode(event))
@@ -210,243 +122,13 @@ class OpenAIRealtimeProtocol:
 
         Order: ``("*", ServerEvent)`` (a private copy), ``(type, ServerEvent)`` for known
         event types (``error`` is published as ``("error", ErrorEvent)`` instead), then the
-        derived events. ``wants(name)`` False skips building that payload; None means
-        everything is wanted. Binary and non-JSON frames give ``[]``; unknown types give
-        only ``*``; a known event the protocol cannot read gives ``*`` and an ``error``
-        event carrying a :class:`MalformedServerEventError`. Never raises for any input.
+        derived events. ``wants(name)`` False skips building that payload (above all the
+        copy for ``*``); None means everything is wanted. Binary and non-JSON frames give
+        ``[]``; unknown types give only ``*``; a known event the protocol cannot read gives
+        ``*`` and an ``error`` carrying a :class:`MalformedServerEventError`. Never raises.
+        Client events it queues (retrieves, released creates) are in :meth:`data_to_send`.
         """
-        if type(frame) is not str:
-            return []
-        try:
-            event = json.loads(frame)
-        except ValueError:
-            return []
-        if type(event) is not dict:
-            return []
-        event_type = event.get("type")
-        if type(event_type) is not str:
-            return []
-        if wants is None:
-            wants = _everything
-        out: Events = []
-        if wants("*"):
-            # Re-parsing is a faster deep copy than copy.deepcopy, and a faithful one.
-            out.append(("*", ServerEvent(event_type, json.loads(frame))))
-        handler = self._handlers.get(event_type)
-        if handler is None:
-            return out
-        mark = len(out)
-        if event_type != "error" and wants(event_type):
-            out.append((event_type, ServerEvent(event_type, event)))
-        try:
-            handler(event, out, wants)
-        except Exception as exc:
-            del out[mark:]
-            out.append(("error", ErrorEvent(MalformedServerEventError(event_type, exc, event))))
-        return out
-
-    def _on_other(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        """A known event with no derived behaviour: published under its own name only."""
-
-    def _on_output_audio_delta(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        response_id = event.get("response_id")
-        if self._playback.is_discarded(response_id):
-            return  # late audio of an interrupted response: never played
-        delta = event["delta"]
-        item_id = event["item_id"]
-        content_index = event.get("content_index", 0)
-        if type(item_id) is not str or type(content_index) is not int or type(delta) is not str:
-            raise TypeError("item_id, content_index and delta must be str, int and str")
-        if wants("audio"):
-            data = binascii.a2b_base64(delta)
-            self._playback.on_delta(response_id, item_id, content_index, len(data))
-            out.append(("audio", AudioEvent(data, response_id, item_id, content_index)))
-        else:
-            self._playback.on_delta(response_id, item_id, content_index, b64_decoded_length(delta))
-
-    def _on_output_audio_done(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        item_id = _str_field(event, "item_id")
-        self._playback.on_audio_done(item_id, event.get("content_index", 0))
-        if wants("audio_done"):
-            out.append(("audio_done", AudioDoneEvent(item_id, event.get("response_id"))))
-
-    def _on_transcript_delta(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        if wants("audio_transcript_delta"):
-            payload = TranscriptDeltaEvent(
-                _str_field(event, "item_id"), _str_field(event, "delta"), event.get("response_id")
-            )
-            out.append(("audio_transcript_delta", payload))
-
-    def _on_output_text_delta(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        if wants("output_text_delta"):
-            payload = OutputTextDeltaEvent(
-                _str_field(event, "item_id"), _str_field(event, "delta"), event.get("response_id")
-            )
-            out.append(("output_text_delta", payload))
-
-    def _on_response_created(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        response = _mapping_field(event, "response")
-        response_id = response.get("id")
-        self._sequencer.on_response_created(response_id if isinstance(response_id, str) else None)
-        if wants("turn_started"):
-            out.append(("turn_started", TurnStartedEvent(event)))
-
-    def _on_response_done(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        # The response is over whatever its payload looks like: release the sequencer first.
-        response = event.get("response")
-        response_id = response.get("id") if isinstance(response, dict) else None
-        self._playback.on_response_done(response_id)
-        self._sequencer.on_response_done()
-        for item_id in [k for k, v in self._call_responses.items() if v == response_id]:
-            del self._call_responses[item_id]
-        response = _mapping_field(event, "response")
-        usage = usage_from_response(response)
-        turn_done = turn_done_event(response, usage)
-        if wants("usage_update"):
-            out.append(("usage_update", usage))
-        if wants("turn_done"):
-            out.append(("turn_done", turn_done))
-
-    def _on_output_item(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        item = _mapping_field(event, "item")
-        done = event["type"] == "response.output_item.done"
-        kind = item.get("type")
-        response_id = event.get("response_id")
-        if kind == "function_call":
-            _remember(self._call_responses, _str_field(item, "id"), response_id)
-            self._function_call(item, response_id, None, out, wants)
-        elif kind in ("mcp_call", "mcp_tool_call"):
-            call = mcp_call_from_wire(item, status="completed" if done else "in_progress")
-            self._item_update(call, out, wants)
-        elif kind == "message":
-            status: ItemStatus = "completed" if done else "in_progress"
-            self._item_update(message_from_wire(item, default_status=status), out, wants)
-
-    def _on_conversation_item(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        item = _mapping_field(event, "item")
-        event_type = event["type"]
-        done = event_type == "conversation.item.done"
-        retrieved = event_type == "conversation.item.retrieved"
-        previous = None if retrieved else event.get("previous_item_id")
-        kind = item.get("type")
-        if kind == "message":
-            status: ItemStatus = (
-                "in_progress" if event_type == "conversation.item.added" else "completed"
-            )
-            message = message_from_wire(item, default_status=status, previous_item_id=previous)
-            self._item_update(message, out, wants)
-        elif kind == "mcp_list_tools" and done:
-            tools = item.get("tools") or []
-            if not isinstance(tools, list):
-                raise TypeError("mcp_list_tools tools must be a list")
-            label = item.get("server_label")
-            listed = McpToolsListedEvent(label if isinstance(label, str) else "", tools)
-            if wants("mcp_tools_listed"):
-                out.append(("mcp_tools_listed", listed))
-        elif kind == "mcp_approval_request" and done:
-            request = mcp_approval_request_from_wire(item)
-            self._item_update(request, out, wants)
-            if wants("mcp_approval_request"):
-                out.append(("mcp_approval_request", request))
-        elif kind in ("mcp_call", "mcp_tool_call"):
-            call = mcp_call_from_wire(item, status="completed" if done else "in_progress")
-            self._item_update(call, out, wants)
-            if done and wants("mcp_tool_call_completed"):
-                out.append(("mcp_tool_call_completed", call))
-        elif kind == "function_call" and not retrieved:
-            item_id = _str_field(item, "id")
-            # Only calls the model made in a response (never client-created items) run tools.
-            if item_id in self._call_responses:
-                self._function_call(item, self._call_responses[item_id], previous, out, wants)
-
-    def _function_call(
-        self,
-        item: Mapping[str, Any],
-        response_id: str | None,
-        previous_item_id: str | None,
-        out: Events,
-        wants: Wants,
-    ) -> None:
-        """``item_update`` + ``function_call`` for a completed call, once per ``call_id``.
-
-        ``response.output_item.done`` and ``conversation.item.done`` both carry the finished
-        call; whichever arrives first publishes it.
-        """
-        if item.get("status") != "completed":
-            return
-        tool_item = function_call_from_wire(item, previous_item_id=previous_item_id)
-        key = tool_item.call_id or tool_item.item_id
-        if key in self._answered_calls:
-            return
-        call = FunctionCallEvent(
-            name=tool_item.name,
-            call_id=tool_item.call_id or "",
-            arguments=tool_item.arguments,
-            id=tool_item.item_id,
-            previous_item_id=tool_item.previous_item_id,
-            response_id=response_id,
-        )
-        _remember(self._answered_calls, key)
-        self._item_update(tool_item, out, wants)
-        if wants("function_call"):
-            out.append(("function_call", call))
-
-    def _item_update(self, item: RealtimeItem | None, out: Events, wants: Wants) -> None:
-        if item is not None and wants("item_update"):
-            out.append(("item_update", item))
-
-    def _on_item_deleted(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        item_id = _str_field(event, "item_id")
-        if wants("item_deleted"):
-            out.append(("item_deleted", ItemDeletedEvent(item_id)))
-
-    def _on_retrieve_item(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        """Ask for the whole item rather than rebuilding it from partial events."""
-        if event["type"] == "mcp_list_tools.in_progress" and not event.get("item_id"):
-            return
-        self._queue(retrieve_item_event(_str_field(event, "item_id")))
-
-    def _on_speech_started(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        if not self._playback.playing:
-            return
-        # When the server cancels on speech itself, a second cancel would only draw an error.
-        events = self.interrupt(cancel_ongoing_response=not self._interrupt_response)
-        out.extend(pair for pair in events if wants(pair[0]))
-
-    def _on_session_created(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        self._cache_session(event)
-        assert self._session is not None
-        self._apply_tracing(self._session.get("tracing"))
-
-    def _on_session_updated(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        self._cache_session(event)
-
-    def _cache_session(self, event: dict[str, Any]) -> None:
-        session = copy.deepcopy(_mapping_field(event, "session"))
-        self._session = session
-        self._playback.format = format_from_session(session, "output")
-        self._interrupt_response = interrupt_response_of(session)
-
-    def _apply_tracing(self, server_tracing: object) -> None:
-        """Send the initial config's tracing once the session exists (it is set only once)."""
-        tracing = self._tracing
-        if (
-            tracing != "auto"
-            and isinstance(server_tracing, Mapping)
-            and not isinstance(tracing, str)
-        ):
-            logger.warning(
-                "tracing is already configured for this session and cannot be changed; "
-                "keeping the server's tracing config"
-            )
-            return
-        value = dict(tracing) if isinstance(tracing, Mapping) else tracing
-        self._queue(session_update_event({"type": "realtime", "tracing": value}))
-
-    def _on_error(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        if wants("error"):
-            out.append(("error", ErrorEvent(event)))
-        self._sequencer.on_error(event)
+        return self._inbound.receive_frame(frame, wants)
 
     # -- outbound ----------------------------------------------------------------------------
 
@@ -457,7 +139,7 @@ class OpenAIRealtimeProtocol:
         (tracing is never part of the payload; "auto" when never given).
         """
         if config and "tracing" in config:
-            self._tracing = config["tracing"]
+            self._inbound.tracing = config["tracing"]
         self._queue(session_update_event(build_session_payload(config, model=self.model)))
 
     def send_message(

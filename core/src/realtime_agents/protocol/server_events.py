@@ -1,13 +1,6 @@
-"""Server frames → transport events: the pure parts of the mapping.
+"""Server events: the GA catalogue and pure readers of their payloads.
 
-What the protocol publishes for each server event (js-sdk-behaviour §2.1):
-
-* every JSON object with a string ``type`` → ``*`` (a private copy of the whole frame);
-* each of the :data:`SERVER_EVENT_TYPES` of the GA protocol → also its own ``type`` name, except
-  ``error``, which is published as ``error`` (:class:`~realtime_agents.events.ErrorEvent`);
-* then derived events, built by the protocol's handlers with the helpers below.
-
-Frames that are not JSON objects (binary frames, malformed JSON, arrays) are ignored.
+:mod:`.inbound` maps frames to transport events with these; nothing here keeps state.
 """
 
 from __future__ import annotations
