@@ -353,18 +353,19 @@ class ServerEventMapper:
         out.extend(pair for pair in events if wants(pair[0]))
 
     def _on_session_created(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        self._cache_session(event)
-        assert self.session is not None
-        self._apply_tracing(self.session.get("tracing"))
+        session = self._cache_session(event)
+        self._apply_tracing(session.get("tracing"))
 
     def _on_session_updated(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
         self._cache_session(event)
 
-    def _cache_session(self, event: dict[str, Any]) -> None:
+    def _cache_session(self, event: dict[str, Any]) -> dict[str, Any]:
+        # A private copy: listeners of the per-type event share the frame's dicts.
         session = copy.deepcopy(_mapping_field(event, "session"))
         self.session = session
         self._playback.format = format_from_session(session, "output")
         self.interrupt_response = interrupt_response_of(session)
+        return session
 
     def _apply_tracing(self, server_tracing: object) -> None:
         """Send the initial config's tracing once the session exists (it is set only once)."""
