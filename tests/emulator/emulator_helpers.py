@@ -101,6 +101,7 @@ class Raw:
         key: str | None = "sk-test",
         headers: dict[str, str] | None = None,
         protocols: tuple[str, ...] = (),
+        autoping: bool = True,
     ) -> Raw:
         session = aiohttp.ClientSession()
         all_headers = dict(headers or {})
@@ -109,7 +110,7 @@ class Raw:
         try:
             ws = await session.ws_connect(
                 f"{emu.ws_url}?{query}", headers=all_headers, protocols=protocols,
-                autoping=True, max_msg_size=0,
+                autoping=autoping, max_msg_size=0,
             )
         except BaseException:
             await session.close()

@@ -67,6 +67,8 @@ class ServerConnection:
         """Frames that were not JSON objects (binary or malformed), in order."""
         self.accepted = False
         self.close_code: int | None = None
+        """The code the server closed with, or else the one the client closed with."""
+        self._server_close_code: int | None = None
         self._session: Session | None = None
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
@@ -148,6 +150,8 @@ class ServerConnection:
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close with a WebSocket close frame."""
         self._dead = True
+        if self._server_close_code is None and not self._ws.closed:
+            self._server_close_code = code
         with contextlib.suppress(Exception):
             await self._ws.close(code=code, message=reason.encode()[:123])
 
@@ -160,11 +164,11 @@ class ServerConnection:
             self.server_events.record(event)
             await self._ws.send_str(json.dumps(event))
             reason = f"{error.type}.{error.code}" if error.code else error.type
-            await self._ws.close(code=close_code, message=reason.encode()[:123])
+            await self.close(close_code, reason)
         except (ConnectionError, RuntimeError):
             pass
         finally:
-            self.close_code = self._ws.close_code
+            self.close_code = self._server_close_code or self._ws.close_code
             self._done.set()
 
     async def serve(self, session: Session) -> None:
@@ -188,7 +192,7 @@ class ServerConnection:
             await session.close()
             self._queue.put_nowait(_STOP)
             await asyncio.gather(self._writer, return_exceptions=True)
-            self.close_code = self._ws.close_code
+            self.close_code = self._server_close_code or self._ws.close_code
             self._done.set()
 
     def _on_text(self, session: Session, data: str) -> None:

@@ -291,7 +291,8 @@ class Emulator:
         call_id = request.query.get("call_id")
         if call_id is not None:
             return RealtimeError.call_not_found(call_id), 4000, None
-        if request.query.get("intent") == "transcription":
+        transcription = secret.session["type"] == "transcription" if secret else False
+        if transcription or request.query.get("intent") == "transcription":
             return None, 0, secret
         model = request.query.get("model") or (secret.session.get("model") if secret else None)
         if not model:
