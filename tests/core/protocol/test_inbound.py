@@ -33,6 +33,7 @@ from realtime_agents.protocol import (
     SERVER_EVENT_TYPES,
     MalformedServerEventError,
     OpenAIRealtimeProtocol,
+    UnreadableFrameError,
 )
 
 from . import frames
@@ -69,8 +70,20 @@ def derived(events: list[tuple[str, object]]) -> list[tuple[str, object]]:
     ],
 )
 def test_unusable_frames_are_ignored(proto: OpenAIRealtimeProtocol, frame: str | bytes) -> None:
-    assert proto.receive_frame(frame) == []
+    """Never published as server events (no ``*``); one ``error`` says what was ignored."""
+    events = proto.receive_frame(frame)
+    assert [name for name, _ in events] == ["error"]
+    error = events[0][1]
+    assert isinstance(error, ErrorEvent)
+    assert isinstance(error.error, UnreadableFrameError)
+    assert str(error.error).startswith("ignored a server frame: ")
     assert proto.data_to_send() == []
+
+
+def test_unreadable_frame_message_is_bounded(proto: OpenAIRealtimeProtocol) -> None:
+    [(_, error)] = proto.receive_frame("x" * 10_000)
+    assert isinstance(error, ErrorEvent)
+    assert len(str(error.error)) < 200
 
 
 def test_unknown_type_only_on_star_with_all_fields(proto: OpenAIRealtimeProtocol) -> None:

@@ -23,7 +23,7 @@ from .payload import build_session_payload
 from .playback import PlaybackTracker, Truncation
 from .protocol import Events, OpenAIRealtimeProtocol, Wants
 from .sequencer import ResponseControl, ResponseCreateSequencer
-from .server_events import SERVER_EVENT_TYPES, MalformedServerEventError
+from .server_events import SERVER_EVENT_TYPES, MalformedServerEventError, UnreadableFrameError
 
 __all__ = [
     "OPENAI_REALTIME_URL",
@@ -36,6 +36,7 @@ __all__ = [
     "ResponseControl",
     "ResponseCreateSequencer",
     "Truncation",
+    "UnreadableFrameError",
     "Wants",
     "WireAudioFormat",
     "auth_headers",

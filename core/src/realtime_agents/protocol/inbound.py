@@ -42,6 +42,7 @@ from .sequencer import ResponseCreateSequencer
 from .server_events import (
     SERVER_EVENT_TYPES,
     MalformedServerEventError,
+    UnreadableFrameError,
     b64_decoded_length,
     interrupt_response_of,
     turn_done_event,
@@ -155,16 +156,14 @@ class ServerEventMapper:
     def receive_frame(self, frame: str | bytes, wants: Wants | None = None) -> Events:
         """The events for one frame (see ``OpenAIRealtimeProtocol.receive_frame``)."""
         if type(frame) is not str:
-            return []
+            return _unreadable("binary frames are not server events", frame)
         try:
             event = json.loads(frame)
         except ValueError:
-            return []
-        if type(event) is not dict:
-            return []
-        event_type = event.get("type")
+            return _unreadable("not JSON", frame)
+        event_type = event.get("type") if type(event) is dict else None
         if type(event_type) is not str:
-            return []
+            return _unreadable("no string 'type'", frame)
         if wants is None:
             wants = _everything
         out: Events = []
@@ -387,3 +386,7 @@ class ServerEventMapper:
         if wants("error"):
             out.append(("error", ErrorEvent(event)))
         self._sequencer.on_error(event)
+
+
+def _unreadable(reason: str, frame: str | bytes) -> Events:
+    return [("error", ErrorEvent(UnreadableFrameError(reason, frame)))]

@@ -86,6 +86,20 @@ class MalformedServerEventError(RealtimeAgentsError, ValueError):
         self.event = event
 
 
+class UnreadableFrameError(RealtimeAgentsError, ValueError):
+    """A frame that is not a server event: binary, not JSON, or JSON without a string ``type``.
+
+    Such frames are never published as server events (nothing on ``*``); one ``error`` event
+    says what arrived, so a misbehaving proxy is visible instead of silently ignored.
+    """
+
+    def __init__(self, reason: str, frame: str | bytes) -> None:
+        shown = frame[:80]
+        more = "..." if len(frame) > 80 else ""
+        super().__init__(f"ignored a server frame: {reason}: {shown!r}{more}")
+        self.reason = reason
+
+
 def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
