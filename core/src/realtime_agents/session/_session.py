@@ -17,6 +17,7 @@ closes the transport, ends the ``async for`` streams), or ``async with``, which 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -116,6 +117,19 @@ class _Enqueue:
         self.session._enqueue(self.name, event)
 
 
+class _InOrder(_Subscriber):
+    """A coroutine handler of a session: fed from the session's one ordered FIFO."""
+
+    __slots__ = ()
+
+    def __call__(self, sender: object, event: Any = None) -> None:
+        if self.once:
+            self.emitter._disconnect(self)
+        session = self.emitter
+        assert isinstance(session, RealtimeSession)
+        session._deliver_in_order(self, event)
+
+
 class RealtimeSession(EventEmitter, Generic[TContext]):
     """An agent talking over a transport; see the module docstring for the event model.
 
@@ -188,6 +202,8 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
         settings = OutputGuardrailSettings.coerce(output_guardrail_settings)
         self._tools = ToolCallRunner(self)
         self._guardrails = GuardrailRunner(self, guardrails, settings)
+        self._in_order: collections.deque[tuple[_Subscriber, Any]] = collections.deque()
+        self._in_order_worker: asyncio.Task[None] | None = None
         self._dispatch: dict[str, Callable[[Any], None]] = {
             "function_call": self._on_function_call,
             "audio": self._on_audio,
@@ -723,7 +739,28 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
         # Raw events cost a copy per server frame: forward them only once someone wants them.
         if sub.name == "transport_event":
             self._want_raw_events()
+        if sub.is_async and not isinstance(sub, _InOrder):
+            sub = _InOrder(self, sub.name, sub.handler, sub.once)
         super()._connect(sub)
+
+    def _deliver_in_order(self, sub: _Subscriber, event: Any) -> None:
+        """Queue a coroutine handler's call behind every earlier one of this session."""
+        self._in_order.append((sub, event))
+        if self._in_order_worker is None or self._in_order_worker.done():
+            worker = asyncio.get_running_loop().create_task(
+                self._drain_in_order(), name="realtime_agents session handlers"
+            )
+            self._in_order_worker = worker
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
+
+    async def _drain_in_order(self) -> None:
+        while self._in_order:
+            sub, event = self._in_order.popleft()
+            try:
+                await sub.handler(event)  # type: ignore[misc]
+            except Exception as exc:
+                self._handler_failed(sub, exc)
 
 
 def _last_output_text(output: Sequence[Mapping[str, Any]]) -> str:
