@@ -216,7 +216,10 @@ class Tagged(Schema):
         variant = self.variants.get(kind)
         if variant is None:
             raise RealtimeError.invalid_value(join(path, self.tag), kind, tuple(self.variants))
-        return variant.check(value, path)
+        checked = variant.check(value, path)
+        if isinstance(checked, dict) and self.tag not in checked:
+            checked = {self.tag: kind, **checked}  # the effective value names its default tag
+        return checked
 
 
 _JSON_KINDS: dict[str, type | tuple[type, ...]] = {
