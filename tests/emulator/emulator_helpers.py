@@ -32,7 +32,8 @@ def validate_server_events(events: list[dict[str, Any]]) -> None:
         try:
             SERVER_EVENT.validate_python(event)
         except Exception as exc:
-            raise AssertionError(f"server event {index} ({event.get('type')}) invalid: {exc}")
+            kind = event.get("type")
+            raise AssertionError(f"server event {index} ({kind}) invalid: {exc}") from exc
 
 
 def check_emulator(emu: Emulator) -> None:
@@ -109,8 +110,11 @@ class Raw:
             all_headers["Authorization"] = f"Bearer {key}"
         try:
             ws = await session.ws_connect(
-                f"{emu.ws_url}?{query}", headers=all_headers, protocols=protocols,
-                autoping=autoping, max_msg_size=0,
+                f"{emu.ws_url}?{query}",
+                headers=all_headers,
+                protocols=protocols,
+                autoping=autoping,
+                max_msg_size=0,
             )
         except BaseException:
             await session.close()
@@ -139,7 +143,9 @@ class Raw:
         while True:
             message = await asyncio.wait_for(self.ws.receive(), timeout)
             if message.type in (
-                aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSED,
+                aiohttp.WSMsgType.ERROR,
             ):
                 return message
 

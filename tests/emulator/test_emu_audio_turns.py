@@ -175,7 +175,7 @@ async def test_barge_in_cancels_with_turn_detected_then_truncate(
         events = await recv_until(conn, "conversation.item.truncated")
         assert events[-1].audio_end_ms == 60
         await conn.conversation.item.retrieve(item_id=item_id)
-        (retrieved,) = [e for e in await recv_until(conn, "conversation.item.retrieved")][-1:]
+        (retrieved,) = list(await recv_until(conn, "conversation.item.retrieved"))[-1:]
     truncate = await emu.connections[0].wait_for_client_event("conversation.item.truncate")
     assert truncate["audio_end_ms"] == 60
     content = retrieved.item.content[0]
@@ -272,7 +272,9 @@ async def test_truncate_errors(emu: Emulator) -> None:
         await conn.conversation.item.truncate(item_id="nope", content_index=0, audio_end_ms=0)
         error = (await recv_until(conn, "error"))[-1]
         assert error.error.code == "item_not_found"
-        await conn.conversation.item.truncate(item_id=item_id, content_index=0, audio_end_ms=total_ms)
+        await conn.conversation.item.truncate(
+            item_id=item_id, content_index=0, audio_end_ms=total_ms
+        )
         assert (await recv_until(conn, "conversation.item.truncated"))[-1].audio_end_ms == total_ms
 
 

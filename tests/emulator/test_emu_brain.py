@@ -127,8 +127,11 @@ def test_rules_file_mistakes_are_explained(data: object, message: str) -> None:
 
 async def test_rules_drive_an_audio_conversation(make_emulator, rules: RulesBrain) -> None:
     emu: Emulator = await make_emulator(brain=rules)
-    session = {"type": "realtime", "tools": [WEATHER],
-               "audio": {"input": {"transcription": {"model": "whisper-1"}}}}
+    session = {
+        "type": "realtime",
+        "tools": [WEATHER],
+        "audio": {"input": {"transcription": {"model": "whisper-1"}}},
+    }
     async with openai_client(emu) as client, client.realtime.connect(model="gpt-realtime") as conn:
         await conn.recv()
         await conn.session.update(session=session)
@@ -140,8 +143,9 @@ async def test_rules_drive_an_audio_conversation(make_emulator, rules: RulesBrai
         assert transcribed.usage.type == "duration"
         call = events[-1].response.output[0]
         assert (call.type, json.loads(call.arguments)["city"]) == ("function_call", "Paris")
-        await conn.conversation.item.create(item={
-            "type": "function_call_output", "call_id": call.call_id, "output": "18"})
+        await conn.conversation.item.create(
+            item={"type": "function_call_output", "call_id": call.call_id, "output": "18"}
+        )
         await conn.response.create()
         events = await recv_until(conn, "response.done")
         assert events[-1].response.output[0].content[0].transcript == "It is 18 degrees."
@@ -160,7 +164,10 @@ async def test_fail_action_fails_the_response(make_emulator, rules: RulesBrain) 
         events = await recv_until(conn, "rate_limits.updated")
     error = next(e for e in events if e.type == "error")
     assert (error.error.type, error.error.code, error.error.message) == (
-        "server_error", "model_error", "boom")
+        "server_error",
+        "model_error",
+        "boom",
+    )
     done = next(e for e in events if e.type == "response.done")
     assert done.response.status == "failed"
     assert done.response.status_details.error.code == "model_error"
@@ -195,9 +202,10 @@ class BrokenBrain(Brain):
 
 async def test_a_brain_bug_fails_the_response_and_is_reported() -> None:
     async with Emulator(brain=BrokenBrain(), audio_speed=0, speech="synthetic") as emu:
-        async with openai_client(emu) as client, client.realtime.connect(
-            model="gpt-realtime"
-        ) as conn:
+        async with (
+            openai_client(emu) as client,
+            client.realtime.connect(model="gpt-realtime") as conn,
+        ):
             await conn.recv()
             await conn.response.create()
             events = await recv_until(conn, "response.done")

@@ -32,9 +32,10 @@ async def test_mint_and_connect_with_the_ephemeral_key(make_emulator) -> None:
     assert secret.session.id.startswith("sess_")
     assert secret.session.instructions == "Be brief."
     for _ in range(2):  # one secret can open several sessions until it expires
-        async with openai_client(emu, secret.value) as client, client.realtime.connect(
-            model="gpt-realtime"
-        ) as conn:
+        async with (
+            openai_client(emu, secret.value) as client,
+            client.realtime.connect(model="gpt-realtime") as conn,
+        ):
             (created,) = await recv_until(conn, "session.created")
         assert created.session.instructions == "Be brief."
         assert created.session.audio.output.voice == "marin"
@@ -68,7 +69,10 @@ async def test_expired_secret_is_rejected(emu: Emulator, monkeypatch: pytest.Mon
         ({"session": {"type": "realtime", "bogus": 1}}, "unknown_parameter", "session.bogus"),
         ({"session": {"instructions": "x"}}, "missing_required_parameter", "session.type"),
         (
-            {"session": {"type": "realtime"}, "expires_after": {"anchor": "created_at", "seconds": 5}},
+            {
+                "session": {"type": "realtime"},
+                "expires_after": {"anchor": "created_at", "seconds": 5},
+            },
             "integer_below_min_value",
             "expires_after.seconds",
         ),

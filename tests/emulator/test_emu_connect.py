@@ -85,7 +85,12 @@ async def test_configured_api_keys(make_emulator) -> None:
         ("", {}, (), "missing_model"),
         ("model=whisper-1", {}, (), "invalid_model"),
         ("model=gpt-realtime", {"OpenAI-Beta": "realtime=v1"}, (), "beta_api_shape_disabled"),
-        ("model=gpt-realtime", {}, ("realtime", "openai-beta.realtime-v1"), "beta_api_shape_disabled"),
+        (
+            "model=gpt-realtime",
+            {},
+            ("realtime", "openai-beta.realtime-v1"),
+            "beta_api_shape_disabled",
+        ),
         ("call_id=rtc_unknown", {}, (), "call_not_found"),
         ("model=gpt-realtime&fault=explode:1", {}, (), "invalid_value"),
     ],

@@ -24,7 +24,10 @@ def test_present_fields_merge_and_others_stay() -> None:
     merged = update(BASE, {"instructions": "Be brief.", "audio": {"output": {"speed": 1.2}}})
     assert merged["instructions"] == "Be brief."
     assert merged["audio"]["output"] == {
-        "format": {"type": "audio/pcm", "rate": 24000}, "voice": "alloy", "speed": 1.2}
+        "format": {"type": "audio/pcm", "rate": 24000},
+        "voice": "alloy",
+        "speed": 1.2,
+    }
     assert merged["tools"] == []
     assert BASE["instructions"] != "Be brief."  # the input is not mutated
 
@@ -41,21 +44,32 @@ def test_empty_values_and_null_clear() -> None:
 
 
 def test_turn_detection_merges_within_a_type_and_resets_across() -> None:
-    tuned = update(BASE, {"audio": {"input": {"turn_detection": {
-        "type": "server_vad", "threshold": 0.7}}}})
-    again = update(tuned, {"audio": {"input": {"turn_detection": {
-        "type": "server_vad", "silence_duration_ms": 800}}}})
+    tuned = update(
+        BASE, {"audio": {"input": {"turn_detection": {"type": "server_vad", "threshold": 0.7}}}}
+    )
+    again = update(
+        tuned,
+        {
+            "audio": {
+                "input": {"turn_detection": {"type": "server_vad", "silence_duration_ms": 800}}
+            }
+        },
+    )
     detection = again["audio"]["input"]["turn_detection"]
     assert (detection["threshold"], detection["silence_duration_ms"]) == (0.7, 800)
     semantic = update(again, {"audio": {"input": {"turn_detection": {"type": "semantic_vad"}}}})
     assert semantic["audio"]["input"]["turn_detection"] == {
-        "type": "semantic_vad", "eagerness": "auto", "create_response": True,
-        "interrupt_response": True}
+        "type": "semantic_vad",
+        "eagerness": "auto",
+        "create_response": True,
+        "interrupt_response": True,
+    }
 
 
 def test_noise_reduction_keeps_strength_and_format_gets_rate() -> None:
-    first = update(BASE, {"audio": {"input": {"noise_reduction": {
-        "type": "near_field", "strength": 0.3}}}})
+    first = update(
+        BASE, {"audio": {"input": {"noise_reduction": {"type": "near_field", "strength": 0.3}}}}
+    )
     second = update(first, {"audio": {"input": {"noise_reduction": {"type": "far_field"}}}})
     assert second["audio"]["input"]["noise_reduction"] == {"type": "far_field", "strength": 0.3}
     pcm = update(BASE, {"audio": {"input": {"format": {"type": "audio/pcm"}}}})
@@ -100,8 +114,17 @@ def test_schema_messages() -> None:
 async def test_session_updated_carries_the_full_effective_config(emu: Emulator) -> None:
     async with await Raw.connect(emu) as raw:
         created = (await raw.recv())["session"]
-        await raw.send({"type": "session.update", "event_id": "evt_1", "session": {
-            "type": "realtime", "instructions": "Hi", "tools": [{"name": "lookup"}]}})
+        await raw.send(
+            {
+                "type": "session.update",
+                "event_id": "evt_1",
+                "session": {
+                    "type": "realtime",
+                    "instructions": "Hi",
+                    "tools": [{"name": "lookup"}],
+                },
+            }
+        )
         updated = await raw.recv()
     assert updated["type"] == "session.updated"
     expected = copy.deepcopy(created)

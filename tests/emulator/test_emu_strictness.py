@@ -37,8 +37,13 @@ CASES: list[tuple[str, dict[str, Any], str | None, str | None]] = [
     ),
     (
         "16 kHz input",
-        {"type": "session.update", "session": {**REALTIME, "audio": {"input": {"format": {
-            "type": "audio/pcm", "rate": 16000}}}}},
+        {
+            "type": "session.update",
+            "session": {
+                **REALTIME,
+                "audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}},
+            },
+        },
         "integer_below_min_value",
         "session.audio.input.format.rate",
     ),
@@ -62,8 +67,13 @@ CASES: list[tuple[str, dict[str, Any], str | None, str | None]] = [
     ),
     (
         "threshold above 1",
-        {"type": "session.update", "session": {**REALTIME, "audio": {"input": {
-            "turn_detection": {"type": "server_vad", "threshold": 2}}}}},
+        {
+            "type": "session.update",
+            "session": {
+                **REALTIME,
+                "audio": {"input": {"turn_detection": {"type": "server_vad", "threshold": 2}}},
+            },
+        },
         "decimal_above_max_value",
         "session.audio.input.turn_detection.threshold",
     ),
@@ -75,36 +85,53 @@ CASES: list[tuple[str, dict[str, Any], str | None, str | None]] = [
     ),
     (
         "beta content type",
-        {"type": "conversation.item.create", "item": {"type": "message", "role": "assistant",
-                                                      "content": [{"type": "text", "text": "x"}]}},
+        {
+            "type": "conversation.item.create",
+            "item": {
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "text", "text": "x"}],
+            },
+        },
         "invalid_value",
         "item.content[0].type",
     ),
     (
         "client-made assistant audio",
-        {"type": "conversation.item.create", "item": {"type": "message", "role": "assistant",
-                                                      "content": [{"type": "output_audio"}]}},
+        {
+            "type": "conversation.item.create",
+            "item": {"type": "message", "role": "assistant", "content": [{"type": "output_audio"}]},
+        },
         "invalid_value",
         "item.content[0].type",
     ),
     (
         "bad role",
-        {"type": "conversation.item.create", "item": {"type": "message", "role": "robot",
-                                                      "content": []}},
+        {
+            "type": "conversation.item.create",
+            "item": {"type": "message", "role": "robot", "content": []},
+        },
         "invalid_value",
         "item.role",
     ),
     (
         "unknown previous item",
-        {"type": "conversation.item.create", "previous_item_id": "item_x",
-         "item": {"type": "function_call_output", "call_id": "c", "output": "o"}},
+        {
+            "type": "conversation.item.create",
+            "previous_item_id": "item_x",
+            "item": {"type": "function_call_output", "call_id": "c", "output": "o"},
+        },
         "item_not_found",
         "previous_item_id",
     ),
     (
         "negative audio_end_ms",
-        {"type": "conversation.item.truncate", "item_id": "i", "content_index": 0,
-         "audio_end_ms": -5},
+        {
+            "type": "conversation.item.truncate",
+            "item_id": "i",
+            "content_index": 0,
+            "audio_end_ms": -5,
+        },
         "integer_below_min_value",
         "audio_end_ms",
     ),
@@ -115,12 +142,25 @@ CASES: list[tuple[str, dict[str, Any], str | None, str | None]] = [
         "audio",
     ),
     ("bad base64", {"type": "input_audio_buffer.append", "audio": "!!!"}, "invalid_value", "audio"),
-    ("empty commit", {"type": "input_audio_buffer.commit"}, "input_audio_buffer_commit_empty", None),
+    (
+        "empty commit",
+        {"type": "input_audio_buffer.commit"},
+        "input_audio_buffer_commit_empty",
+        None,
+    ),
     ("cancel nothing", {"type": "response.cancel"}, "response_cancel_not_active", None),
-    ("retrieve unknown", {"type": "conversation.item.retrieve", "item_id": "x"}, "item_not_found",
-     "item_id"),
-    ("extra event field", {"type": "input_audio_buffer.clear", "foo": 1}, "unknown_parameter",
-     "foo"),
+    (
+        "retrieve unknown",
+        {"type": "conversation.item.retrieve", "item_id": "x"},
+        "item_not_found",
+        "item_id",
+    ),
+    (
+        "extra event field",
+        {"type": "input_audio_buffer.clear", "foo": 1},
+        "unknown_parameter",
+        "foo",
+    ),
 ]
 
 
@@ -185,8 +225,12 @@ async def test_rejected_update_is_discarded_whole(emu: Emulator) -> None:
     async with await Raw.connect(emu) as raw:
         await raw.recv()
         bad_rate = {"format": {"type": "audio/pcm", "rate": 16000}}
-        await raw.send({"type": "session.update", "session": {
-            **REALTIME, "instructions": "new", "audio": {"input": bad_rate}}})
+        await raw.send(
+            {
+                "type": "session.update",
+                "session": {**REALTIME, "instructions": "new", "audio": {"input": bad_rate}},
+            }
+        )
         assert (await raw.recv())["type"] == "error"
         await raw.send({"type": "input_audio_buffer.append", "audio": b64(speech(40))})
         await raw.send({"type": "input_audio_buffer.clear"})

@@ -53,9 +53,7 @@ async def test_function_call_then_tool_output(emu: Emulator) -> None:
             session={"type": "realtime", "output_modalities": ["text"], "tools": [tool]}
         )
         await recv_until(conn, "session.updated")
-        await conn.conversation.item.create(
-            item=user_text('please get_weather {"city": "Paris"}')
-        )
+        await conn.conversation.item.create(item=user_text('please get_weather {"city": "Paris"}'))
         await conn.response.create()
         events = await recv_until(conn, "rate_limits.updated")
         assert squash(types(events)) == [
@@ -94,7 +92,7 @@ async def test_item_create_retrieve_delete_and_root_insert(emu: Emulator) -> Non
         await conn.conversation.item.create(
             item={**user_text("zeroth"), "id": "item_zero"}, previous_item_id="root"
         )
-        added, done = await recv_until(conn, "conversation.item.done")
+        added, _done = await recv_until(conn, "conversation.item.done")
         assert added.item.id == "item_zero"
         assert added.previous_item_id is None
         await conn.conversation.item.retrieve(item_id="item_first")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,8 +30,12 @@ def test_threshold_maps_to_dbfs() -> None:
 def test_settings_from_turn_detection() -> None:
     assert VadSettings.from_turn_detection(None) is None
     server = VadSettings.from_turn_detection(
-        {"type": "server_vad", "threshold": 0.6, "prefix_padding_ms": 100,
-         "silence_duration_ms": 300}
+        {
+            "type": "server_vad",
+            "threshold": 0.6,
+            "prefix_padding_ms": 100,
+            "silence_duration_ms": 300,
+        }
     )
     assert server == VadSettings(0.6, 100, 300)
     for eagerness, silence in (("low", 1000), ("auto", 500), ("high", 250)):
@@ -42,7 +48,9 @@ def test_g711_input() -> None:
     ulaw = AudioFormat("audio/pcmu")
     vad = EnergyVad(VadSettings(), ulaw)
     assert vad.feed(ulaw.encode(TURN)) == [
-        SpeechStarted(200), SpeechStopped(700), SpeechStarted(900)
+        SpeechStarted(200),
+        SpeechStopped(700),
+        SpeechStarted(900),
     ]
 
 
@@ -51,6 +59,6 @@ def test_chunking_does_not_change_events(cuts: list[int]) -> None:
     vad = EnergyVad(VadSettings(), PCM)
     events = []
     positions = sorted({min(cut, len(TURN)) for cut in cuts} | {0, len(TURN)})
-    for start, end in zip(positions, positions[1:], strict=False):
+    for start, end in itertools.pairwise(positions):
         events += vad.feed(TURN[start:end])
     assert events == EnergyVad(VadSettings(), PCM).feed(TURN)
