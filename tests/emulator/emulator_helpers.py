@@ -43,8 +43,10 @@ def check_emulator(emu: Emulator) -> None:
     assert emu.crashes == []
 
 
-def openai_client(emu: Emulator, api_key: str = "sk-test") -> AsyncOpenAI:
-    return AsyncOpenAI(api_key=api_key, base_url=emu.base_url, max_retries=0)
+def openai_client(target: Emulator | str, api_key: str = "sk-test") -> AsyncOpenAI:
+    """The official client pointed at an emulator (or at a ``base_url``)."""
+    base_url = target if isinstance(target, str) else target.base_url
+    return AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0)
 
 
 async def recv_until(conn: Any, last: str, timeout: float = 5.0) -> list[Any]:

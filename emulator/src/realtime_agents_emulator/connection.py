@@ -89,6 +89,11 @@ class ServerConnection:
         return self._session.public_config() if self._session else {}
 
     @property
+    def events_sent(self) -> int:
+        """How many server events have been written to the socket (what fault counts count)."""
+        return self._sent
+
+    @property
     def closed(self) -> bool:
         return self._done.is_set()
 
