@@ -11,8 +11,9 @@ operation that can in :func:`map_websockets_exceptions`, so callers only ever se
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
-from typing import Final
+from typing import Any, Final
 
 from websockets.exceptions import (
     ConnectionClosed,
@@ -30,7 +31,13 @@ from realtime_agents.errors import (
 )
 from realtime_agents.protocol.connection import redact
 
-__all__ = ["NORMAL_CLOSE_CODES", "close_error", "map_exception", "map_websockets_exceptions"]
+__all__ = [
+    "NORMAL_CLOSE_CODES",
+    "RedactingLogger",
+    "close_error",
+    "map_exception",
+    "map_websockets_exceptions",
+]
 
 #: Close codes that end a connection normally (1000 normal, 1001 going away).
 NORMAL_CLOSE_CODES: Final = frozenset({1000, 1001})
@@ -42,12 +49,31 @@ def close_error(
     code: int | None, reason: str, *, connecting: bool, secret: str | None = None
 ) -> RealtimeAgentsError:
     """The exception for a connection the server closed with ``code`` and ``reason``."""
-    detail = f"code {code}" if code is not None else "no close code"
-    if reason:
-        detail += f": {redact(reason, secret)}"
+    text = redact(reason, secret) if reason else "no reason given"
+    where = f"close code {code}" if code is not None else "no close code"
     if connecting:
-        return ConnectionFailedError(f"the server closed the connection ({detail})", code=code)
-    return ConnectionClosedError(f"the connection closed ({detail})")
+        return ConnectionFailedError(
+            f"the server refused the connection: {text} ({where})", code=code
+        )
+    return ConnectionClosedError(f"the connection closed: {text} ({where})")
+
+
+class RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """A logger for websockets that redacts secrets from every message.
+
+    websockets logs each handshake header at DEBUG level, ``Authorization`` included; this
+    adapter formats the message first and then redacts it, so enabling DEBUG logging never
+    writes a key.
+    """
+
+    def __init__(self, logger: logging.Logger, secret: str | None) -> None:
+        super().__init__(logger, {})
+        self._secret = secret
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        if self.isEnabledFor(level):
+            text = str(msg) % args if args else str(msg)
+            self.logger.log(level, "%s", redact(text, self._secret), **kwargs)
 
 
 def _status_error(exc: InvalidStatus, secret: str | None) -> ConnectionFailedError:

@@ -32,6 +32,7 @@ from websockets.uri import parse_uri
 from realtime_agents.errors import ConnectionClosedError, ConnectionFailedError
 
 from ._channel import Channel, ChannelSettings, CloseInfo, WebSocketRequest
+from ._errors import RedactingLogger
 
 __all__ = ["SansIOChannel"]
 
@@ -88,6 +89,7 @@ class SansIOChannel(asyncio.Protocol, Channel):
             extensions=extensions,
             subprotocols=[Subprotocol(p) for p in request.subprotocols] or None,
             max_size=settings.max_size,
+            logger=RedactingLogger(logging.getLogger("websockets.client"), request.api_key),
         )
         handshake = ws.connect()
         for name, value in request.headers.items():

@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from realtime_agents.errors import ConnectionClosedError
 
 from ._channel import Channel, ChannelSettings, CloseInfo, WebSocketLike, WebSocketRequest
+from ._errors import RedactingLogger
 
 __all__ = ["CreateWebSocket", "SocketChannel", "connect_with_websockets"]
 
@@ -54,6 +55,7 @@ async def connect_with_websockets(
         ping_interval=settings.ping_interval,
         ping_timeout=settings.ping_timeout,
         user_agent_header=None,  # the request's headers carry ours
+        logger=RedactingLogger(logging.getLogger("websockets.client"), request.api_key),
         **extra,
     )
 

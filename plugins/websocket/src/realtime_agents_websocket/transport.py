@@ -23,7 +23,8 @@ import asyncio
 import logging
 import os
 import ssl
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Literal
 
 from realtime_agents.config import DEFAULT_MODEL, RealtimeSessionConfig
@@ -87,6 +88,7 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         compression: ``"deflate"`` to offer permessage-deflate. Off by default: audio is
             base64 and barely compresses, while deflate costs CPU on every frame.
         ssl: TLS context for ``wss://`` (default: a verifying context).
+        clock: seconds, for the wall-clock playback estimate (tests pass a fake clock).
     """
 
     def __init__(
@@ -108,6 +110,7 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         max_size: int | None = DEFAULT_MAX_SIZE,
         compression: Literal["deflate"] | None = None,
         ssl: ssl.SSLContext | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         if auth not in ("header", "subprotocol"):
@@ -132,7 +135,8 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
             compression=compression,
             ssl=ssl,
         )
-        self._proto = OpenAIRealtimeProtocol(self._model)
+        self._clock = clock
+        self._proto = OpenAIRealtimeProtocol(self._model, clock=clock)
         self._channel: Channel | None = None
         self._opening: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] | None = None
@@ -212,7 +216,7 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         try:
             request, model = await self._request(options)
             channel = self._new_channel(request)
-            proto = OpenAIRealtimeProtocol(model)
+            proto = OpenAIRealtimeProtocol(model, clock=self._clock)
             # Queued before the handshake: the server's first event may arrive with the 101
             # response, and this update (which carries the tracing choice) must go first.
             proto.session_update(options.initial_session_config or {})
@@ -243,39 +247,46 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         key = await resolve_api_key(
             options.api_key if options.api_key is not None else self._api_key
         )
-        if key is None:
-            key = os.environ.get("OPENAI_API_KEY")
+        key = key or os.environ.get("OPENAI_API_KEY") or None
+        self._secret = key
         model = options.model or self._model
         url = wire.realtime_url(
             model, url=options.url, call_id=options.call_id, default_url=self._url
         )
-        self._secret = key
-        custom_auth = any(h.lower() in ("authorization", "api-key") for h in self._headers)
-        if key is None and not custom_auth:
-            raise UserError(
-                "an API key is required: pass api_key=..., set OPENAI_API_KEY, "
-                "or give an Authorization/api-key header"
-            )
-        headers: dict[str, str] = {}
-        subprotocols: list[str] = []
-        if self._auth == "subprotocol":
-            if key is None:
-                raise UserError("auth='subprotocol' needs an API key")
-            if not key.startswith("ek_") and not self._use_insecure_api_key:
-                raise UserError(
-                    "auth='subprotocol' puts the key where any client code can read it: use an "
-                    "ephemeral ek_ key, or pass use_insecure_api_key=True to send this one anyway"
-                )
-            subprotocols = wire.browser_subprotocols(key)
-            headers.update(wire.sdk_headers())
-        elif key is not None and not custom_auth:
-            headers.update(wire.auth_headers(key))
-        else:
-            headers.update(wire.sdk_headers())
+        headers, subprotocols = self._auth_for(key)
         request = WebSocketRequest(
             url=url, headers=headers, subprotocols=tuple(subprotocols), api_key=key
         )
         return request, model
+
+    def _auth_for(self, key: str | None) -> tuple[dict[str, str], list[str]]:
+        """Handshake headers and subprotocols: Bearer, browser-style, or the caller's headers."""
+        custom = any(name.lower() in ("authorization", "api-key") for name in self._headers)
+        if key is None and not custom:
+            raise UserError(
+                "an API key is required: pass api_key=..., set OPENAI_API_KEY, "
+                "or give an Authorization/api-key header"
+            )
+        subprotocols: list[str] = []
+        if self._auth == "subprotocol":
+            subprotocols = self._browser_subprotocols(key)
+            headers = wire.sdk_headers()
+        elif key is not None and not custom:
+            headers = wire.auth_headers(key)
+        else:
+            headers = wire.sdk_headers()
+        headers.update(self._headers)
+        return headers, subprotocols
+
+    def _browser_subprotocols(self, key: str | None) -> list[str]:
+        if key is None:
+            raise UserError("auth='subprotocol' needs an API key")
+        if not key.startswith("ek_") and not self._use_insecure_api_key:
+            raise UserError(
+                "auth='subprotocol' puts the key where any client code can read it: use an "
+                "ephemeral ek_ key, or pass use_insecure_api_key=True to send this one anyway"
+            )
+        return wire.browser_subprotocols(key)
 
     def _new_channel(self, request: WebSocketRequest) -> Channel:
         if self._create_websocket is not None:

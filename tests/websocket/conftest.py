@@ -1,0 +1,43 @@
+"""Fixtures for the WebSocket transport tests: emulators on 127.0.0.1, checked at teardown."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from realtime_agents_emulator import Emulator
+
+MakeEmulator = Callable[..., Awaitable[Emulator]]
+
+
+@pytest.fixture
+async def make_emulator() -> AsyncIterator[MakeEmulator]:
+    """Start emulators with test defaults (``audio_speed=0``, synthetic speech)."""
+    started: list[Emulator] = []
+
+    async def make(**options: Any) -> Emulator:
+        options.setdefault("audio_speed", 0)
+        options.setdefault("speech", "synthetic")
+        emulator = Emulator(**options)
+        await emulator.start()
+        started.append(emulator)
+        return emulator
+
+    yield make
+    for emulator in started:
+        await emulator.stop()
+    for emulator in started:
+        assert emulator.crashes == []
+
+
+@pytest.fixture
+async def emu(make_emulator: MakeEmulator) -> Emulator:
+    return await make_emulator()
+
+
+@pytest.fixture(autouse=True)
+def _no_openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests never pick up a developer's real key from the environment.
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
