@@ -36,8 +36,13 @@ async def test_session_created_comes_first_with_the_full_config(emu: Emulator) -
     assert session["audio"]["input"]["turn_detection"]["silence_duration_ms"] == 200
     assert session["audio"]["output"]["voice"] == "alloy"
     assert session["max_output_tokens"] == "inf"
-    assert emu.connections[0].accepted
-    assert "Authorization" not in repr(emu.connections[0])
+    conn = emu.connections[0]
+    assert conn.accepted
+    assert conn.api_key == "sk-test"
+    assert conn.headers["Authorization"] == "Bearer sk-test"
+    assert "OpenAI-Beta" not in conn.headers
+    assert conn.query == {"model": "gpt-realtime"}
+    assert "sk-test" not in repr(conn)
 
 
 async def test_browser_subprotocol_auth_echoes_realtime(emu: Emulator) -> None:
@@ -45,6 +50,13 @@ async def test_browser_subprotocol_auth_echoes_realtime(emu: Emulator) -> None:
     async with await Raw.connect(emu, key=None, protocols=protocols) as raw:
         assert raw.ws.protocol == "realtime"
         assert (await raw.recv())["type"] == "session.created"
+    conn = emu.connections[0]
+    assert (conn.api_key, conn.protocol, conn.subprotocols) == (
+        "sk-browser",
+        "realtime",
+        list(protocols),
+    )
+    assert "sk-browser" not in repr(conn)
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ def test_exported_names() -> None:
     assert set(realtime_agents_emulator.__all__) == EXPORTED
     for name in EXPORTED:
         assert getattr(realtime_agents_emulator, name) is not None
-    assert EXPORTED <= set(dir(realtime_agents_emulator))
+    assert set(dir(realtime_agents_emulator)) >= EXPORTED
     with pytest.raises(AttributeError):
         realtime_agents_emulator.Nope  # noqa: B018
 

@@ -39,7 +39,8 @@ class ServerConnection:
 
     Observability: ``client_events`` / ``server_events`` (parsed JSON dicts, in order; both are
     :class:`~.recording.EventLog` lists), ``session`` (the effective session config), ``query``,
-    ``model``, ``accepted``, ``close_code``; ``await wait_for_client_event(...)``,
+    ``model``, ``headers``, ``subprotocols``, ``protocol``, ``api_key``, ``accepted``,
+    ``close_code``, ``invalid_frames``, ``events_sent``; ``await wait_for_client_event(...)``,
     ``await wait_for_server_event(...)``, ``await wait_closed()``.
     Faults: ``faults``, :meth:`inject`, :meth:`drop`, :meth:`reset`, :meth:`send_malformed`,
     :meth:`send_error`, :meth:`send_event`, :meth:`close`.
@@ -61,6 +62,17 @@ class ServerConnection:
         self.faults = faults
         self.query: Mapping[str, str] = dict(request.query)
         self.model: str | None = request.query.get("model")
+        self.headers: Mapping[str, str] = dict(request.headers)
+        """The upgrade request's headers (as sent, ``Authorization`` included)."""
+        self.subprotocols: list[str] = [
+            part.strip()
+            for part in request.headers.get("Sec-WebSocket-Protocol", "").split(",")
+            if part.strip()
+        ]
+        self.protocol: str | None = ws.ws_protocol
+        """The subprotocol the server selected (``"realtime"`` when offered)."""
+        self.api_key: str | None = None
+        """The key the client authenticated with (bearer or subprotocol); never in reprs."""
         self.client_events = EventLog()
         self.server_events = EventLog()
         self.invalid_frames: list[str | bytes] = []

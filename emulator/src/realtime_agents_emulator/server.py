@@ -246,6 +246,7 @@ class Emulator:
         except ValueError as exc:
             faults, fault_error = Faults(), RealtimeError.invalid("fault", str(exc))
         conn = ServerConnection(request, ws, ids=self._ids, faults=faults, on_crash=self._crash)
+        conn.api_key = _request_key(request)
         await self._arrival(conn)
         error, close_code, secret = self._admit(request)
         if error is None and fault_error is not None:
