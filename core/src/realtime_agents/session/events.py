@@ -107,6 +107,10 @@ class AgentToolEndEvent:
     context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
     type: Literal["agent_tool_end"] = "agent_tool_end"
 
+    @property
+    def arguments(self) -> str:
+        return self.tool_call.arguments
+
 
 @attrs.frozen
 class TransportEvent:
