@@ -202,7 +202,11 @@ class SansIOChannel(asyncio.Protocol, Channel):
             self._closing = True
             code = ws.close_code if ws is not None else 1006
             reason = (ws.close_reason if ws is not None else "") or ""
-            self._on_close(self, CloseInfo(code, reason, self._close_error or exc))
+            # After a closing handshake, how TCP went down does not matter.
+            clean = ws is not None and ws.close_rcvd is not None
+            self._on_close(
+                self, CloseInfo(code, reason, self._close_error or (None if clean else exc))
+            )
         if not self._lost.done():
             self._lost.set_result(None)
 

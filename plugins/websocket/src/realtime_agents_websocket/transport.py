@@ -31,6 +31,7 @@ from realtime_agents.config import DEFAULT_MODEL, RealtimeSessionConfig
 from realtime_agents.errors import (
     ConnectionClosedError,
     ConnectionFailedError,
+    RealtimeAgentsError,
     UserError,
 )
 from realtime_agents.events import ConnectionStatus, ErrorEvent, FunctionCallEvent
@@ -141,6 +142,7 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         self._opening: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] | None = None
         self._ready_error: str | None = None
+        self._connect_error: ConnectionFailedError | None = None
         self._secret: str | None = None
         self._wants = self.has_listeners
 
@@ -224,10 +226,13 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
             self._channel = channel
             self._ready = asyncio.get_running_loop().create_future()
             self._ready_error = None
+            self._connect_error = None
             with map_websockets_exceptions(connecting=True, secret=self._secret):
                 await channel.open(request)
             self._write_pending(channel)
             await self._wait_ready()
+            if self._channel is not channel:  # closed by the server right after opening
+                raise self._connect_error or ConnectionFailedError("the connection closed")
             self._model = model
             if options.url:
                 self._url = options.url
@@ -357,20 +362,30 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         if channel is not self._channel:
             return
         self._channel = None
-        ready = self._ready
-        if ready is not None and not ready.done():
-            ready.set_exception(self._connect_failure(info))
+        if self._status is ConnectionStatus.CONNECTING:
+            # connect() is still running: the failure is its to raise.
+            failure = self._connect_failure(info)
+            ready = self._ready
+            if ready is not None and not ready.done():
+                ready.set_exception(failure)
+            else:
+                self._connect_error = failure
             return
         self._proto.reset()
         if info.code not in NORMAL_CLOSE_CODES or info.error is not None:
-            error = info.error or close_error(
-                info.code, info.reason, connecting=False, secret=self._secret
-            )
-            self.emit("error", ErrorEvent(error=error))
+            self.emit("error", ErrorEvent(error=self._closed_error(info)))
         self._set_status(ConnectionStatus.DISCONNECTED)
 
+    def _closed_error(self, info: CloseInfo) -> BaseException:
+        if isinstance(info.error, RealtimeAgentsError):
+            return info.error
+        reason = info.reason or (str(info.error) if info.error is not None else "")
+        error = close_error(info.code, reason, connecting=False, secret=self._secret)
+        error.__cause__ = info.error
+        return error
+
     def _connect_failure(self, info: CloseInfo) -> ConnectionFailedError:
-        reason = self._ready_error or info.reason
+        reason = self._ready_error or info.reason or (str(info.error) if info.error else "")
         error = close_error(info.code, reason, connecting=True, secret=self._secret)
         assert isinstance(error, ConnectionFailedError)
         return error
