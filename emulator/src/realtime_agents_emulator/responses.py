@@ -14,7 +14,6 @@ import base64
 import copy
 import inspect
 import logging
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from .errors import RealtimeError
 from .ids import IdFactory
 from .items import Conversation, StoredItem
 from .synth import SpeechSynthesizer
+from .usage import OUTPUT_AUDIO_TOKENS_PER_S, Usage, audio_tokens, text_tokens
 
 __all__ = ["Pacing", "ResponseRun"]
 
@@ -64,42 +64,6 @@ class _OpenPart:
     text: str = ""
 
 
-@dataclass
-class _Usage:
-    input_text: int = 0
-    input_audio: int = 0
-    output_text: int = 0
-    output_audio: int = 0
-
-    def as_dict(self) -> dict[str, object]:
-        inputs, outputs = self.input_text + self.input_audio, self.output_text + self.output_audio
-        return {
-            "total_tokens": inputs + outputs,
-            "input_tokens": inputs,
-            "output_tokens": outputs,
-            "input_token_details": {
-                "text_tokens": self.input_text,
-                "audio_tokens": self.input_audio,
-                "image_tokens": 0,
-                "cached_tokens": 0,
-                "cached_tokens_details": {"text_tokens": 0, "audio_tokens": 0, "image_tokens": 0},
-            },
-            "output_token_details": {
-                "text_tokens": self.output_text,
-                "audio_tokens": self.output_audio,
-            },
-        }
-
-
-def text_tokens(text: str) -> int:
-    """A rough token count (4 characters per token), as usage figures need."""
-    return math.ceil(len(text) / 4)
-
-
-def audio_tokens(duration_ms: float, per_second: int) -> int:
-    return math.ceil(duration_ms * per_second / 1000)
-
-
 @dataclass(eq=False)
 class ResponseRun:
     """A response in progress. ``conversation`` is ``None`` for out-of-band responses."""
@@ -116,14 +80,14 @@ class ResponseRun:
     on_finished: Callable[[ResponseRun], None]
     on_crash: Callable[[BaseException], None]
     speech_speed: float = 1.0
-    input_usage: _Usage = field(default_factory=_Usage)
+    input_usage: Usage = field(default_factory=Usage)
     status: str = "in_progress"
     output: list[StoredItem] = field(default_factory=list)
     audio_ms: float = 0.0
     """Milliseconds of audio emitted so far (all items)."""
     first_audio_at: float | None = None
     """Loop time of the first audio delta, for the idle timeout's playback estimate."""
-    _usage: _Usage = field(default_factory=_Usage)
+    _usage: Usage = field(default_factory=Usage)
     _item: StoredItem | None = None
     _part: _OpenPart | None = None
     _task: asyncio.Task[None] | None = None
@@ -303,7 +267,7 @@ class ResponseRun:
             audio += data
             ms = self._format.duration_ms(len(data))
             self.audio_ms += ms
-            self._usage.output_audio += audio_tokens(ms, 20)
+            self._usage.output_audio += audio_tokens(ms, OUTPUT_AUDIO_TOKENS_PER_S)
             self.emit("response.output_audio.delta", **self._part_fields(), delta=_b64(data))
             if number < len(chunks):
                 await self._pace(started, self.pacing.chunk_ms * number)
@@ -439,8 +403,7 @@ class ResponseRun:
         response["status_details"] = details
         response["usage"] = self._total_usage().as_dict()
         self.emit("response.done", response=response)
-        total = self._total_usage()
-        used = total.input_text + total.input_audio + total.output_text + total.output_audio
+        used = self._total_usage().total
         self.emit(
             "rate_limits.updated",
             rate_limits=[
@@ -457,8 +420,8 @@ class ResponseRun:
             task.cancel()
         self.on_finished(self)
 
-    def _total_usage(self) -> _Usage:
-        return _Usage(
+    def _total_usage(self) -> Usage:
+        return Usage(
             self.input_usage.input_text,
             self.input_usage.input_audio,
             self._usage.output_text,
@@ -473,7 +436,7 @@ class ResponseRun:
 
     def _budget_audio_ms(self) -> float | None:
         budget = self._budget_tokens()
-        return None if budget is None else budget * 50.0  # 20 audio tokens per second
+        return None if budget is None else budget * 1000.0 / OUTPUT_AUDIO_TOKENS_PER_S
 
     def _response_object(self) -> dict[str, object]:
         return {

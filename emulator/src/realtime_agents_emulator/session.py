@@ -21,14 +21,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from .audio import AudioFormat
-from .brain import AudioTurn, Brain, Turn
+from .brain import Brain
 from .client_events import validate_client_event
 from .config import apply_update, default_session, response_settings
 from .errors import RealtimeError
+from .hearing import Hearing, transcription_events
 from .ids import IdFactory
 from .items import Conversation, StoredItem
-from .responses import Pacing, ResponseRun, _Usage, audio_tokens, text_tokens
+from .responses import Pacing, ResponseRun
 from .synth import SpeechSynthesizer
+from .usage import input_usage
 from .vad import EnergyVad, SpeechStarted, SpeechStopped, VadEvent, VadSettings
 
 __all__ = ["Session", "SessionOptions"]
@@ -87,9 +89,7 @@ class Session:
         self._vad: EnergyVad | None = None
         self._speech_item_id: str | None = None
         self._speech_start_ms = 0
-        self._heard: dict[str, str] = {}
-        self._audio_index: dict[str, int] = {}
-        self._audio_turns = 0
+        self._hearing = Hearing(options.brain, on_crash)
         self._active: ResponseRun | None = None
         self._out_of_band: set[ResponseRun] = set()
         self._voice_locked = False
@@ -300,7 +300,7 @@ class Session:
             "content": [{"type": "input_audio", "transcript": None}],
         }
         stored = StoredItem(item, {0: bytearray(audio)}, audio_format.type)
-        self._hear(item_id, audio, audio_format)
+        self._hearing.hear(item_id, audio, audio_format)
         previous = self.conversation.last_id()
         self._emit("input_audio_buffer.committed", previous_item_id=previous, item_id=item_id)
         self.conversation.insert(stored)
@@ -310,60 +310,15 @@ class Session:
         if isinstance(transcription, dict):
             self._transcribe(stored, transcription)
 
-    def _hear(self, item_id: str, audio: bytes, audio_format: AudioFormat) -> str:
-        """Ask the brain what an audio turn says and remember it for the responses."""
-        self._audio_turns += 1
-        turn = AudioTurn(
-            self._audio_turns, int(audio_format.duration_ms(len(audio))), audio_format.decode(audio)
-        )
-        try:
-            heard = str(self._options.brain.transcribe(turn))
-        except Exception as exc:  # a brain bug must not kill the connection
-            log.exception("brain.transcribe failed")
-            self._on_crash(exc)
-            heard = ""
-        self._heard[item_id], self._audio_index[item_id] = heard, self._audio_turns
-        return heard
-
     def _transcribe(self, stored: StoredItem, transcription: Event) -> None:
-        transcript = self._heard.get(stored.id, "")
+        transcript = self._hearing.transcript(stored.id)
         with_logprobs = _LOGPROBS in (self.config.get("include") or [])
-        whole = transcription.get("model") == "whisper-1"
-        tokens = [transcript] if whole else _tokens(transcript) or [""]
-        for token in tokens:
-            delta: Event = {
-                "item_id": stored.id,
-                "content_index": 0,
-                "delta": token,
-                "obfuscation": self._ids.obfuscation(token),
-            }
-            if with_logprobs:
-                delta["logprobs"] = [_logprob(token)]
-            self._emit("conversation.item.input_audio_transcription.delta", **delta)
+        for kind, fields in transcription_events(
+            stored, transcript, transcription.get("model"), with_logprobs, self._ids.obfuscation
+        ):
+            self._emit(kind, **fields)
         content: Any = stored.item["content"]
         content[0]["transcript"] = transcript
-        audio_ms = AudioFormat(stored.audio_format).duration_ms(len(stored.audio.get(0, b"")))
-        usage: Event
-        if whole:
-            usage = {"type": "duration", "seconds": round(audio_ms / 1000, 3)}
-        else:
-            audio_in, text_out = audio_tokens(audio_ms, 10), text_tokens(transcript)
-            usage = {
-                "type": "tokens",
-                "input_tokens": audio_in,
-                "output_tokens": text_out,
-                "total_tokens": audio_in + text_out,
-                "input_token_details": {"audio_tokens": audio_in, "text_tokens": 0},
-            }
-        completed: Event = {
-            "item_id": stored.id,
-            "content_index": 0,
-            "transcript": transcript,
-            "usage": usage,
-        }
-        if with_logprobs:
-            completed["logprobs"] = [_logprob(token) for token in tokens]
-        self._emit("conversation.item.input_audio_transcription.completed", **completed)
 
     # -- conversation items -------------------------------------------------------------------
 
@@ -401,9 +356,9 @@ class Session:
                 ) from exc
             stored.audio[index] = bytearray(audio)
             part.setdefault("transcript", None)
-            self._hear(stored.id, audio, self._input_format)
+            self._hearing.hear(stored.id, audio, self._input_format)
             if part["transcript"]:  # a transcript the client supplies is what the model "hears"
-                self._heard[stored.id] = part["transcript"]
+                self._hearing.override(stored.id, part["transcript"])
         return stored
 
     def _on_conversation_item_retrieve(self, event: Event) -> None:
@@ -494,7 +449,7 @@ class Session:
         run = ResponseRun(
             response_id=self._ids.response(),
             settings=settings,
-            turn=self._turn(context, settings),
+            turn=self._hearing.turn(context, settings, self.conversation),
             emit=self._emit,
             ids=self._ids,
             brain=self._options.brain,
@@ -504,7 +459,9 @@ class Session:
             on_finished=self._response_finished,
             on_crash=self._on_crash,
             speech_speed=float(output.get("speed") or 1.0),
-            input_usage=self._input_usage(context, settings),
+            input_usage=input_usage(
+                context, self.conversation, str(settings.get("instructions") or "")
+            ),
         )
         if out_of_band:
             self._out_of_band.add(run)
@@ -520,70 +477,6 @@ class Session:
         self._out_of_band.discard(run)
         if run.audio_ms > 0:
             self._voice_locked = True  # voice is fixed once the model has spoken
-
-    def _turn(self, context: list[Event], settings: Mapping[str, Any]) -> Turn:
-        common: dict[str, Any] = {
-            "items": tuple(copy.deepcopy(context)),
-            "tools": tuple(settings.get("tools") or ()),
-            "tool_choice": settings.get("tool_choice") or "auto",
-            "instructions": settings.get("instructions") or "",
-            "output_modalities": tuple(settings.get("output_modalities") or ("audio",)),
-            "metadata": settings.get("metadata"),
-        }
-        for item in reversed(context):
-            if item.get("type") == "function_call_output":
-                call_id = item.get("call_id")
-                name = next(
-                    (
-                        i.get("name")
-                        for i in context + [s.item for s in self.conversation]
-                        if i.get("type") == "function_call" and i.get("call_id") == call_id
-                    ),
-                    None,
-                )
-                return Turn(
-                    "tool_output",
-                    tool_name=name,
-                    tool_output=str(item.get("output")),
-                    call_id=call_id,
-                    **common,
-                )
-            if item.get("type") == "message" and item.get("role") == "user":
-                return self._user_turn(item, common)
-        return Turn("none", **common)
-
-    def _user_turn(self, item: Event, common: dict[str, Any]) -> Turn:
-        texts: list[str] = []
-        audio = False
-        for part in item.get("content") or []:
-            if part.get("type") == "input_text":
-                texts.append(str(part.get("text", "")))
-            elif part.get("type") == "input_audio":
-                audio = True
-                heard = self._heard.get(str(item.get("id")), part.get("transcript") or "")
-                texts.append(heard)
-        text = " ".join(t for t in texts if t)
-        if audio:
-            return Turn(
-                "audio", text=text, audio_index=self._audio_index.get(str(item.get("id"))), **common
-            )
-        return Turn("text", text=text, **common)
-
-    def _input_usage(self, context: list[Event], settings: Mapping[str, Any]) -> _Usage:
-        usage = _Usage(input_text=text_tokens(str(settings.get("instructions") or "")))
-        for item in context:
-            stored = None
-            if item.get("id") in self.conversation:
-                stored = self.conversation.get(str(item["id"]))
-            for index, part in enumerate(item.get("content") or []):
-                usage.input_text += text_tokens(
-                    str(part.get("text") or part.get("transcript") or "")
-                )
-                if stored is not None and index in stored.audio:
-                    ms = AudioFormat(stored.audio_format).duration_ms(len(stored.audio[index]))
-                    usage.input_audio += audio_tokens(ms, 10)
-            usage.input_text += text_tokens(str(item.get("arguments") or item.get("output") or ""))
-        return usage
 
     # -- timers -------------------------------------------------------------------------------
 
@@ -626,12 +519,3 @@ class Session:
         await asyncio.sleep(self._options.max_duration_s)
         self.error(RealtimeError.session_expired())
         self._on_close(1000, "session expired")
-
-
-def _tokens(text: str) -> list[str]:
-    words = text.split(" ")
-    return [word + (" " if index < len(words) - 1 else "") for index, word in enumerate(words)]
-
-
-def _logprob(token: str) -> Event:
-    return {"token": token, "logprob": 0.0, "bytes": list(token.encode("utf-8"))}
