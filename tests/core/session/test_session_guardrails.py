@@ -277,3 +277,24 @@ def test_unknown_guardrail_names_are_rejected() -> None:
             plugin_host=make_host(),
             output_guardrails=["nope"],
         )
+
+
+async def test_a_trip_on_a_dropped_connection_reports_nothing(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    checks = Checks()
+    session = await connect_session(
+        RealtimeAgent("a"),
+        output_guardrails=[checks.guardrail],
+        output_guardrail_settings={"debounce_text_length": 3},
+    )
+    recorder = Recorder(session, ("error", "guardrail_tripped"))
+
+    def drop(event: Any) -> None:  # the connection dies as the guardrail trips: interrupt fails
+        transport.disconnect()
+
+    session.on("guardrail_tripped", drop)
+    transport.emit_turn_started("r1")
+    transport.emit_transcript_delta("secret", response_id="r1", item_id="i1")
+    await settle(session)
+    assert recorder.names() == ["guardrail_tripped"]

@@ -215,3 +215,32 @@ async def test_update_history_asks_the_transport(
     assert [i.item_id for i in call.args["new_history"]] == ["u2"]
     await session.update_history([])
     assert (await transport.expect_call("reset_history")).args["new_history"] == []
+
+
+async def test_update_history_rejects_what_is_not_an_item(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    from realtime_agents.errors import UserError
+
+    session = await connect_session(RealtimeAgent("a"))
+    with pytest.raises(UserError, match="needs history items, got dict"):
+        await session.update_history([{"type": "message"}])  # type: ignore[list-item]
+
+
+async def test_sessions_store_audio_only_when_asked(transport: ScriptedRealtimeTransport) -> None:
+    from session_helpers import make_host
+
+    from realtime_agents.session import RealtimeSession
+
+    for store, expected in ((False, None), (True, "AAAA")):
+        session = RealtimeSession(
+            RealtimeAgent("a"),
+            transport=ScriptedRealtimeTransport(),
+            plugin_host=make_host(),
+            history_store_audio=store,
+        )
+        await session.connect()
+        session.transport.emit("item_update", assistant("a1", "hi", audio="AAAA"))  # type: ignore[attr-defined]
+        await settle(session)
+        assert session.history[0].content[0].audio == expected  # type: ignore[union-attr]
+        await session.close()

@@ -487,3 +487,20 @@ async def test_plugin_hooks_see_tool_calls() -> None:
         ("finished", ("get_weather", "c1", "sunny in Lima", None)),
     ]
     await session.close()
+
+
+async def test_needs_approval_may_be_a_function_of_the_arguments(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    @tool(needs_approval=lambda ctx, arguments, call_id: arguments["amount"] > 100)
+    def pay(amount: float) -> str:
+        return f"paid {amount}"
+
+    session = await connect_session(RealtimeAgent("a", tools=[pay]))
+    requests = Recorder(session, ("tool_approval_requested",))
+    transport.emit_function_call("pay", {"amount": 5}, call_id="c1")
+    assert (await transport.expect_call("send_function_call_output")).args["output"] == "paid 5.0"
+    transport.emit_function_call("pay", {"amount": 500}, call_id="c2")
+    await settle(session)
+    (event,) = requests.of("tool_approval_requested")
+    assert event.approval_item.call_id == "c2"

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ..errors import RealtimeAgentsError
 from ..guardrail import (
     OutputGuardrail,
     OutputGuardrailResult,
@@ -180,12 +181,16 @@ class GuardrailRunner:
         if session._latest_response_id != response_id:
             return  # a newer response is playing: never stop it for an older one
         transport = session.transport
-        if is_text and not final and session._response_active(response_id):
-            await transport.send_event({"type": "response.cancel", "response_id": response_id})
-        else:
-            await transport.interrupt()
-        if session._is_live(gen) and session._latest_response_id == response_id:
-            await transport.send_message(feedback_message(tripped))
+        try:
+            if is_text and not final and session._response_active(response_id):
+                await transport.send_event({"type": "response.cancel", "response_id": response_id})
+            else:
+                await transport.interrupt()
+            if session._is_live(gen) and session._latest_response_id == response_id:
+                await transport.send_message(feedback_message(tripped))
+        except RealtimeAgentsError as exc:
+            if session._is_live(gen):  # a connection that just went away is not news
+                session._report(exc)
 
 
 def _raw_text(raw: dict[str, Any]) -> tuple[str, bool]:

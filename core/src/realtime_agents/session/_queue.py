@@ -70,6 +70,14 @@ class EventQueue(Generic[T]):
 
     async def get(self) -> T:
         """The oldest entry, waiting for one; raises :class:`QueueClosed` when closed and empty."""
+        await self.wait()
+        return self._items.popleft()
+
+    async def wait(self) -> None:
+        """Wait until there is an entry; raises :class:`QueueClosed` when closed and empty.
+
+        With :meth:`pop_ready`, lets a consumer drain a burst without a coroutine per entry.
+        """
         while not self._items:
             if self._closed:
                 raise QueueClosed
@@ -78,7 +86,10 @@ class EventQueue(Generic[T]):
                 await self._waiter
             finally:
                 self._waiter = None
-        return self._items.popleft()
+
+    def pop_ready(self) -> T | None:
+        """The oldest entry, or None when the queue is empty (never waits)."""
+        return self._items.popleft() if self._items else None
 
     def close(self, *, discard: bool = False) -> None:
         """No more entries; the consumer drains what is left (or nothing, with ``discard``)."""

@@ -41,7 +41,15 @@ from ..events import (
     Usage,
 )
 from ..guardrail import OutputGuardrail, OutputGuardrailSettings
-from ..items import McpApprovalRequestItem, McpCallItem, RealtimeItem
+from ..items import (
+    AssistantMessageItem,
+    FunctionCallItem,
+    McpApprovalRequestItem,
+    McpCallItem,
+    RealtimeItem,
+    SystemMessageItem,
+    UserMessageItem,
+)
 from ..run_context import RunContextWrapper, TContext
 from ..transport import ApiKey, ConnectOptions, RealtimeTransportLayer, UserMessage
 from ._config import (
@@ -98,6 +106,14 @@ _TRANSPORT_EVENTS = (
     "conversation.item.input_audio_transcription.completed",
 )
 _TRANSCRIPTION = "conversation.item.input_audio_transcription.completed"
+_ITEM_TYPES = (
+    SystemMessageItem,
+    UserMessageItem,
+    AssistantMessageItem,
+    FunctionCallItem,
+    McpCallItem,
+    McpApprovalRequestItem,
+)
 
 
 class EventsDroppedError(RealtimeAgentsError):
@@ -436,6 +452,9 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
         """
         old = self.history
         new = list(history(old) if callable(history) else history)
+        for item in new:
+            if not isinstance(item, _ITEM_TYPES):
+                raise UserError(f"update_history needs history items, got {type(item).__name__}")
         await self._transport.reset_history(old, new)
 
     async def get_initial_session_config(
@@ -471,17 +490,20 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
         dispatch = self._dispatch
         while True:
             try:
-                generation, name, event = await queue.get()
+                await queue.wait()
             except QueueClosed:
                 return
-            if self._dropping and not len(queue):
-                self._dropping = False
-            if generation != self._generation:
-                continue  # from a connection that has been replaced
-            try:
-                dispatch[name](event)
-            except Exception as exc:
-                self._report(exc)
+            # Drain the burst without a coroutine per event (this is the audio hot path);
+            # the queue is re-read each time, so a handler that closes the session stops it.
+            while (entry := queue.pop_ready()) is not None:
+                generation, name, event = entry
+                if generation != self._generation:
+                    continue  # from a connection that has been replaced
+                try:
+                    dispatch[name](event)
+                except Exception as exc:
+                    self._report(exc)
+            self._dropping = False
 
     def emit(self, name: str, event: Any = None) -> None:
         """Publish a session event to ``on`` handlers, then to every ``async for`` stream."""

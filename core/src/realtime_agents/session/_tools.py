@@ -119,6 +119,8 @@ class ToolCallRunner:
 
     async def approve(self, item: ToolApprovalItem | McpApprovalRequestItem, always: bool) -> None:
         if isinstance(item, McpApprovalRequestItem):
+            if always:
+                logger.warning("always=True is not supported for hosted MCP approvals; ignored")
             await self._session.transport.send_mcp_response(item, True)
             return
         self._decide(item, (True, None), always)
@@ -127,6 +129,8 @@ class ToolCallRunner:
         self, item: ToolApprovalItem | McpApprovalRequestItem, message: str | None, always: bool
     ) -> None:
         if isinstance(item, McpApprovalRequestItem):
+            if always:
+                logger.warning("always=True is not supported for hosted MCP approvals; ignored")
             await self._session.transport.send_mcp_response(item, False, message)
             return
         self._decide(item, (False, message), always)
