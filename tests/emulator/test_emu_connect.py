@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import time
 
 import aiohttp
 import pytest
 from emulator_helpers import Raw, openai_client, recv_until
 
-from realtime_agents_emulator import Emulator
+from realtime_agents_emulator import Emulator, Rule, RulesBrain, Say
 
 
 async def test_addresses(emu: Emulator) -> None:
@@ -201,3 +204,30 @@ async def test_session_expiry(make_emulator) -> None:
     async with openai_client(emu) as client, client.realtime.connect(model="gpt-realtime") as conn:
         events = await recv_until(conn, "error")
     assert events[-1].error.code == "session_expired"
+
+
+async def test_stop_does_not_hang_on_a_client_that_stopped_reading(make_emulator) -> None:
+    long_reply = RulesBrain([Rule(then=[Say("long", audio_ms=120_000)])])
+    emu = await make_emulator(brain=long_reply)
+    reader, writer = await asyncio.open_connection("127.0.0.1", emu.port)
+    try:
+        writer.write(
+            b"GET /v1/realtime?model=gpt-realtime HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer sk-test\r\n\r\n"
+        )
+        payload = json.dumps({"type": "response.create"}).encode()
+        # A masked client text frame with a zero mask key (so the payload is sent as is).
+        writer.write(bytes([0x81, 0x80 | len(payload)]) + bytes(4) + payload)
+        await writer.drain()
+        conn = await emu.wait_for_connection()
+        await conn.wait_for_server_event("response.output_audio.delta")
+        await asyncio.sleep(0.2)  # 120 s of audio at full speed: the socket buffers fill up
+        started = time.monotonic()
+        await emu.stop()
+        assert time.monotonic() - started < 5
+        assert conn.closed
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()

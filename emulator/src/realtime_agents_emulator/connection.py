@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
 _MALFORMED_FRAME = '{"type": "response.output_audio.delta", "delta": '
-_STOP = object()
+_CLOSE_TIMEOUT_S = 2.0
 
 
 class ServerConnection:
@@ -169,8 +169,13 @@ class ServerConnection:
         self._dead = True
         if self._server_close_code is None and not self._ws.closed:
             self._server_close_code = code
-        with contextlib.suppress(Exception):
-            await self._ws.close(code=code, message=reason.encode()[:123])
+        try:
+            # A client that stopped reading can block the close frame's write forever.
+            await asyncio.wait_for(
+                self._ws.close(code=code, message=reason.encode()[:123]), _CLOSE_TIMEOUT_S
+            )
+        except Exception:
+            self._kill(reset=False, abort=True)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -207,7 +212,9 @@ class ServerConnection:
             pass
         finally:
             await session.close()
-            self._queue.put_nowait(_STOP)
+            # Events still queued can no longer be delivered; the writer may also be blocked
+            # writing to a client that stopped reading.
+            self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
             self.close_code = self._server_close_code or self._ws.close_code
             self._done.set()
@@ -248,8 +255,6 @@ class ServerConnection:
     async def _write_loop(self) -> None:
         while True:
             event = await self._queue.get()
-            if event is _STOP:
-                return
             if self._dead:
                 continue
             if "__close__" in event:
@@ -303,10 +308,17 @@ class ServerConnection:
         self._fired.add(name)
         return True
 
-    def _kill(self, *, reset: bool) -> None:
+    def _kill(self, *, reset: bool, abort: bool = False) -> None:
+        """End TCP without a close frame: FIN after flushing (``drop``), RST (``reset``), or at
+        once, discarding unsent data (``abort``, for clients that stopped reading)."""
         self._dead = True
         transport = self._request.transport
-        if transport is None or transport.is_closing():
+        if transport is None:
+            return
+        if abort:
+            transport.abort()
+            return
+        if transport.is_closing():
             return
         if reset:
             sock = transport.get_extra_info("socket")
