@@ -80,7 +80,7 @@ async def test_mute_contract(harness: TransportHarness) -> None:
     transport = harness.new_transport()
     await transport.connect(harness.connect_options())
     if transport.muted is None:
-        with pytest.raises(UserError, match="[Mm]ute"):
+        with pytest.raises(UserError, match=r"[Mm]ute"):
             await transport.mute(True)
         assert transport.muted is None
     else:

@@ -78,8 +78,10 @@ async def test_text_turn_events_and_order(harness: TransportHarness) -> None:
     assert order[-2:] == ["usage_update", "turn_done"]
     assert order.index("turn_started") < order.index("output_text_delta")
     started = events.of("turn_started")[0]
-    assert isinstance(started, TurnStartedEvent) and started.response_id == done.response.id
-    assert isinstance(done, TurnDoneEvent) and done.response.status == "completed"
+    assert isinstance(started, TurnStartedEvent)
+    assert started.response_id == done.response.id
+    assert isinstance(done, TurnDoneEvent)
+    assert done.response.status == "completed"
     assert isinstance(events.of("usage_update")[0], Usage)
     assert all(isinstance(i, RealtimeItem) for i in events.of("item_update"))
     text = "".join(d.delta for d in events.of("output_text_delta"))
@@ -118,7 +120,8 @@ async def test_function_call_round_trip(harness: TransportHarness) -> None:
     call = await events.wait_for("function_call")
     assert isinstance(call, FunctionCallEvent)
     assert (call.name, call.arguments) == ("lookup_order", '{"id":7}')
-    assert call.call_id and call.response_id
+    assert call.call_id
+    assert call.response_id
     await transport.send_function_call_output(call, "shipped", start_response=True)
     await events.wait_for(
         "item_update", lambda i: isinstance(i, FunctionCallItem) and i.output == "shipped"
@@ -185,7 +188,8 @@ async def test_raw_events_on_star_and_by_type(harness: TransportHarness) -> None
     await transport.wait_for("turn_done", timeout=10)
     kinds = [e.type for e in star]
     assert kinds[0] == "session.created"
-    assert "response.created" in kinds and "response.done" in kinds
+    assert "response.created" in kinds
+    assert "response.done" in kinds
     assert all(isinstance(e, ServerEvent) and e.data["type"] == e.type for e in star)
     assert isinstance(typed[0].data["response"], dict)
     await transport.send_event({"type": "input_audio_buffer.clear"})
@@ -205,7 +209,8 @@ async def test_audio_in_and_out(harness: TransportHarness) -> None:
     await transport.send_event({"type": "response.create"})
     done = await events.wait_for("turn_done")
     audio = events.of("audio")
-    assert audio and all(isinstance(a, AudioEvent) for a in audio)
+    assert audio
+    assert all(isinstance(a, AudioEvent) for a in audio)
     assert all(type(a.data) is bytes and a.response_id == done.response.id for a in audio)
     assert sum(len(a.data) for a in audio) == 600 * 48  # PCM16 mono 24 kHz
     assert events.of("audio_done")
