@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+
 import realtime_agents_websocket
 from realtime_agents.errors import TransportNotFoundError
 from realtime_agents.plugins import PluginHost, build_plugin_manager
