@@ -285,3 +285,22 @@ async def test_duplicates_in_a_handoff_target_are_rejected_at_connect() -> None:
     target.tools.extend([get_time, get_time])
     with pytest.raises(UserError, match="Target"):
         await session.connect()
+
+
+async def test_initial_session_payload_for_a_sip_accept() -> None:
+    billing = RealtimeAgent("Billing")
+    agent = RealtimeAgent("Front", "Answer calls.", tools=[get_weather], handoffs=[billing])
+    session = RealtimeSession(
+        agent,
+        transport=ScriptedRealtimeTransport(),
+        plugin_host=make_host(),
+        model="gpt-realtime",
+        config={"audio": {"input": {"format": {"type": "audio/pcmu"}}}},
+    )
+    payload = await session.get_initial_session_payload({"voice": "cedar"})
+    assert payload["type"] == "realtime"
+    assert payload["model"] == "gpt-realtime"
+    assert payload["instructions"] == "Answer calls."
+    assert payload["audio"]["input"]["format"] == {"type": "audio/pcmu"}
+    assert payload["audio"]["output"]["voice"] == "cedar"
+    assert [t["name"] for t in payload["tools"]] == ["get_weather", "transfer_to_billing"]

@@ -466,6 +466,20 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
             snapshot, self._context, self._options, last=self._last_config, overrides=overrides
         )
 
+    async def get_initial_session_payload(
+        self, overrides: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The wire ``session`` object of :meth:`get_initial_session_config`.
+
+        What a SIP integration passes to ``calls.accept`` so that the accepted call and the
+        session attached to it afterwards start from the same config.
+        """
+        from ..config import DEFAULT_MODEL
+        from ..protocol import build_session_payload
+
+        config = await self.get_initial_session_config(overrides)
+        return build_session_payload(config, model=self._model or DEFAULT_MODEL)
+
     # -- the queue and its consumer --------------------------------------------------------
 
     def _enqueue(self, name: str, event: Any) -> None:
