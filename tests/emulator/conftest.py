@@ -32,6 +32,8 @@ async def make_emulator() -> AsyncIterator[MakeEmulator]:
         await emulator.stop()
     for emulator in started:
         check_emulator(emulator)
+        # Stopping must end every connection handler (no task left behind).
+        assert all(conn.closed for conn in emulator.connections)
 
 
 @pytest.fixture

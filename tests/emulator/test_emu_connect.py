@@ -209,7 +209,7 @@ async def test_session_expiry(make_emulator) -> None:
 async def test_stop_does_not_hang_on_a_client_that_stopped_reading(make_emulator) -> None:
     long_reply = RulesBrain([Rule(then=[Say("long", audio_ms=120_000)])])
     emu = await make_emulator(brain=long_reply)
-    reader, writer = await asyncio.open_connection("127.0.0.1", emu.port)
+    _reader, writer = await asyncio.open_connection("127.0.0.1", emu.port)
     try:
         writer.write(
             b"GET /v1/realtime?model=gpt-realtime HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"

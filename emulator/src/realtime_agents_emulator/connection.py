@@ -88,6 +88,7 @@ class ServerConnection:
         self._deltas = 0
         self._fired: set[str] = set()
         self._dead = False
+        self._stopping = False
         self._done = asyncio.Event()
 
     def __repr__(self) -> str:
@@ -171,9 +172,8 @@ class ServerConnection:
             self._server_close_code = code
         try:
             # A client that stopped reading can block the close frame's write forever.
-            await asyncio.wait_for(
-                self._ws.close(code=code, message=reason.encode()[:123]), _CLOSE_TIMEOUT_S
-            )
+            async with asyncio.timeout(_CLOSE_TIMEOUT_S):
+                await self._ws.close(code=code, message=reason.encode()[:123])
         except Exception:
             self._kill(reset=False, abort=True)
 
@@ -212,8 +212,10 @@ class ServerConnection:
             pass
         finally:
             await session.close()
-            # Events still queued can no longer be delivered; the writer may also be blocked
-            # writing to a client that stopped reading.
+            # Events still queued can no longer be delivered. The sentinel wakes an idle writer;
+            # the cancel stops one blocked writing to a client that stopped reading.
+            self._stopping = True
+            self._queue.put_nowait(None)
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
             self.close_code = self._server_close_code or self._ws.close_code
@@ -255,6 +257,8 @@ class ServerConnection:
     async def _write_loop(self) -> None:
         while True:
             event = await self._queue.get()
+            if event is None or self._stopping:
+                return
             if self._dead:
                 continue
             if "__close__" in event:
