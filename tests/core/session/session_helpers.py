@@ -24,7 +24,7 @@ async def settle(session: RealtimeSession[Any], timeout: float = 5.0) -> None:
     idle_rounds = 0
     while idle_rounds < 3:
         await asyncio.sleep(0)
-        busy = len(session._queue) or len(session._tasks) > len(session._tools._pending)
+        busy = len(session._link.queue) or len(session._tasks) > len(session._tools._pending)
         idle_rounds = 0 if busy else idle_rounds + 1
         if busy:
             if loop.time() > deadline:

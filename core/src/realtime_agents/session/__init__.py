@@ -4,8 +4,9 @@
 prefixed with ``_`` are internal.
 """
 
+from ._link import EventsDroppedError
 from ._queue import DEFAULT_MAX_QUEUED, EventStream
-from ._session import EventsDroppedError, RealtimeSession
+from ._session import RealtimeSession
 from ._tools import ToolErrorFormatter, ToolErrorFormatterArgs, ToolExecutionError
 from .events import (
     SESSION_EVENT_NAMES,

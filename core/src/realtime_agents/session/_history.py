@@ -37,8 +37,17 @@ from ..items import (
     UserMessageItem,
 )
 
-__all__ = ["ConversationHistory", "merge_item"]
+__all__ = ["ITEM_TYPES", "ConversationHistory", "merge_item"]
 
+#: The classes a history holds (``RealtimeItem`` as a tuple, for ``isinstance``).
+ITEM_TYPES = (
+    SystemMessageItem,
+    UserMessageItem,
+    AssistantMessageItem,
+    FunctionCallItem,
+    McpCallItem,
+    McpApprovalRequestItem,
+)
 _FINAL = ("completed", "incomplete")
 _Message = SystemMessageItem | UserMessageItem | AssistantMessageItem
 

@@ -1,13 +1,13 @@
 """``RealtimeSession``: an agent in a live conversation over a transport.
 
-How events flow: the session subscribes to its transport once (strongly; reconnecting does
-not subscribe again) and every transport event goes onto **one** ordered queue
-(:mod:`._queue` documents its bound: audio may be dropped, nothing else). One task the session
-owns consumes it — history, usage, turn bookkeeping, guardrail text — and publishes session
-events. Work that waits (tools, approvals, guardrail checks, handoffs) runs in further tasks
-the session owns, so the queue never stalls on it. Every published event goes to
-``session.on`` handlers and to every ``async for event in session`` stream in the same call,
-so they all see one order.
+How events flow: a :class:`~._link.TransportLink` subscribes to the transport once (strongly;
+reconnecting does not subscribe again) and puts every transport event on **one** ordered
+queue (:mod:`._queue` states its bound: audio may be dropped, nothing else). One task the
+session owns reads it, calling the ``_on_*`` handlers below — history, usage, turn
+bookkeeping, guardrail text — which publish session events through
+:class:`~._emitter.SessionEmitter` to ``on`` handlers and ``async for`` streams in one order.
+Work that waits (tools, approvals, guardrail checks, handoffs) runs in further tasks the
+session owns (:mod:`._tools`, :mod:`._guardrails`), so the queue never stalls on it.
 
 Lifecycle: ``connect`` (again after a disconnect, if you like: the conversation starts afresh,
 the current agent is kept), ``close`` (idempotent; cancels and awaits every task it owns,
@@ -17,15 +17,12 @@ closes the transport, ends the ``async for`` streams), or ``async with``, which 
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
-import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic
 
 from ..agent import RealtimeAgent
-from ..bus import EventEmitter, _Subscriber
-from ..errors import RealtimeAgentsError, UserError
+from ..errors import UserError
 from ..events import (
     AudioDoneEvent,
     AudioEvent,
@@ -42,13 +39,9 @@ from ..events import (
 )
 from ..guardrail import OutputGuardrail, OutputGuardrailSettings
 from ..items import (
-    AssistantMessageItem,
-    FunctionCallItem,
     McpApprovalRequestItem,
     McpCallItem,
     RealtimeItem,
-    SystemMessageItem,
-    UserMessageItem,
 )
 from ..run_context import RunContextWrapper, TContext
 from ..transport import ApiKey, ConnectOptions, RealtimeTransportLayer, UserMessage
@@ -60,9 +53,11 @@ from ._config import (
     resolve_guardrails,
     snapshot_agent,
 )
+from ._emitter import SessionEmitter
 from ._guardrails import GuardrailRunner
-from ._history import ConversationHistory
-from ._queue import DEFAULT_MAX_QUEUED, EventQueue, EventStream, QueueClosed, TaskSet
+from ._history import ITEM_TYPES, ConversationHistory
+from ._link import TRANSCRIPTION, TransportLink, last_output_text
+from ._queue import DEFAULT_MAX_QUEUED, TaskSet
 from ._tools import ToolCallRunner, ToolErrorFormatter
 from .events import (
     AgentEndEvent,
@@ -82,71 +77,12 @@ if TYPE_CHECKING:
     from ..config import RealtimeSessionConfig
     from ..plugins import PluginHost
 
-__all__ = ["EventsDroppedError", "RealtimeSession"]
+__all__ = ["RealtimeSession"]
 
 logger = logging.getLogger("realtime_agents.session")
 
-#: Transport events the session consumes (``*`` only while someone wants ``transport_event``).
-_TRANSPORT_EVENTS = (
-    "function_call",
-    "audio",
-    "audio_interrupted",
-    "audio_transcript_delta",
-    "output_text_delta",
-    "audio_done",
-    "usage_update",
-    "item_update",
-    "item_deleted",
-    "connection_change",
-    "turn_started",
-    "turn_done",
-    "error",
-    "mcp_approval_request",
-    "mcp_tool_call_completed",
-    "conversation.item.input_audio_transcription.completed",
-)
-_TRANSCRIPTION = "conversation.item.input_audio_transcription.completed"
-_ITEM_TYPES = (
-    SystemMessageItem,
-    UserMessageItem,
-    AssistantMessageItem,
-    FunctionCallItem,
-    McpCallItem,
-    McpApprovalRequestItem,
-)
 
-
-class EventsDroppedError(RealtimeAgentsError):
-    """Audio was dropped because the session's events were not consumed fast enough."""
-
-
-class _Enqueue:
-    """A strong transport subscriber putting one event name on the session's queue."""
-
-    __slots__ = ("name", "session")
-
-    def __init__(self, session: RealtimeSession[Any], name: str) -> None:
-        self.session = session
-        self.name = name
-
-    def __call__(self, event: Any) -> None:
-        self.session._enqueue(self.name, event)
-
-
-class _InOrder(_Subscriber):
-    """A coroutine handler of a session: fed from the session's one ordered FIFO."""
-
-    __slots__ = ()
-
-    def __call__(self, sender: object, event: Any = None) -> None:
-        if self.once:
-            self.emitter._disconnect(self)
-        session = self.emitter
-        assert isinstance(session, RealtimeSession)
-        session._deliver_in_order(self, event)
-
-
-class RealtimeSession(EventEmitter, Generic[TContext]):
+class RealtimeSession(SessionEmitter, Generic[TContext]):
     """An agent talking over a transport; see the module docstring for the event model.
 
     ``transport`` is a transport instance, the name of an installed one (``"websocket"``,
@@ -175,7 +111,7 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
         plugin_host: PluginHost | None = None,
         max_queued_events: int = DEFAULT_MAX_QUEUED,
     ) -> None:
-        super().__init__()
+        super().__init__(max_queued_events)
         if not isinstance(agent, RealtimeAgent):
             raise UserError(f"RealtimeSession needs a RealtimeAgent, got {type(agent).__name__}")
         self._host = plugin_host
@@ -183,6 +119,7 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
         self._current_agent: RealtimeAgent[Any] = agent
         self._validate_agents(agent)
         self._transport = self._resolve_transport(transport)
+        self._link = TransportLink(self._transport, max_queued_events)
         self._model = model
         self._context: RunContextWrapper[Any] = RunContextWrapper(context)
         self._history = ConversationHistory(store_audio=history_store_audio)
@@ -199,15 +136,8 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
         self._mcp_auto_response = automatically_trigger_response_for_mcp_tool_calls
         self._last_config: RealtimeSessionConfig | None = None
         self._pinned_voice: str | None = None
-        self._queue: EventQueue[tuple[int, str, Any]] = EventQueue(max_queued_events)
-        self._max_queued = max_queued_events
-        self._dropping = False
-        self._streams: weakref.WeakSet[EventStream[Any]] = weakref.WeakSet()
         self._tasks = TaskSet(self._report)
         self._consumer: asyncio.Task[None] | None = None
-        self._subscriptions: list[tuple[str, _Enqueue]] = []
-        self._raw: _Enqueue | None = None
-        self._generation = 0
         self._closed = False
         self._close_task: asyncio.Task[None] | None = None
         self._responses: dict[str | None, AgentSnapshot] = {}
@@ -218,8 +148,6 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
         settings = OutputGuardrailSettings.coerce(output_guardrail_settings)
         self._tools = ToolCallRunner(self)
         self._guardrails = GuardrailRunner(self, guardrails, settings)
-        self._in_order: collections.deque[tuple[_Subscriber, Any]] = collections.deque()
-        self._in_order_worker: asyncio.Task[None] | None = None
         self._dispatch: dict[str, Callable[[Any], None]] = {
             "function_call": self._on_function_call,
             "audio": self._on_audio,
@@ -236,7 +164,7 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
             "error": self._on_error,
             "mcp_approval_request": self._on_mcp_approval_request,
             "mcp_tool_call_completed": self._on_mcp_call_completed,
-            _TRANSCRIPTION: self._on_input_transcription,
+            TRANSCRIPTION: self._on_input_transcription,
             "*": self._on_raw,
             "_reset": self._on_reset,
             "_function_output": self._on_function_output,
@@ -296,7 +224,12 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
     @property
     def dropped_audio_events(self) -> int:
         """Audio chunks dropped because events were not consumed fast enough."""
-        return self._queue.dropped
+        return self._link.queue.dropped
+
+    @property
+    def _generation(self) -> int:
+        """Which connection this is; work started for an older one must not act."""
+        return self._link.generation
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -314,11 +247,11 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
         if self._transport.status in (ConnectionStatus.CONNECTING, ConnectionStatus.CONNECTED):
             raise UserError("the session is already connected")
         self._validate_agents(self._current_agent)
-        self._generation += 1
+        self._link.generation += 1
         self._forget_connection()
-        self._subscribe()
+        self._link.subscribe()
         self._start_consumer()
-        self._queue.put((self._generation, "_reset", None))
+        self._link.put_control("_reset", None)
         config = await self._compute_config(self._current_agent)
         options = ConnectOptions(
             api_key=api_key,
@@ -340,48 +273,25 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
 
     async def _close(self, caller: asyncio.Task[Any] | None) -> None:
         self._closed = True
-        self._generation += 1
+        self._link.generation += 1
         self._forget_connection()
-        self._queue.close(discard=True)
+        self._link.queue.close(discard=True)
         await self._tasks.cancel_all(keep=caller)
         if self._consumer is not None and self._consumer is not caller:
             self._consumer.cancel()
             await asyncio.gather(self._consumer, return_exceptions=True)
-        self._unsubscribe()
+        self._link.unsubscribe()
         try:
             await self._transport.close()
         except Exception as exc:
             self._report(exc)
-        for stream in list(self._streams):
-            stream.finish()
-        workers = [w for w in self._workers if w is not caller]
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+        await self._stop_delivery(keep=caller)
 
     async def __aenter__(self) -> RealtimeSession[TContext]:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
-
-    def events(self, *, transport_events: bool = False) -> EventStream[Any]:
-        """A stream of this session's events from now on; ends when the session closes.
-
-        ``transport_events=True`` also starts publishing ``transport_event`` (every raw
-        server event), which the session otherwise does only for ``on("transport_event")``.
-        """
-        stream: EventStream[Any] = EventStream(self._max_queued)
-        if self._closed:
-            stream.finish()
-        else:
-            self._streams.add(stream)
-            if transport_events:
-                self._want_raw_events()
-        return stream
-
-    def __aiter__(self) -> EventStream[Any]:
-        return self.events()
 
     # -- talking ---------------------------------------------------------------------------
 
@@ -453,7 +363,7 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
         old = self.history
         new = list(history(old) if callable(history) else history)
         for item in new:
-            if not isinstance(item, _ITEM_TYPES):
+            if not isinstance(item, ITEM_TYPES):
                 raise UserError(f"update_history needs history items, got {type(item).__name__}")
         await self._transport.reset_history(old, new)
 
@@ -482,50 +392,15 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
 
     # -- the queue and its consumer --------------------------------------------------------
 
-    def _enqueue(self, name: str, event: Any) -> None:
-        droppable = name == "audio" or (
-            name == "*" and isinstance(event, ServerEvent) and event.type.endswith("audio.delta")
-        )
-        if self._queue.put((self._generation, name, event), droppable=droppable):
-            return
-        if droppable and not self._queue.closed and not self._dropping:
-            self._dropping = True
-            logger.warning("session events are not consumed fast enough; dropping audio")
-            error = EventsDroppedError("audio dropped: session events not consumed fast enough")
-            self._queue.put((self._generation, "_publish", ("error", ErrorEvent(error=error))))
-
     def _start_consumer(self) -> None:
         if self._consumer is None or self._consumer.done():
+            reader = self._link.consume(self._dispatch, self._report)
             loop = asyncio.get_running_loop()
-            self._consumer = loop.create_task(self._consume(), name="realtime_agents session")
+            self._consumer = loop.create_task(reader, name="realtime_agents session")
 
-    async def _consume(self) -> None:
-        queue = self._queue
-        dispatch = self._dispatch
-        while True:
-            try:
-                await queue.wait()
-            except QueueClosed:
-                return
-            # Drain the burst without a coroutine per event (this is the audio hot path);
-            # the queue is re-read each time, so a handler that closes the session stops it.
-            while (entry := queue.pop_ready()) is not None:
-                generation, name, event = entry
-                if generation != self._generation:
-                    continue  # from a connection that has been replaced
-                try:
-                    dispatch[name](event)
-                except Exception as exc:
-                    self._report(exc)
-            self._dropping = False
-
-    def emit(self, name: str, event: Any = None) -> None:
-        """Publish a session event to ``on`` handlers, then to every ``async for`` stream."""
-        super().emit(name, event)
-        if self._streams:
-            droppable = name == "audio"
-            for stream in list(self._streams):
-                stream.push(event, droppable=droppable)
+    def _want_raw_events(self) -> None:
+        if not self._closed:
+            self._link.want_raw_events()
 
     def _publish_agent(self, agent: RealtimeAgent[Any], name: str, event: Any) -> None:
         self.emit(name, event)
@@ -631,7 +506,7 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
         self._stop_audio(response.id)
         self._audio.pop(response.id, None)
         self._guardrails.on_turn_done(response, snapshot, self._generation)
-        text = _last_output_text(response.output)
+        text = last_output_text(response.output)
         end = AgentEndEvent(snapshot.agent, response.id, text, context=self._context)
         self._publish_agent(snapshot.agent, "agent_end", end)
 
@@ -689,7 +564,7 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
         return response_id in self._active
 
     def _function_output_sent(self, generation: int, call_id: str, output: str) -> None:
-        self._queue.put((generation, "_function_output", (call_id, output)))
+        self._link.put_control("_function_output", (call_id, output), generation)
 
     async def _hand_off(self, source: RealtimeAgent[Any], target: RealtimeAgent[Any]) -> None:
         """Switch to ``target``: config first, then the event, then the current agent."""
@@ -749,66 +624,3 @@ class RealtimeSession(EventEmitter, Generic[TContext]):
         self._audio.clear()
         self._latest_response_id = None
         self._pinned_voice = None
-
-    def _subscribe(self) -> None:
-        if self._subscriptions:
-            return
-        for name in _TRANSPORT_EVENTS:
-            handler = _Enqueue(self, name)
-            self._transport.on(name, handler)
-            self._subscriptions.append((name, handler))
-
-    def _want_raw_events(self) -> None:
-        if self._raw is None and not self._closed:
-            self._raw = _Enqueue(self, "*")
-            self._transport.on("*", self._raw)
-
-    def _unsubscribe(self) -> None:
-        for name, handler in self._subscriptions:
-            self._transport.off(name, handler)
-        self._subscriptions.clear()
-        if self._raw is not None:
-            self._transport.off("*", self._raw)
-            self._raw = None
-
-    def _connect(self, sub: _Subscriber) -> None:
-        # Raw events cost a copy per server frame: forward them only once someone wants them.
-        if sub.name == "transport_event":
-            self._want_raw_events()
-        if sub.is_async and not isinstance(sub, _InOrder):
-            sub = _InOrder(self, sub.name, sub.handler, sub.once)
-        super()._connect(sub)
-
-    def _deliver_in_order(self, sub: _Subscriber, event: Any) -> None:
-        """Queue a coroutine handler's call behind every earlier one of this session."""
-        self._in_order.append((sub, event))
-        if self._in_order_worker is None or self._in_order_worker.done():
-            worker = asyncio.get_running_loop().create_task(
-                self._drain_in_order(), name="realtime_agents session handlers"
-            )
-            self._in_order_worker = worker
-            self._workers.add(worker)
-            worker.add_done_callback(self._workers.discard)
-
-    async def _drain_in_order(self) -> None:
-        while self._in_order:
-            sub, event = self._in_order.popleft()
-            try:
-                await sub.handler(event)  # type: ignore[misc]
-            except Exception as exc:
-                self._handler_failed(sub, exc)
-
-
-def _last_output_text(output: Sequence[Mapping[str, Any]]) -> str:
-    """The last assistant text or transcript of a response's output (scanning backwards)."""
-    for raw in reversed(output):
-        if raw.get("type") != "message":
-            continue
-        for part in reversed(raw.get("content") or ()):
-            if not isinstance(part, Mapping):
-                continue
-            text = part.get("text") if part.get("type") in ("output_text", "text") else None
-            text = text or part.get("transcript")
-            if text:
-                return str(text)
-    return ""

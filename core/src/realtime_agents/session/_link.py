@@ -1,0 +1,155 @@
+"""The session's link to its transport: one strong subscription, one ordered queue, one reader.
+
+:class:`TransportLink` subscribes to the transport once (strongly: blinker would otherwise hold
+the handlers weakly) and puts every event, tagged with the connection *generation* current
+when it arrived, on one :class:`~._queue.EventQueue` (whose docstring states the bound and
+what is dropped). :meth:`TransportLink.consume` is the session's reader: it drains the queue
+in bursts and hands each event of the current generation to its handler; events of a replaced
+connection are skipped. The session's own bookkeeping (a connection reset, a function output
+recorded) goes through the same queue as control entries, so history changes happen in one
+place, in order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ..errors import RealtimeAgentsError
+from ..events import ErrorEvent, ServerEvent
+from ..transport import RealtimeTransportLayer
+from ._queue import EventQueue, QueueClosed
+
+__all__ = ["TRANSCRIPTION", "TRANSPORT_EVENTS", "EventsDroppedError", "TransportLink"]
+
+logger = logging.getLogger("realtime_agents.session")
+
+TRANSCRIPTION = "conversation.item.input_audio_transcription.completed"
+#: Transport events the session consumes (``*`` only while someone wants ``transport_event``).
+TRANSPORT_EVENTS = (
+    "function_call",
+    "audio",
+    "audio_interrupted",
+    "audio_transcript_delta",
+    "output_text_delta",
+    "audio_done",
+    "usage_update",
+    "item_update",
+    "item_deleted",
+    "connection_change",
+    "turn_started",
+    "turn_done",
+    "error",
+    "mcp_approval_request",
+    "mcp_tool_call_completed",
+    TRANSCRIPTION,
+)
+
+
+class EventsDroppedError(RealtimeAgentsError):
+    """Audio was dropped because the session's events were not consumed fast enough."""
+
+
+class _Enqueue:
+    """A strong transport subscriber putting one event name on the link's queue."""
+
+    __slots__ = ("link", "name")
+
+    def __init__(self, link: TransportLink, name: str) -> None:
+        self.link = link
+        self.name = name
+
+    def __call__(self, event: Any) -> None:
+        self.link.put(self.name, event)
+
+
+class TransportLink:
+    """One transport's events, in order, for one reader (see the module docstring)."""
+
+    def __init__(self, transport: RealtimeTransportLayer, max_queued: int) -> None:
+        self.transport = transport
+        self.queue: EventQueue[tuple[int, str, Any]] = EventQueue(max_queued)
+        self.generation = 0
+        self._subscriptions: list[tuple[str, _Enqueue]] = []
+        self._raw: _Enqueue | None = None
+        self._dropping = False
+
+    def subscribe(self) -> None:
+        """Subscribe to the transport's events (once; later calls do nothing)."""
+        if self._subscriptions:
+            return
+        for name in TRANSPORT_EVENTS:
+            handler = _Enqueue(self, name)
+            self.transport.on(name, handler)
+            self._subscriptions.append((name, handler))
+
+    def want_raw_events(self) -> None:
+        """Also subscribe to ``*`` (every raw server event)."""
+        if self._raw is None and not self.queue.closed:
+            self._raw = _Enqueue(self, "*")
+            self.transport.on("*", self._raw)
+
+    def unsubscribe(self) -> None:
+        for name, handler in self._subscriptions:
+            self.transport.off(name, handler)
+        self._subscriptions.clear()
+        if self._raw is not None:
+            self.transport.off("*", self._raw)
+            self._raw = None
+
+    def put(self, name: str, event: Any) -> None:
+        """Queue a transport event; audio is dropped (and reported once) when the queue is full."""
+        droppable = name == "audio" or (
+            name == "*" and isinstance(event, ServerEvent) and event.type.endswith("audio.delta")
+        )
+        if self.queue.put((self.generation, name, event), droppable=droppable):
+            return
+        if droppable and not self.queue.closed and not self._dropping:
+            self._dropping = True
+            logger.warning("session events are not consumed fast enough; dropping audio")
+            error = EventsDroppedError("audio dropped: session events not consumed fast enough")
+            self.put_control("_publish", ("error", ErrorEvent(error=error)))
+
+    def put_control(self, name: str, payload: Any, generation: int | None = None) -> None:
+        """Queue the session's own bookkeeping behind the events already queued."""
+        self.queue.put((self.generation if generation is None else generation, name, payload))
+
+    async def consume(
+        self,
+        dispatch: Mapping[str, Callable[[Any], None]],
+        report: Callable[[BaseException], None],
+    ) -> None:
+        """Hand each queued event of the current generation to its handler, until closed."""
+        queue = self.queue
+        while True:
+            try:
+                await queue.wait()
+            except QueueClosed:
+                return
+            # Drain the burst without a coroutine per event (this is the audio hot path);
+            # the queue is re-read each time, so a handler that closes the session stops it.
+            while (entry := queue.pop_ready()) is not None:
+                generation, name, event = entry
+                if generation != self.generation:
+                    continue  # from a connection that has been replaced
+                try:
+                    dispatch[name](event)
+                except Exception as exc:
+                    report(exc)
+            self._dropping = False
+
+
+def last_output_text(output: Sequence[Mapping[str, Any]]) -> str:
+    """The last assistant text or transcript of a response's output (scanning backwards)."""
+    for raw in reversed(output):
+        if raw.get("type") != "message":
+            continue
+        for part in reversed(raw.get("content") or ()):
+            if not isinstance(part, Mapping):
+                continue
+            text = part.get("text") if part.get("type") in ("output_text", "text") else None
+            text = text or part.get("transcript")
+            if text:
+                return str(text)
+    return ""
