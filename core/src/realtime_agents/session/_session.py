@@ -85,10 +85,29 @@ logger = logging.getLogger("realtime_agents.session")
 class RealtimeSession(SessionEmitter, Generic[TContext]):
     """An agent talking over a transport; see the module docstring for the event model.
 
-    ``transport`` is a transport instance, the name of an installed one (``"websocket"``,
-    ``"webrtc"``, ...), or None for the default (WebRTC if installed, else WebSocket).
-    ``plugin_host`` (default: the process-wide one) provides named transports, plugin tools
-    and guardrails, and receives the tool/guardrail hooks.
+    Args:
+        agent: the agent the session starts with (``initial_agent``).
+        transport: a transport instance, the name of an installed one (``"websocket"``,
+            ``"webrtc"``, ...), or None for the default (WebRTC if installed, else WebSocket;
+            a :class:`~realtime_agents.errors.TransportNotFoundError` lists what is installed).
+        model: the model, sent in the config and to ``connect``.
+        config: session config merged under what the agent decides (instructions, voice,
+            tools); kept across ``update_agent`` and handoffs.
+        context: your object, handed to tools, guardrails and instructions as ``ctx.context``.
+        output_guardrails: guardrails (or names of plugin guardrails) for every agent.
+        output_guardrail_settings: ``{"debounce_text_length": 100}``; ``-1`` = at the end only.
+        history_store_audio: keep audio bytes in ``history`` (dropped by default).
+        tool_error_formatter: ``fn(ToolErrorFormatterArgs) -> str | None`` (may be async):
+            the model's message for a rejected approval, a tool error or a timeout.
+        tracing_disabled, workflow_name, group_id, trace_metadata: server-side tracing.
+        automatically_trigger_response_for_mcp_tool_calls: ask for a response after each
+            hosted MCP call completes.
+        plugin_host: where named transports, plugin tools and guardrails come from, and who
+            gets the tool/guardrail hooks (default: the process-wide host).
+        max_queued_events: the event queue's bound (see :mod:`._queue`).
+
+    Raises UserError for a duplicate tool or handoff name, or an unknown plugin tool or
+    guardrail name, in any agent reachable through handoffs.
     """
 
     def __init__(
