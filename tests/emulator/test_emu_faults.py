@@ -155,3 +155,16 @@ async def test_live_connection_actions(emu: Emulator) -> None:
         await conn.reset()
         await raw.close_message()
         await conn.wait_closed()
+
+
+async def test_delay_is_a_constant_latency(make_emulator) -> None:
+    emu = await make_emulator()
+    emu.faults.every_connection(Faults(delay_ms=100))
+    async with await Raw.connect(emu) as raw:
+        await raw.recv()
+        await raw.send({"type": "response.create"})
+        started = time.monotonic()
+        events = await raw.recv_until("rate_limits.updated")
+    # About 20 events, each 100 ms late: together still about 100 ms, not 2 s.
+    assert len(events) > 10
+    assert 0.1 <= time.monotonic() - started < 0.6

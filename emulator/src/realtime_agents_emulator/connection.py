@@ -82,7 +82,8 @@ class ServerConnection:
         """The code the server closed with, or else the one the client closed with."""
         self._server_close_code: int | None = None
         self._session: Session | None = None
-        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        # (loop time queued, event); None wakes the writer to stop.
+        self._queue: asyncio.Queue[tuple[float, Event] | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._sent = 0
         self._deltas = 0
@@ -252,20 +253,22 @@ class ServerConnection:
 
     def _enqueue(self, event: Event) -> None:
         if not self._dead:
-            self._queue.put_nowait(event)
+            self._queue.put_nowait((asyncio.get_running_loop().time(), event))
 
     async def _write_loop(self) -> None:
         while True:
-            event = await self._queue.get()
-            if event is None or self._stopping:
+            entry = await self._queue.get()
+            if entry is None or self._stopping:
                 return
+            queued_at, event = entry
             if self._dead:
                 continue
             if "__close__" in event:
                 await self.close(*event["__close__"])
                 continue
-            if self.faults.delay_ms:
-                await asyncio.sleep(self.faults.delay_ms / 1000)
+            if self.faults.delay_ms:  # a constant latency: each event leaves MS after it was made
+                due = queued_at + self.faults.delay_ms / 1000
+                await asyncio.sleep(max(0.0, due - asyncio.get_running_loop().time()))
             await self._send_event(event)
 
     async def _send_event(self, event: Event) -> None:

@@ -18,7 +18,7 @@ Query syntax (``N`` counts server events sent on the connection, ``session.creat
 ``drop_mid_response[:K]``         drop TCP right after the K-th delta of a response (default 1)
 ``malformed_after:N``             after N events, send one frame that is not valid JSON
 ``error_after:N[:CODE]``          after N events, send an ``error`` event (``server_error``)
-``delay:MS``                      delay every server event by MS milliseconds
+``delay:MS``                      send each server event MS ms after it was produced
 ================================  ==========================================================
 """
 
