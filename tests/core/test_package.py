@@ -15,10 +15,7 @@ def test_all_lists_every_lazy_export() -> None:
 
 
 def test_exports_resolve() -> None:
-    missing_session_layer = {"RealtimeAgent", "RealtimeSession", "tool", "FunctionTool"}
     for name in realtime_agents.__all__:
-        if name in missing_session_layer:
-            continue
         assert getattr(realtime_agents, name) is not None
 
 
