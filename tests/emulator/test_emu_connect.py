@@ -231,3 +231,16 @@ async def test_stop_does_not_hang_on_a_client_that_stopped_reading(make_emulator
         writer.close()
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
+
+
+async def test_events_need_not_be_kept(make_emulator) -> None:
+    emu = await make_emulator(record_events=False)
+    async with await Raw.connect(emu) as raw:
+        await raw.recv()
+        conn = await emu.wait_for_connection()
+        waiting = asyncio.create_task(conn.wait_for_client_event("input_audio_buffer.clear"))
+        await asyncio.sleep(0.01)
+        await raw.send({"type": "input_audio_buffer.clear"})
+        assert (await waiting)["type"] == "input_audio_buffer.clear"
+        await raw.recv()
+    assert (conn.client_events, conn.server_events) == ([], [])

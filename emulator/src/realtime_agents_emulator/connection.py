@@ -54,6 +54,7 @@ class ServerConnection:
         ids: IdFactory,
         faults: Faults,
         on_crash: Callable[[BaseException], None],
+        record_events: bool = True,
     ) -> None:
         self._request = request
         self._ws = ws
@@ -73,8 +74,8 @@ class ServerConnection:
         """The subprotocol the server selected (``"realtime"`` when offered)."""
         self.api_key: str | None = None
         """The key the client authenticated with (bearer or subprotocol); never in reprs."""
-        self.client_events = EventLog()
-        self.server_events = EventLog()
+        self.client_events = EventLog(keep=record_events)
+        self.server_events = EventLog(keep=record_events)
         self.invalid_frames: list[str | bytes] = []
         """Frames that were not JSON objects (binary or malformed), in order."""
         self.accepted = False

@@ -13,15 +13,21 @@ Predicate = Callable[[Event], bool]
 
 
 class EventLog(list[Event]):
-    """A list of events in arrival order whose readers can wait for a matching event."""
+    """A list of events in arrival order whose readers can wait for a matching event.
 
-    def __init__(self) -> None:
+    With ``keep=False`` (benchmarks: no memory growth) events are not stored, but waiters are
+    still woken by the events that arrive after they started waiting.
+    """
+
+    def __init__(self, keep: bool = True) -> None:
         super().__init__()
+        self.keep = keep
         self._waiters: list[tuple[Predicate, asyncio.Future[Event]]] = []
 
     def record(self, event: Event) -> None:
-        """Append ``event`` and wake the waiters it satisfies."""
-        self.append(event)
+        """Append ``event`` (when keeping events) and wake the waiters it satisfies."""
+        if self.keep:
+            self.append(event)
         for predicate, future in list(self._waiters):
             if not future.done() and predicate(event):
                 future.set_result(event)

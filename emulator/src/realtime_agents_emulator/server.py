@@ -69,6 +69,8 @@ class Emulator:
         ping_interval: seconds between WebSocket pings (``None`` disables them).
         session_max_s: session lifetime before ``session_expired`` (the real limit is 60 min).
         seed: makes generated ids reproducible.
+        record_events: keep every client and server event on each connection (turn off for
+            long benchmarks; ``wait_for_*`` still sees events that arrive while it waits).
     """
 
     def __init__(
@@ -85,6 +87,7 @@ class Emulator:
         ping_interval: float | None = 20.0,
         session_max_s: float = 3600.0,
         seed: int | None = None,
+        record_events: bool = True,
     ) -> None:
         if host not in _LOOPBACK:
             raise ValueError(f"the emulator only listens on loopback addresses, not {host!r}")
@@ -98,6 +101,7 @@ class Emulator:
         self._models = None if models is None else frozenset(models)
         self._ping_interval = ping_interval
         self._session_max_s = session_max_s
+        self._record_events = record_events
         self.faults = FaultPlan()
         """Faults for future connections: ``next_connection(...)``, ``every_connection(...)``."""
         self.connections: list[ServerConnection] = []
@@ -245,7 +249,14 @@ class Emulator:
             faults = self.faults.take(request.query.getall("fault", []))
         except ValueError as exc:
             faults, fault_error = Faults(), RealtimeError.invalid("fault", str(exc))
-        conn = ServerConnection(request, ws, ids=self._ids, faults=faults, on_crash=self._crash)
+        conn = ServerConnection(
+            request,
+            ws,
+            ids=self._ids,
+            faults=faults,
+            on_crash=self._crash,
+            record_events=self._record_events,
+        )
         conn.api_key = _request_key(request)
         await self._arrival(conn)
         error, close_code, secret = self._admit(request)
