@@ -88,6 +88,10 @@ def test_rules_matching_and_templates(rules: RulesBrain) -> None:
     ]
     assert rules.respond(turn(text="please crash")) == [Fail("boom", "model_error")]
     assert rules.respond(turn(text="two things")) == [Say("First."), Say("Second.")]
+    defaults = RulesBrain.from_dict({"rules": [{"then": [{"error": {"message": "m"}}]}]})
+    assert defaults.respond(turn()) == [Fail("m", "server_error", "server_error")]
+    null_code = RulesBrain.from_dict({"rules": [{"then": [{"error": {"code": None}}]}]})
+    assert null_code.respond(turn()) == [Fail(Fail.message, None)]
     assert rules.respond(turn(text="unmatched")) == []  # fallback: silent
     assert rules.transcribe(AudioTurn(1, 500, b"")) == "What's the weather in Paris?"
     assert rules.transcribe(AudioTurn(2, 500, b"")) == "Tell me a long story"

@@ -210,8 +210,8 @@ class ServerConnection:
                     session.error(RealtimeError.binary_frame())
                 else:  # ERROR: the transport failed
                     break
-        except (ConnectionError, asyncio.CancelledError):
-            pass
+        except ConnectionError:
+            pass  # the client went away; the cleanup below is all there is to do
         finally:
             await session.close()
             # Events still queued can no longer be delivered. The sentinel wakes an idle writer;
@@ -240,7 +240,10 @@ class ServerConnection:
         except Exception as exc:  # an emulator bug: report it, keep serving like a real server
             log.exception("internal error handling %s", event.get("type"))
             self._on_crash(exc)
-            session.error(RealtimeError.server_error(), event.get("event_id"))
+            event_id = event.get("event_id")
+            session.error(
+                RealtimeError.server_error(), event_id if isinstance(event_id, str) else None
+            )
 
     def session_sink(self, event: Event) -> None:
         """Where the session sends its events."""

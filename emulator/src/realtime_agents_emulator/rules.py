@@ -269,9 +269,10 @@ def _parse_action(action: object, where: str) -> Action:
             return Fail(error)
         if not isinstance(error, Mapping) or set(error) - {"message", "code", "type"}:
             raise ValueError(f"{where}: 'error' must be a message or {{message, code, type}}")
+        code = error.get("code", "server_error")  # an explicit null means code: null
         return Fail(
             str(error.get("message", Fail.message)),
-            None if error.get("code") is None else str(error.get("code", "server_error")),
+            None if code is None else str(code),
             str(error.get("type", "server_error")),
         )
     raise ValueError(f"{where}: an action needs one of 'say', 'call' or 'error'")
