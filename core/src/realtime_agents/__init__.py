@@ -16,9 +16,9 @@ _EXPORTS: dict[str, str] = {
     # session layer
     "RealtimeAgent": ".agent",
     "RealtimeSession": ".session",
-    "tool": ".tool",
-    "FunctionTool": ".tool",
-    "background_result": ".tool",
+    "tool": ".tools",
+    "FunctionTool": ".tools",
+    "background_result": ".tools",
     "Handoff": ".handoff",
     "realtime_handoff": ".handoff",
     "OutputGuardrail": ".guardrail",
@@ -200,5 +200,5 @@ if TYPE_CHECKING:
     from .plugins import hookimpl
     from .run_context import RunContextWrapper, ToolContext
     from .session import RealtimeSession, ToolApprovalItem
-    from .tool import FunctionTool, background_result, tool
+    from .tools import FunctionTool, background_result, tool
     from .transport import ConnectOptions, RealtimeTransportLayer

@@ -9,7 +9,7 @@
                             voice="marin")
 
 Unlike a text agent it has no model settings: the model, audio formats and turn detection
-belong to the session. ``tools`` may hold :class:`~realtime_agents.tool.FunctionTool` objects,
+belong to the session. ``tools`` may hold :class:`~realtime_agents.tools.FunctionTool` objects,
 names of tools registered by plugins (resolved by the session), or hosted tool definitions
 (dicts such as ``{"type": "mcp", "server_label": ..., "server_url": ...}``) passed to the
 server as they are. An agent also publishes ``agent_start``, ``agent_end``, ``agent_handoff``,
@@ -27,7 +27,7 @@ from .errors import UserError
 from .guardrail import OutputGuardrail
 from .handoff import Handoff, realtime_handoff
 from .run_context import RunContextWrapper, TContext
-from .tool import FunctionTool
+from .tools import FunctionTool
 
 if TYPE_CHECKING:
     from .config import PromptConfig

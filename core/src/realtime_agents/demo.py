@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from .agent import RealtimeAgent
 from .errors import RealtimeAgentsError, TransportNotFoundError
 from .session import RealtimeSession
-from .tool import tool
+from .tools import tool
 
 if TYPE_CHECKING:
     from .plugins import PluginHost

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import attrs
 
 from .run_context import RunContextWrapper
-from .tool import validate_tool_name
-from .tool._schema import convert, schema_for
+from .tools import validate_tool_name
+from .tools._schema import convert, schema_for
 
 if TYPE_CHECKING:
     from .agent import RealtimeAgent

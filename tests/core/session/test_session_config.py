@@ -20,7 +20,7 @@ from realtime_agents.plugins import hookimpl
 from realtime_agents.run_context import RunContextWrapper
 from realtime_agents.session import RealtimeSession
 from realtime_agents.testing import ScriptedRealtimeTransport
-from realtime_agents.tool import tool
+from realtime_agents.tools import tool
 
 
 @tool

@@ -19,7 +19,7 @@ from realtime_agents.agent import RealtimeAgent
 from realtime_agents.guardrail import GuardrailFunctionOutput, output_guardrail
 from realtime_agents.items import AssistantMessageItem, FunctionCallItem, UserMessageItem
 from realtime_agents.session import RealtimeSession
-from realtime_agents.tool import tool
+from realtime_agents.tools import tool
 
 RULES = {
     "rules": [

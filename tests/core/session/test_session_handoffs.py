@@ -12,7 +12,7 @@ from realtime_agents.agent import RealtimeAgent
 from realtime_agents.handoff import realtime_handoff
 from realtime_agents.run_context import RunContextWrapper
 from realtime_agents.testing import ScriptedRealtimeTransport
-from realtime_agents.tool import tool
+from realtime_agents.tools import tool
 
 
 @tool

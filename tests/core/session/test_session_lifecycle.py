@@ -22,7 +22,7 @@ from realtime_agents.items import McpApprovalRequestItem, McpCallItem
 from realtime_agents.plugins import hookimpl
 from realtime_agents.session import EventsDroppedError, RealtimeSession, TransportEvent
 from realtime_agents.testing import ScriptedRealtimeTransport
-from realtime_agents.tool import tool
+from realtime_agents.tools import tool
 
 
 @tool

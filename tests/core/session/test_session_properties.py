@@ -30,7 +30,7 @@ from realtime_agents.items import (
 )
 from realtime_agents.session import SESSION_EVENT_NAMES, RealtimeSession
 from realtime_agents.testing import ScriptedRealtimeTransport
-from realtime_agents.tool import tool
+from realtime_agents.tools import tool
 
 PROPERTY_SETTINGS = settings(
     max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -20,7 +20,7 @@ from realtime_agents.session import (
     ToolExecutionError,
 )
 from realtime_agents.testing import RecordedCall, ScriptedRealtimeTransport
-from realtime_agents.tool import ToolTimeoutError, background_result, tool
+from realtime_agents.tools import ToolTimeoutError, background_result, tool
 
 
 @tool

@@ -33,7 +33,7 @@ from ..agent import check_unique_tool_names
 from ..errors import UserError
 from ..guardrail import OutputGuardrail
 from ..handoff import Handoff
-from ..tool import FunctionTool
+from ..tools import FunctionTool
 
 if TYPE_CHECKING:
     from ..agent import RealtimeAgent

@@ -33,7 +33,7 @@ from ..events import FunctionCallEvent
 from ..handoff import Handoff
 from ..items import McpApprovalRequestItem
 from ..run_context import RunContextWrapper, ToolContext
-from ..tool import (
+from ..tools import (
     BackgroundResult,
     FunctionTool,
     ToolArgumentsError,

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..agent import RealtimeAgent
     from ..guardrail import OutputGuardrailResult
     from ..handoff import Handoff
-    from ..tool import FunctionTool
+    from ..tools import FunctionTool
 
 __all__ = [
     "SESSION_EVENT_NAMES",

@@ -35,7 +35,6 @@ import inspect
 import json
 import re
 import sys
-import types
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
@@ -283,19 +282,3 @@ async def _maybe_await(value: Any) -> Any:
     if inspect.isawaitable(value):
         return await value
     return value
-
-
-class _ToolModule(types.ModuleType):
-    """This module, callable as :func:`tool`.
-
-    Importing ``realtime_agents.tool`` binds the package attribute ``tool`` to this module
-    (the import system does that for every submodule), shadowing the lazily exported
-    decorator of the same name. Making the module callable keeps ``from realtime_agents
-    import tool; @tool`` working whatever was imported first.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return tool(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _ToolModule
