@@ -96,8 +96,13 @@ class Rule:
 
 
 class RulesBrain(Brain):
-    """A brain driven by :class:`Rule` objects; turns no rule matches go to ``fallback``
-    (``None`` = an empty response)."""
+    """A brain driven by :class:`Rule` objects (the first match wins).
+
+    Turns no rule matches go to ``fallback``: a brain (default :class:`EchoBrain`) or a fixed
+    list of actions (``()`` = an empty response). Audio turns are heard as the ``transcript`` of a
+    matching ``audio`` rule, else the n-th of ``transcripts``, else as the fallback brain hears
+    them.
+    """
 
     def __init__(
         self,
