@@ -220,3 +220,45 @@ async def test_open_timeout_when_handshake_never_answered(kind: str) -> None:
             await open_channel(channel, url)
         await channel.aclose()
         assert not peers.empty()
+
+
+async def test_sansio_answers_server_pings() -> None:
+    async def idle(ws: ServerConnection) -> None:
+        await ws.wait_closed()
+
+    rec = Recorder()
+    async with ws_server(idle, ping_interval=0.02, ping_timeout=0.2) as url:
+        channel = make("sansio", rec, ping_interval=None)
+        await open_channel(channel, url)
+        await asyncio.sleep(0.5)  # the server would have closed after an unanswered ping
+        assert channel.is_open
+        assert rec.closes == []
+        await channel.aclose()
+
+
+async def test_sansio_frames_in_the_same_segment_as_the_handshake() -> None:
+    rec = Recorder()
+    async with raw_server() as (url, peers):
+        channel = make("sansio", rec, close_timeout=0.2)
+        opening = asyncio.create_task(open_channel(channel, url))
+        peer = await asyncio.wait_for(peers.get(), 5)
+        await peer.read_request()
+        key = next(
+            line.split(b":", 1)[1].strip()
+            for line in peer.request.split(b"\r\n")
+            if line.lower().startswith(b"sec-websocket-key:")
+        )
+        import base64
+        import hashlib
+
+        accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+        head = b"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        peer.writer.write(head + b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        peer.send_frame(0x1, b'{"first":1}')  # same write as the 101
+        peer.send_frame(0x1, b'{"second"', fin=False)  # a fragment: websockets takes over
+        peer.send_frame(0x0, b":2}")
+        peer.send_frame(0x1, b'{"third":3}')
+        await opening
+        await rec.until(lambda: len(rec.frames) == 3)
+        assert rec.frames == ['{"first":1}', '{"second":2}', '{"third":3}']
+        await channel.aclose()

@@ -1,12 +1,16 @@
 """The fast channel: an :class:`asyncio.Protocol` driving websockets' sans-I/O ``ClientProtocol``.
 
-websockets' own asyncio client puts every message through a queue, a future and a task
-switch before ``recv()`` returns it. Here bytes go straight from ``data_received`` through
-``ClientProtocol.receive_data`` to the transport's ``on_frame``, synchronously, so an audio
-delta reaches the user's handler in the same callback that read it from the socket, and
-anything the protocol answers (a truncate on barge-in, a pong) is written before the
-callback returns. websockets still does all the RFC 6455 work: handshake validation,
-framing, masking, fragmentation limits, permessage-deflate, close handshake.
+websockets' own asyncio client puts every message through a queue and a future before
+``recv()`` returns it. Here bytes go straight from ``data_received`` to the transport's
+``on_frame``, synchronously, so an audio delta reaches the user's handler in the same
+callback that read it from the socket, and anything the protocol answers (a truncate on
+barge-in, a pong) is written before that callback returns.
+
+websockets' ``ClientProtocol`` does the RFC 6455 work: the opening handshake, framing and
+masking of what we send, permessage-deflate, the closing handshake, and every frame that is
+not the common case. The common case — a complete, unmasked, unextended text frame — is read
+by :class:`~._frames.FastFrameReader`, which hands the stream to websockets for good at the
+first frame it does not handle (a close, a fragment, anything odd).
 
 What this module adds is only I/O: TCP/TLS via ``loop.create_connection``, write flow
 control, keepalive pings on timer handles (no task), and bounded close.
@@ -33,6 +37,7 @@ from realtime_agents.errors import ConnectionClosedError, ConnectionFailedError
 
 from ._channel import Channel, ChannelSettings, CloseInfo, WebSocketRequest
 from ._errors import RedactingLogger
+from ._frames import FastFrameReader
 
 __all__ = ["SansIOChannel"]
 
@@ -43,6 +48,7 @@ _BINARY = Opcode.BINARY
 _CONT = Opcode.CONT
 _PONG = Opcode.PONG
 _OPEN = State.OPEN
+_MAX_HEAD = 64 * 1024  # websockets rejects far smaller heads; past this, let it say so
 
 OnFrame = Callable[["Channel", "str | bytes"], None]
 OnClose = Callable[["Channel", CloseInfo], None]
@@ -66,6 +72,8 @@ class SansIOChannel(asyncio.Protocol, Channel):
         self._transport: asyncio.Transport | None = None
         self._opened: asyncio.Future[None] = self._loop.create_future()
         self._lost: asyncio.Future[None] = self._loop.create_future()
+        self._head: bytearray | None = bytearray()  # the handshake response, until complete
+        self._reader: FastFrameReader | None = None  # frames after the handshake, if no extensions
         self._fragments: list[BytesLike] | None = None
         self._fragment_opcode = _TEXT
         self._paused = False
@@ -134,6 +142,64 @@ class SansIOChannel(asyncio.Protocol, Channel):
     # -- receiving (the hot path) --------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        reader = self._reader
+        if reader is not None:
+            rest = reader.feed(data)
+            if rest is not None:  # something for websockets: it owns the stream from now on
+                self._reader = None
+                if rest:
+                    self._receive(rest)
+        elif self._head is not None:
+            self._receive_head(data)
+        else:
+            self._receive(data)
+
+    def _receive_head(self, data: bytes) -> None:
+        """Before the handshake: give websockets the response head and nothing after it."""
+        head = self._head
+        assert head is not None
+        head += data
+        end = head.find(b"\r\n\r\n")
+        if end < 0 and len(head) <= _MAX_HEAD:
+            return
+        self._head = None
+        cut = len(head) if end < 0 else end + 4
+        self._receive(bytes(head[:cut]))
+        rest = bytes(head[cut:])
+        ws = self._ws
+        if ws is not None and ws.state is _OPEN and not ws.extensions:
+            self._reader = FastFrameReader(
+                self._settings.max_size,
+                on_text=self._on_text,
+                on_binary=self._on_binary,
+                on_ping=self._on_ping,
+                on_pong=self._on_pong,
+                on_invalid=self._on_invalid_text,
+            )
+            if rest:
+                self.data_received(rest)
+        elif rest:
+            self._receive(rest)
+
+    def _on_text(self, text: str) -> None:
+        self._on_frame(self, text)
+
+    def _on_binary(self, data: bytes) -> None:
+        self._on_frame(self, data)
+
+    def _on_ping(self, payload: bytes) -> None:
+        assert self._ws is not None
+        self._ws.send_pong(payload)
+        self._flush()
+
+    def _on_invalid_text(self) -> None:
+        assert self._ws is not None
+        self._ws.fail(1007, "invalid UTF-8 in a text frame")
+        self._flush()
+        self._expect_connection_lost()
+
+    def _receive(self, data: bytes) -> None:
+        """websockets parses ``data`` (the handshake, and any frame the fast reader hands back)."""
         ws = self._ws
         assert ws is not None
         ws.receive_data(data)
@@ -174,19 +240,31 @@ class SansIOChannel(asyncio.Protocol, Channel):
             if frame.fin:
                 data, self._fragments = b"".join(self._fragments), None
                 self._deliver(self._fragment_opcode, data)
-        elif opcode is _PONG and frame.data == self._ping_payload:
+        elif opcode is _PONG:
+            self._on_pong(bytes(frame.data))
+
+    def _on_pong(self, payload: bytes) -> None:
+        if payload == self._ping_payload:
             self._ping_payload = None
             if self._pong_deadline is not None:
                 self._pong_deadline.cancel()
                 self._pong_deadline = None
 
     def eof_received(self) -> bool | None:
+        self._give_head_to_websockets()
         if self._ws is not None:
             self._ws.receive_eof()
             self._flush()
         return None  # let asyncio close the transport; connection_lost follows
 
+    def _give_head_to_websockets(self) -> None:
+        # An incomplete response head at EOF: websockets explains what is wrong with it.
+        head, self._head = self._head, None
+        if head:
+            self._receive(bytes(head))
+
     def connection_lost(self, exc: Exception | None) -> None:
+        self._give_head_to_websockets()
         ws = self._ws
         if ws is not None:
             ws.receive_eof()

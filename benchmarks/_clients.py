@@ -1,0 +1,193 @@
+"""Benchmark clients run in their own process by ``websocket_transport.py`` (not by hand).
+
+``python _clients.py KIND MODE --url URL --turns N [--compression deflate]`` prints one JSON
+line. KIND is ``floor`` (websockets' asyncio client + json.loads + base64: the least any
+Python client must do), ``sansio`` / ``websockets`` (OpenAIRealtimeWebSocket with that
+backend, used as a thin client) or ``session`` (RealtimeSession over OpenAIRealtimeWebSocket).
+
+MODE ``cpu``: one warm-up turn, then N turns; for each, the process CPU time from asking for
+the response to its ``response.done``, divided by the audio deltas that reached the audio
+handler. MODE ``barge``: N turns that the driver interrupts; the driver measures the latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import sys
+import time
+from typing import Any
+
+KEY = "sk-bench-0123456789abcdef"
+BARGE_CONFIG = {
+    "audio": {
+        "input": {
+            "turn_detection": {
+                "type": "server_vad",
+                "interrupt_response": False,
+                "create_response": False,
+            }
+        }
+    }
+}
+
+
+def message(text: str) -> str:
+    item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+    return json.dumps({"type": "conversation.item.create", "item": item})
+
+
+async def floor_cpu(url: str, turns: int, compression: str | None) -> list[float]:
+    from websockets.asyncio.client import connect
+
+    results = []
+    async with connect(
+        url,
+        additional_headers={"Authorization": f"Bearer {KEY}"},
+        max_size=None,
+        compression=compression,
+    ) as ws:
+        await ws.recv()  # session.created
+        for turn in range(turns + 1):
+            await ws.send(message("warm" if turn == 0 else "go"))
+            start = time.process_time()
+            await ws.send('{"type":"response.create"}')
+            deltas = 0
+            while True:
+                event = json.loads(await ws.recv())
+                kind = event["type"]
+                if kind == "response.output_audio.delta":
+                    base64.b64decode(event["delta"])
+                    deltas += 1
+                elif kind == "response.done":
+                    break
+            if turn:
+                results.append((time.process_time() - start) / deltas * 1e6)
+    return results
+
+
+async def ours_cpu(url: str, turns: int, backend: str, compression: str | None) -> list[float]:
+    from realtime_agents_websocket import OpenAIRealtimeWebSocket
+
+    client = OpenAIRealtimeWebSocket(url=url, backend=backend, compression=compression)  # type: ignore[arg-type]
+    received = 0
+
+    def on_audio(event: Any) -> None:
+        nonlocal received
+        received += 1
+
+    client.on("audio", on_audio)
+    await client.connect(api_key=KEY)
+    results = []
+    for turn in range(turns + 1):
+        received = 0
+        done = asyncio.get_running_loop().create_future()
+        client.once("turn_done", done.set_result)
+        start = time.process_time()
+        await client.send_message("warm" if turn == 0 else "go")
+        await asyncio.wait_for(done, 300)
+        if turn:
+            results.append((time.process_time() - start) / received * 1e6)
+    await client.close()
+    return results
+
+
+async def session_cpu(url: str, turns: int, compression: str | None) -> list[float]:
+    from realtime_agents import RealtimeAgent, RealtimeSession
+    from realtime_agents_websocket import OpenAIRealtimeWebSocket
+
+    transport = OpenAIRealtimeWebSocket(compression=compression)
+    session = RealtimeSession(RealtimeAgent(name="bench", instructions=""), transport=transport)
+    received = 0
+
+    def on_audio(event: Any) -> None:
+        nonlocal received
+        received += 1
+
+    session.on("audio", on_audio)
+    await session.connect(api_key=KEY, url=url)
+    results = []
+    for turn in range(turns + 1):
+        received = 0
+        done = asyncio.Event()
+        session.once("agent_end", lambda *args, done=done: done.set())
+        start = time.process_time()
+        await session.send_message("warm" if turn == 0 else "go")
+        await asyncio.wait_for(done.wait(), 300)
+        if turn:
+            results.append((time.process_time() - start) / received * 1e6)
+    await session.close()
+    return results
+
+
+async def floor_barge(url: str, turns: int) -> None:
+    """The least a client can do on barge-in: cancel + truncate straight from the read loop."""
+    from websockets.asyncio.client import connect
+
+    async with connect(url, additional_headers={"Authorization": f"Bearer {KEY}"}) as ws:
+        await ws.recv()
+        await ws.send(
+            json.dumps({"type": "session.update", "session": {"type": "realtime", **BARGE_CONFIG}})
+        )
+        for _ in range(turns):
+            await ws.send(message("story"))
+            await ws.send('{"type":"response.create"}')
+            item_id, first = None, 0.0
+            while True:
+                event = json.loads(await ws.recv())
+                kind = event["type"]
+                if kind == "response.output_audio.delta" and item_id is None:
+                    item_id, first = event["item_id"], time.monotonic()
+                elif kind == "input_audio_buffer.speech_started" and item_id:
+                    played = int((time.monotonic() - first) * 1000)
+                    await ws.send('{"type":"response.cancel"}')
+                    truncate = {"type": "conversation.item.truncate", "item_id": item_id}
+                    await ws.send(
+                        json.dumps({**truncate, "content_index": 0, "audio_end_ms": played})
+                    )
+                elif kind == "response.done":
+                    break
+
+
+async def ours_barge(url: str, turns: int, backend: str) -> None:
+    from realtime_agents_websocket import OpenAIRealtimeWebSocket
+
+    client = OpenAIRealtimeWebSocket(url=url, backend=backend)  # type: ignore[arg-type]
+    await client.connect(api_key=KEY, initial_session_config=BARGE_CONFIG)  # type: ignore[arg-type]
+    for _ in range(turns):
+        done = asyncio.get_running_loop().create_future()
+        client.once("turn_done", done.set_result)
+        await client.send_message("story")
+        await asyncio.wait_for(done, 60)
+    await client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", choices=["floor", "sansio", "websockets", "session"])
+    parser.add_argument("mode", choices=["cpu", "barge"])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument("--compression", choices=["deflate"], default=None)
+    args = parser.parse_args()
+    if args.mode == "cpu":
+        if args.kind == "floor":
+            job = floor_cpu(args.url, args.turns, args.compression)
+        elif args.kind == "session":
+            job = session_cpu(args.url, args.turns, args.compression)
+        else:
+            job = ours_cpu(args.url, args.turns, args.kind, args.compression)
+        print(json.dumps({"us_per_delta": asyncio.run(job)}))
+    else:
+        if args.kind == "floor":
+            asyncio.run(floor_barge(args.url, args.turns))
+        else:
+            asyncio.run(ours_barge(args.url, args.turns, args.kind))
+        print(json.dumps({}))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
