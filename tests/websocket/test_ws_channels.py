@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 
 import pytest
 from websockets.asyncio.server import ServerConnection
-from ws_peers import raw_server, ws_server
+from ws_peers import GUID, raw_server, ws_server
 
 from realtime_agents.errors import ConnectionClosedError, ConnectionFailedError
 from realtime_agents_websocket._channel import Channel, ChannelSettings, CloseInfo, WebSocketRequest
@@ -248,10 +250,7 @@ async def test_sansio_frames_in_the_same_segment_as_the_handshake() -> None:
             for line in peer.request.split(b"\r\n")
             if line.lower().startswith(b"sec-websocket-key:")
         )
-        import base64
-        import hashlib
-
-        accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+        accept = base64.b64encode(hashlib.sha1(key + GUID.encode()).digest())
         head = b"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         peer.writer.write(head + b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
         peer.send_frame(0x1, b'{"first":1}')  # same write as the 101

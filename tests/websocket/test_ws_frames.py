@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-from realtime_agents_websocket._frames import FastFrameReader
 from websockets.frames import Close, Frame, Opcode
+
+from realtime_agents_websocket._frames import FastFrameReader
 
 SIZES = st.sampled_from([0, 1, 125, 126, 127, 65535, 65536]) | st.integers(0, 300)
 
@@ -53,7 +55,7 @@ def run(stream: bytes, cuts: list[int], max_size: int | None = 1000) -> tuple[li
         on_invalid=lambda: calls.append(("invalid", None)),
     )
     bounds = [0, *sorted(c % (len(stream) + 1) for c in cuts), len(stream)]
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         rest = reader.feed(stream[start:end])
         if rest is not None:
             assert reader.done
