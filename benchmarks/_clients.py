@@ -5,6 +5,7 @@ line. KIND is ``floor`` (websockets' asyncio client + json.loads + base64: the l
 Python client must do), ``sansio`` / ``websockets`` (OpenAIRealtimeWebSocket with that
 backend, used as a thin client) or ``session`` (RealtimeSession over OpenAIRealtimeWebSocket).
 
+MODE ``idle``: N connected, idle thin clients; the Python heap per connection.
 MODE ``cpu``: one warm-up turn, then N turns; for each, the process CPU time from asking for
 the response to its ``response.done``, divided by the audio deltas that reached the audio
 handler. MODE ``barge``: N turns that the driver interrupts; the driver measures the latency.
@@ -164,15 +165,45 @@ async def ours_barge(url: str, turns: int, backend: str) -> None:
     await client.close()
 
 
+async def idle_memory(url: str, count: int, backend: str) -> dict[str, float]:
+    """Python heap (tracemalloc) per idle connected transport, after a first one warmed up."""
+    import gc
+    import tracemalloc
+
+    from realtime_agents_websocket import OpenAIRealtimeWebSocket
+
+    async def one() -> OpenAIRealtimeWebSocket:
+        client = OpenAIRealtimeWebSocket(url=url, backend=backend)  # type: ignore[arg-type]
+        await client.connect(api_key=KEY)
+        return client
+
+    warm = await one()
+    await asyncio.sleep(0.2)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    clients = [await one() for _ in range(count)]
+    await asyncio.sleep(0.5)  # let every session.updated arrive
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    for client in [warm, *clients]:
+        await client.close()
+    return {"kib_per_session": (after - before) / count / 1024}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("kind", choices=["floor", "sansio", "websockets", "session"])
-    parser.add_argument("mode", choices=["cpu", "barge"])
+    parser.add_argument("mode", choices=["cpu", "barge", "idle"])
     parser.add_argument("--url", required=True)
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--compression", choices=["deflate"], default=None)
     args = parser.parse_args()
-    if args.mode == "cpu":
+    if args.mode == "idle":
+        result = asyncio.run(idle_memory(args.url, args.turns, args.kind))
+        print(json.dumps(result))
+    elif args.mode == "cpu":
         if args.kind == "floor":
             job = floor_cpu(args.url, args.turns, args.compression)
         elif args.kind == "session":

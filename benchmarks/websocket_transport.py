@@ -12,6 +12,10 @@ median over all turns and the ratio to the floor measured in the same run.
 * **CPU per delta**: one response of ``--deltas`` audio deltas (20 ms of PCM16 each, sent as
   fast as possible: ``audio_speed=0``); CPU from asking for the response to ``response.done``,
   divided by the ``audio`` events that reached the user's handler.
+* The CPU table is measured twice: against the emulator (which spends more per delta than any
+  client, so clients read one frame per wake-up and wake-ups dominate), and against a replay
+  peer that serves the emulator's recorded turn as fast as the socket takes it (the client is
+  the bottleneck and reads frames in batches: this shows each client's own work per delta).
 * **floor**: websockets' asyncio client + ``json.loads`` + ``base64`` decode per delta — the
   least any Python client built on websockets does.
 * **openai-agents-python** runs in ``benchmarks/.venv-agents`` (created on first use with
@@ -19,6 +23,7 @@ median over all turns and the ratio to the floor measured in the same run.
 * **barge-in**: audio streams in real time; once 5 deltas are out the emulator sends
   ``input_audio_buffer.speech_started`` and times, server side, until the client's
   ``conversation.item.truncate`` arrives.
+* **idle memory**: the Python heap (tracemalloc) per connected, idle thin client.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from _replay import ReplayPeer, record_turn
 
 from realtime_agents_emulator import Emulator, Rule, RulesBrain, Say
 
@@ -120,28 +127,38 @@ def version(dist: str, python: Path | None = None) -> str:
 # -- CPU per delta -------------------------------------------------------------------------
 
 
-async def cpu_table(args: argparse.Namespace, clients: list[tuple[str, str, str | None]]) -> None:
+async def cpu_tables(args: argparse.Namespace, clients: list[tuple[str, str, str | None]]) -> None:
     brain = RulesBrain(
         [
             Rule(text="warm", then=[Say("warm", audio_ms=2000)]),
             Rule(then=[Say("benchmark", audio_ms=args.deltas * 20)]),
         ]
     )
-    samples: dict[int, list[float]] = {i: [] for i in range(len(clients))}
     async with Emulator(
         audio_speed=0, audio_chunk_ms=20, brain=brain, speech="synthetic", ping_interval=None
     ) as emu:
         url = f"{emu.ws_url}?model={MODEL}"
-        for _ in range(args.reps):
-            for index, (_, kind, compression) in enumerate(clients):
-                cmd = command(kind, "cpu", url, args.turns, compression)
-                result = await run_client(cmd, timeout=600)
-                samples[index] += result["us_per_delta"]
+        await cpu_table(args, clients, url, "against the emulator")
+        recorded = await record_turn(url)
+    uncompressed = [client for client in clients if client[2] is None]  # the peer offers none
+    async with ReplayPeer(recorded).serving() as url:
+        title = "against a replay peer: the client is the bottleneck"
+        await cpu_table(args, uncompressed, url, title)
+
+
+async def cpu_table(
+    args: argparse.Namespace, clients: list[tuple[str, str, str | None]], url: str, title: str
+) -> None:
+    samples: dict[int, list[float]] = {i: [] for i in range(len(clients))}
+    for _ in range(args.reps):
+        for index, (_, kind, compression) in enumerate(clients):
+            result = await run_client(command(kind, "cpu", url, args.turns, compression), 600)
+            samples[index] += result["us_per_delta"]
     floors = {
         c: statistics.median(samples[i]) for i, (_, k, c) in enumerate(clients) if k == "floor"
     }
     runs = f"{args.reps}×{args.turns} turns of {args.deltas} deltas"
-    print(f"\nCPU µs per audio delta (median of {runs})")
+    print(f"\nCPU µs per audio delta, {title} (median of {runs})")
     print("| client | compression | µs/delta | vs floor |")
     print("|---|---|---:|---:|")
     for index, (label, _, compression) in enumerate(clients):
@@ -235,6 +252,20 @@ def _median_p90(values: list[float]) -> str:
     return f"{statistics.median(ordered):.2f} ({p90:.2f})"
 
 
+# -- idle memory -----------------------------------------------------------------------------
+
+
+async def idle_table(args: argparse.Namespace) -> None:
+    async with Emulator(speech="synthetic", ping_interval=None) as emu:
+        url = f"{emu.ws_url}?model={MODEL}"
+        print(f"\nPython heap per idle connected transport ({args.idle} connections, tracemalloc)")
+        print("| client | KiB per session |")
+        print("|---|---:|")
+        for kind in ("sansio", "websockets"):
+            result = await run_client(command(kind, "idle", url, args.idle, None), timeout=300)
+            print(f"| OpenAIRealtimeWebSocket, {kind} backend | {result['kib_per_session']:.1f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--deltas", type=int, default=5000, help="audio deltas per response")
@@ -242,11 +273,12 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=3, help="measured turns per process")
     parser.add_argument("--barge-turns", type=int, default=10, help="barge-ins per process")
     parser.add_argument("--skip-agents", action="store_true", help="no openai-agents-python")
-    parser.add_argument("--only", choices=["cpu", "barge"], help="run one of the two tables")
+    parser.add_argument("--idle", type=int, default=200, help="connections for the memory table")
+    parser.add_argument("--only", choices=["cpu", "barge", "idle"], help="run one table")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
     args = parser.parse_args()
     if args.quick:
-        args.deltas, args.reps, args.turns, args.barge_turns = 50, 1, 1, 1
+        args.deltas, args.reps, args.turns, args.barge_turns, args.idle = 50, 1, 1, 1, 5
     cpu = [c for c in CPU_CLIENTS if not (args.skip_agents and c[1] == "agents")]
     barge = [c for c in BARGE_CLIENTS if not (args.skip_agents and c[1] == "agents")]
     print(f"{platform.machine()} · {platform.system()} · {len(CPUS)} CPUs · ", end="")
@@ -256,10 +288,12 @@ def main() -> None:
         agents = version("openai-agents", python)
         print(f"openai-agents {agents} (websockets {version('websockets', python)})")
     pin(0)
-    if args.only != "barge":
-        asyncio.run(cpu_table(args, cpu))
-    if args.only != "cpu":
+    if args.only in (None, "cpu"):
+        asyncio.run(cpu_tables(args, cpu))
+    if args.only in (None, "barge"):
         asyncio.run(barge_table(args, barge))
+    if args.only in (None, "idle"):
+        asyncio.run(idle_table(args))
 
 
 if __name__ == "__main__":

@@ -292,12 +292,17 @@ class SansIOChannel(asyncio.Protocol, Channel):
 
     @property
     def is_open(self) -> bool:
-        ws = self._ws
-        return ws is not None and ws.state is _OPEN and self._transport is not None
+        ws, transport = self._ws, self._transport
+        return (
+            ws is not None
+            and ws.state is _OPEN
+            and transport is not None
+            and not transport.is_closing()
+        )
 
     def write(self, frames: Sequence[str]) -> None:
         ws = self._ws
-        if ws is None or ws.state is not _OPEN or self._transport is None:
+        if ws is None or not self.is_open:
             raise ConnectionClosedError("the WebSocket connection is closed")
         for frame in frames:
             ws.send_text(frame.encode())

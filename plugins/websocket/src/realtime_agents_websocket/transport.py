@@ -20,6 +20,7 @@ event first unless the close was normal.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import ssl
@@ -48,6 +49,7 @@ from realtime_agents.transport import (
 
 from ._channel import Channel, ChannelSettings, CloseInfo, WebSocketRequest
 from ._errors import NORMAL_CLOSE_CODES, close_error, map_websockets_exceptions
+from ._handshake import Auth, auth_for, proxy_applies
 from ._sansio import SansIOChannel
 from ._socket import CreateWebSocket, SocketChannel
 
@@ -101,7 +103,7 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         use_insecure_api_key: bool = False,
         create_websocket: CreateWebSocket | None = None,
         headers: Mapping[str, str] | None = None,
-        auth: Literal["header", "subprotocol"] = "header",
+        auth: Auth = "header",
         backend: Backend = "auto",
         ready_timeout: float | None = 10.0,
         ping_interval: float | None = 20.0,
@@ -258,40 +260,13 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         url = wire.realtime_url(
             model, url=options.url, call_id=options.call_id, default_url=self._url
         )
-        headers, subprotocols = self._auth_for(key)
+        headers, subprotocols = auth_for(
+            key, self._headers, self._auth, use_insecure_api_key=self._use_insecure_api_key
+        )
         request = WebSocketRequest(
             url=url, headers=headers, subprotocols=tuple(subprotocols), api_key=key
         )
         return request, model
-
-    def _auth_for(self, key: str | None) -> tuple[dict[str, str], list[str]]:
-        """Handshake headers and subprotocols: Bearer, browser-style, or the caller's headers."""
-        custom = any(name.lower() in ("authorization", "api-key") for name in self._headers)
-        if key is None and not custom:
-            raise UserError(
-                "an API key is required: pass api_key=..., set OPENAI_API_KEY, "
-                "or give an Authorization/api-key header"
-            )
-        subprotocols: list[str] = []
-        if self._auth == "subprotocol":
-            subprotocols = self._browser_subprotocols(key)
-            headers = wire.sdk_headers()
-        elif key is not None and not custom:
-            headers = wire.auth_headers(key)
-        else:
-            headers = wire.sdk_headers()
-        headers.update(self._headers)
-        return headers, subprotocols
-
-    def _browser_subprotocols(self, key: str | None) -> list[str]:
-        if key is None:
-            raise UserError("auth='subprotocol' needs an API key")
-        if not key.startswith("ek_") and not self._use_insecure_api_key:
-            raise UserError(
-                "auth='subprotocol' puts the key where any client code can read it: use an "
-                "ephemeral ek_ key, or pass use_insecure_api_key=True to send this one anyway"
-            )
-        return wire.browser_subprotocols(key)
 
     def _new_channel(self, request: WebSocketRequest) -> Channel:
         if self._create_websocket is not None:
@@ -300,7 +275,7 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
             )
         backend = self._backend
         if backend == "auto":
-            backend = "websockets" if _proxy_applies(request.url) else "sansio"
+            backend = "websockets" if proxy_applies(request.url) else "sansio"
         if backend == "websockets":
             return SocketChannel(self._settings, self._on_frame, self._on_close)
         return SansIOChannel(self._settings, self._on_frame, self._on_close)
@@ -449,7 +424,8 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         if channel is None or self._status is not ConnectionStatus.CONNECTED:
             return
         self._proto.send_audio(audio, commit=commit)
-        await self._flush(channel)
+        with contextlib.suppress(ConnectionClosedError):  # dropped meanwhile: like disconnected
+            await self._flush(channel)
 
     async def update_session_config(self, config: RealtimeSessionConfig) -> None:
         channel = self._live("update_session_config")
@@ -514,16 +490,6 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         self._proto.reset()
         self._set_status(ConnectionStatus.DISCONNECTED)
         await self.close_handlers()
-
-
-def _proxy_applies(url: str) -> bool:
-    from websockets.proxy import get_proxy
-    from websockets.uri import parse_uri
-
-    try:
-        return get_proxy(parse_uri(url)) is not None
-    except Exception:
-        return False
 
 
 def _error_message(payload: object) -> str:
