@@ -73,8 +73,11 @@ class ReplayPeer:
                 protocol.receive_data(data)
                 for event in protocol.events_received():
                     await self._handle(protocol, event, writer)
-                writer.writelines(protocol.data_to_send())
+                out = protocol.data_to_send()
+                writer.writelines(chunk for chunk in out if chunk)
                 await writer.drain()
+                if b"" in out:  # the closing handshake is done: a server closes TCP now
+                    return
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
