@@ -57,3 +57,21 @@ def test_importing_the_package_or_its_plugin_imports_no_websockets() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_a_session_takes_the_name_or_an_instance(emu) -> None:
+    from realtime_agents import RealtimeAgent, RealtimeSession
+    from ws_helpers import KEY, url_of
+
+    agent = RealtimeAgent(name="Greeter", instructions="Be brief.")
+    host = PluginHost(build_plugin_manager(blocked=[]))
+    by_name = RealtimeSession(agent, transport="websocket", plugin_host=host)
+    assert isinstance(by_name.transport, OpenAIRealtimeWebSocket)
+    instance = OpenAIRealtimeWebSocket()
+    session = RealtimeSession(agent, transport=instance, plugin_host=host)
+    assert session.transport is instance
+    await session.connect(api_key=KEY, url=url_of(emu))
+    first = await emu.connections[0].wait_for_client_event("session.update")
+    assert first["session"]["instructions"] == "Be brief."
+    await session.close()
+    await by_name.close()

@@ -1,0 +1,136 @@
+"""Where the CPU of one audio delta goes in the WebSocket transport, stage by stage, no sockets.
+
+    uv run python benchmarks/websocket_pipeline.py [--deltas 20000]
+
+Feeds the same pre-framed stream of ``response.output_audio.delta`` events (960 bytes of PCM
+each, as a server sends them) through growing prefixes of the receive path and prints the best
+of five runs per stage, in µs per delta. The difference between rows is what a stage costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import timeit
+from collections.abc import Callable
+from typing import Any
+
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+from websockets.uri import parse_uri
+
+from realtime_agents.bus import EventEmitter
+from realtime_agents.events import AudioEvent
+from realtime_agents.protocol import OpenAIRealtimeProtocol
+from realtime_agents_websocket import OpenAIRealtimeWebSocket
+from realtime_agents_websocket._frames import FastFrameReader
+
+
+def delta(n: int) -> str:
+    return json.dumps(
+        {
+            "type": "response.output_audio.delta",
+            "event_id": f"event_{n}",
+            "response_id": "resp_1",
+            "item_id": "item_1",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": base64.b64encode(os.urandom(960)).decode(),
+        }
+    )
+
+
+def reader(on_text: Callable[[str], Any]) -> FastFrameReader:
+    def unused(*args: Any) -> None:
+        raise AssertionError("only text frames here")
+
+    return FastFrameReader(
+        None, on_text=on_text, on_binary=unused, on_ping=unused, on_pong=unused, on_invalid=unused
+    )
+
+
+class NullChannel:
+    is_open = True
+
+    def write(self, frames: list[str]) -> None:
+        pass
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--deltas", type=int, default=20000)
+    count = parser.parse_args().deltas
+    texts = [delta(n) for n in range(count)]
+    wire = b"".join(
+        Frame(Opcode.TEXT, t.encode()).serialize(mask=False, extensions=[]) for t in texts
+    )
+    chunks = [wire[i : i + 65536] for i in range(0, len(wire), 65536)]
+
+    def stage(label: str, run: Callable[[], None]) -> None:
+        best = min(timeit.repeat(run, number=1, repeat=5))
+        print(f"| {label} | {best / count * 1e6:.2f} |")
+
+    def websockets_parser() -> None:
+        protocol = ClientProtocol(parse_uri("ws://x/"), state=State.OPEN, max_size=None)
+        for chunk in chunks:
+            protocol.receive_data(chunk)
+            for frame in protocol.events_received():
+                str(frame.data, "utf-8")
+
+    def fast_reader(on_text: Callable[[str], Any]) -> Callable[[], None]:
+        def run() -> None:
+            fast = reader(on_text)
+            for chunk in chunks:
+                fast.feed(chunk)
+
+        return run
+
+    emitter = EventEmitter()
+    emitter.on("audio", lambda event: None)
+    event = AudioEvent(b"\x00" * 960, "resp_1", "item_1", 0)
+    transport = OpenAIRealtimeWebSocket()
+    transport.on("audio", lambda event: None)
+    channel: Any = NullChannel()
+    transport._channel = channel
+
+    def protocol_only() -> None:
+        protocol = OpenAIRealtimeProtocol()
+        for text in texts:
+            protocol.receive_frame(text, transport.has_listeners)
+
+    def whole_path() -> None:
+        transport._proto = OpenAIRealtimeProtocol()
+        fast = reader(lambda text: transport._on_frame(channel, text))
+        for chunk in chunks:
+            fast.feed(chunk)
+
+    print(f"| stage ({count} deltas, best of 5) | µs per delta |")
+    print("|---|---:|")
+    stage("websockets' frame parser + UTF-8 decode", websockets_parser)
+    stage("FastFrameReader + UTF-8 decode", fast_reader(lambda text: None))
+    stage(
+        "json.loads + base64 decode (the floor's work)",
+        lambda: [base64.b64decode(json.loads(t)["delta"]) for t in texts],
+    )
+    stage(
+        "FastFrameReader + json.loads + base64 (floor, fast framing)",
+        fast_reader(lambda text: base64.b64decode(json.loads(text)["delta"])),
+    )
+    stage("protocol.receive_frame (json, base64, AudioEvent, playback)", protocol_only)
+    stage(
+        "bus emit of one AudioEvent to one handler (blinker)",
+        lambda: [emitter.emit("audio", event) for _ in texts],
+    )
+    stage(
+        "AudioEvent(...) construction",
+        lambda: [AudioEvent(b"", "resp_1", "item_1", 0) for _ in texts],
+    )
+    stage("whole transport path: FastFrameReader → handler", whole_path)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
