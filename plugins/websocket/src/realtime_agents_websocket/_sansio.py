@@ -168,10 +168,11 @@ class SansIOChannel(asyncio.Protocol, Channel):
         rest = bytes(head[cut:])
         ws = self._ws
         if ws is not None and ws.state is _OPEN and not ws.extensions:
+            deliver = functools.partial(self._on_frame, self)  # one call less per frame
             self._reader = FastFrameReader(
                 self._settings.max_size,
-                on_text=self._on_text,
-                on_binary=self._on_binary,
+                on_text=deliver,
+                on_binary=deliver,
                 on_ping=self._on_ping,
                 on_pong=self._on_pong,
                 on_invalid=self._on_invalid_text,
@@ -180,12 +181,6 @@ class SansIOChannel(asyncio.Protocol, Channel):
                 self.data_received(rest)
         elif rest:
             self._receive(rest)
-
-    def _on_text(self, text: str) -> None:
-        self._on_frame(self, text)
-
-    def _on_binary(self, data: bytes) -> None:
-        self._on_frame(self, data)
 
     def _on_ping(self, payload: bytes) -> None:
         assert self._ws is not None

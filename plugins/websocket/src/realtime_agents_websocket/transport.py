@@ -146,7 +146,9 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         self._ready_error: str | None = None
         self._connect_error: ConnectionFailedError | None = None
         self._secret: str | None = None
-        self._wants = self.has_listeners
+        #: What receive_frame may skip building: nothing nobody listens to, except that while
+        #: connecting an ``error`` always matters (it explains a refused connection).
+        self._frame_wants: Callable[[str], bool] = self.has_listeners
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} model={self._model!r} status={self._status.value!r}>"
@@ -227,6 +229,7 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
             self._proto = proto
             self._channel = channel
             self._ready = asyncio.get_running_loop().create_future()
+            self._frame_wants = self._wants_while_connecting
             self._ready_error = None
             self._connect_error = None
             with map_websockets_exceptions(connecting=True, secret=self._secret):
@@ -240,7 +243,7 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
                 self._url = options.url
             self._set_status(ConnectionStatus.CONNECTED)
         except BaseException:
-            self._ready = None
+            self._stop_waiting()
             if channel is not None:
                 if self._channel is channel:
                     self._channel = None
@@ -285,7 +288,7 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         if ready is None:
             return
         if self._ready_timeout is None and not ready.done():
-            self._ready = None
+            self._stop_waiting()
             return
         try:
             async with asyncio.timeout(self._ready_timeout):
@@ -295,7 +298,7 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
                 "no event from the server %.1fs after connecting; continuing", self._ready_timeout
             )
         finally:
-            self._ready = None
+            self._stop_waiting()
 
     # -- receiving -------------------------------------------------------------------------
 
@@ -304,20 +307,24 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
         if channel is not self._channel:
             return  # a replaced or closing socket
         proto = self._proto
-        wants = self._wants if self._ready is None else self._wants_while_connecting
         try:
-            events = proto.receive_frame(data, wants)
+            events = proto.receive_frame(data, self._frame_wants)
         except Exception as exc:  # a protocol bug must not kill the connection
             logger.exception("receive_frame failed")
             self.emit("error", ErrorEvent(error=exc))
             return
+        emit = self.emit
         for name, payload in events:
-            self.emit(name, payload)
+            emit(name, payload)
         if self._ready is not None:
             self._check_ready(events)
         out = proto.data_to_send()
         if out and channel.is_open:
             channel.write(out)
+
+    def _stop_waiting(self) -> None:
+        self._ready = None
+        self._frame_wants = self.has_listeners
 
     def _wants_while_connecting(self, name: str) -> bool:
         # An ``error`` before the first event explains a failed connect: always build it.
@@ -483,7 +490,7 @@ class OpenAIRealtimeWebSocket(RealtimeTransportLayer):
             opening.cancel()
             await asyncio.gather(opening, return_exceptions=True)
         channel, self._channel = self._channel, None
-        self._ready = None
+        self._stop_waiting()
         if channel is not None:
             self._set_status(ConnectionStatus.DISCONNECTING)
             await channel.aclose()
