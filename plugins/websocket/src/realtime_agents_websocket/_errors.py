@@ -31,10 +31,13 @@ from realtime_agents.errors import (
 )
 from realtime_agents.protocol.connection import redact
 
+from ._channel import CloseInfo
+
 __all__ = [
     "NORMAL_CLOSE_CODES",
     "RedactingLogger",
     "close_error",
+    "close_info",
     "map_exception",
     "map_websockets_exceptions",
 ]
@@ -74,6 +77,16 @@ class RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
         if self.isEnabledFor(level):
             text = str(msg) % args if args else str(msg)
             self.logger.log(level, "%s", redact(text, self._secret), **kwargs)
+
+
+def close_info(exc: BaseException, ws: object = None) -> CloseInfo:
+    """How a connection ended, from what ``recv`` raised (and the socket, if it says more)."""
+    if isinstance(exc, ConnectionClosed):
+        rcvd = exc.rcvd
+        return CloseInfo(1006, "", None) if rcvd is None else CloseInfo(rcvd.code, rcvd.reason)
+    code = getattr(ws, "close_code", None)
+    reason = getattr(ws, "close_reason", None) or ""
+    return CloseInfo(code if isinstance(code, int) else 1006, reason, exc)
 
 
 def _status_error(exc: InvalidStatus, secret: str | None) -> ConnectionFailedError:

@@ -17,12 +17,10 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from websockets.exceptions import ConnectionClosed
-
 from realtime_agents.errors import ConnectionClosedError
 
 from ._channel import Channel, ChannelSettings, CloseInfo, WebSocketLike, WebSocketRequest
-from ._errors import RedactingLogger
+from ._errors import RedactingLogger, close_info
 
 __all__ = ["CreateWebSocket", "SocketChannel", "connect_with_websockets"]
 
@@ -124,7 +122,7 @@ class SocketChannel(Channel):
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            info = self._close_info(ws, exc)
+            info = close_info(exc, ws)
         self._finish(info)
 
     async def _write(self) -> None:
@@ -144,17 +142,6 @@ class SocketChannel(Channel):
             logger.debug("websocket send failed: %s", type(exc).__name__)
             self._open = False
             self._drained.set()
-
-    @staticmethod
-    def _close_info(ws: WebSocketLike, exc: Exception) -> CloseInfo:
-        if isinstance(exc, ConnectionClosed):
-            rcvd = exc.rcvd
-            if rcvd is None:
-                return CloseInfo(1006, "", None)
-            return CloseInfo(rcvd.code, rcvd.reason, None)
-        code = getattr(ws, "close_code", None)
-        reason = getattr(ws, "close_reason", None) or ""
-        return CloseInfo(code if isinstance(code, int) else 1006, reason, exc)
 
     def _finish(self, info: CloseInfo) -> None:
         self._open = False
