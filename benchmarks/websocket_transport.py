@@ -135,7 +135,12 @@ async def cpu_tables(args: argparse.Namespace, clients: list[tuple[str, str, str
         ]
     )
     async with Emulator(
-        audio_speed=0, audio_chunk_ms=20, brain=brain, speech="synthetic", ping_interval=None
+        audio_speed=0,
+        audio_chunk_ms=20,
+        brain=brain,
+        speech="synthetic",
+        ping_interval=None,
+        record_events=False,  # millions of deltas
     ) as emu:
         url = f"{emu.ws_url}?model={MODEL}"
         await cpu_table(args, clients, url, "against the emulator")
