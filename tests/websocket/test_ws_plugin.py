@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 import pytest
+from ws_helpers import KEY, url_of
 
 import realtime_agents_websocket
+from realtime_agents import RealtimeAgent, RealtimeSession
 from realtime_agents.errors import TransportNotFoundError
 from realtime_agents.plugins import PluginHost, build_plugin_manager
 from realtime_agents_websocket import OpenAIRealtimeWebSocket
@@ -60,9 +62,6 @@ def test_importing_the_package_or_its_plugin_imports_no_websockets() -> None:
 
 
 async def test_a_session_takes_the_name_or_an_instance(emu) -> None:
-    from realtime_agents import RealtimeAgent, RealtimeSession
-    from ws_helpers import KEY, url_of
-
     agent = RealtimeAgent(name="Greeter", instructions="Be brief.")
     host = PluginHost(build_plugin_manager(blocked=[]))
     by_name = RealtimeSession(agent, transport="websocket", plugin_host=host)
