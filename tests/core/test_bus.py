@@ -99,7 +99,6 @@ def test_external_blinker_receivers_see_the_same_signal() -> None:
     def receiver(sender: object, event: object = None) -> None:
         seen.append((sender, event))
 
-    emitter.on("x", lambda e: None)  # emit publishes only when this object has subscribers
     signal("x").connect(receiver, sender=emitter, weak=False)
     try:
         emitter.emit("x", 5)
@@ -199,3 +198,63 @@ async def _until(condition: object) -> None:
     # Polling is simplest here: the condition is a plain list length, not an awaitable.
     while not condition():  # type: ignore[operator]  # noqa: ASYNC110
         await asyncio.sleep(0.001)
+
+
+def test_receivers_connected_later_are_seen_by_the_next_emit() -> None:
+    """The receiver cache follows (dis)connections made directly through blinker."""
+    emitter = Emitter()
+    seen: list[object] = []
+
+    def receiver(sender: object, event: object = None) -> None:
+        seen.append(event)
+
+    emitter.emit("late", 1)  # resolves (and caches) "no receivers"
+    assert not emitter.has_listeners("late")
+    signal("late").connect(receiver, sender=emitter, weak=False)
+    emitter.emit("late", 2)
+    assert emitter.has_listeners("late")
+    signal("late").disconnect(receiver)
+    emitter.emit("late", 3)
+    assert seen == [2]
+
+
+def test_weak_receivers_go_through_blinker_and_may_die() -> None:
+    emitter = Emitter()
+    seen: list[object] = []
+
+    class Receiver:
+        def __call__(self, sender: object, event: object = None) -> None:
+            seen.append(event)
+
+    receiver = Receiver()
+    signal("weak").connect(receiver, sender=emitter)  # weak by default
+    emitter.emit("weak", 1)
+    del receiver
+    emitter.emit("weak", 2)
+    assert seen == [1]
+
+
+def test_receivers_of_any_sender_are_included() -> None:
+    emitter = Emitter()
+    seen: list[object] = []
+
+    def everyone(sender: object, event: object = None) -> None:
+        seen.append((sender, event))
+
+    signal("any").connect(everyone, weak=False)
+    try:
+        emitter.emit("any", 1)
+    finally:
+        signal("any").disconnect(everyone)
+    assert seen == [(emitter, 1)]
+
+
+def test_muted_signal_delivers_nothing() -> None:
+    emitter = Emitter()
+    seen: list[object] = []
+    emitter.on("muted", seen.append)
+    emitter.emit("muted", 1)
+    with signal("muted").muted():
+        emitter.emit("muted", 2)
+    emitter.emit("muted", 3)
+    assert seen == [1, 3]

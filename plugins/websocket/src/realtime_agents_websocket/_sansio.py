@@ -6,11 +6,9 @@ websockets' own asyncio client puts every message through a queue and a future b
 callback that read it from the socket, and anything the protocol answers (a truncate on
 barge-in, a pong) is written before that callback returns.
 
-websockets' ``ClientProtocol`` does the RFC 6455 work: the opening handshake, framing and
-masking of what we send, permessage-deflate, the closing handshake, and every frame that is
-not the common case. The common case — a complete, unmasked, unextended text frame — is read
-by :class:`~._frames.FastFrameReader`, which hands the stream to websockets for good at the
-first frame it does not handle (a close, a fragment, anything odd).
+websockets' ``ClientProtocol`` does all of the RFC 6455 work: the opening handshake, parsing
+and masking frames, answering pings, permessage-deflate, the closing handshake and failing
+protocol errors with the right close code.
 
 What this module adds is only I/O: TCP/TLS via ``loop.create_connection``, write flow
 control, keepalive pings on timer handles (no task), and bounded close.
@@ -37,7 +35,6 @@ from realtime_agents.errors import ConnectionClosedError, ConnectionFailedError
 
 from ._channel import Channel, ChannelSettings, CloseInfo, WebSocketRequest
 from ._errors import RedactingLogger
-from ._frames import FastFrameReader
 
 __all__ = ["SansIOChannel"]
 
@@ -48,7 +45,6 @@ _BINARY = Opcode.BINARY
 _CONT = Opcode.CONT
 _PONG = Opcode.PONG
 _OPEN = State.OPEN
-_MAX_HEAD = 64 * 1024  # websockets rejects far smaller heads; past this, let it say so
 
 OnFrame = Callable[["Channel", "str | bytes"], None]
 OnClose = Callable[["Channel", CloseInfo], None]
@@ -72,8 +68,6 @@ class SansIOChannel(asyncio.Protocol, Channel):
         self._transport: asyncio.Transport | None = None
         self._opened: asyncio.Future[None] = self._loop.create_future()
         self._lost: asyncio.Future[None] = self._loop.create_future()
-        self._head: bytearray | None = bytearray()  # the handshake response, until complete
-        self._reader: FastFrameReader | None = None  # frames after the handshake, if no extensions
         self._fragments: list[BytesLike] | None = None
         self._fragment_opcode = _TEXT
         self._paused = False
@@ -142,59 +136,10 @@ class SansIOChannel(asyncio.Protocol, Channel):
     # -- receiving (the hot path) --------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
-        reader = self._reader
-        if reader is not None:
-            rest = reader.feed(data)
-            if rest is not None:  # something for websockets: it owns the stream from now on
-                self._reader = None
-                if rest:
-                    self._receive(rest)
-        elif self._head is not None:
-            self._receive_head(data)
-        else:
-            self._receive(data)
-
-    def _receive_head(self, data: bytes) -> None:
-        """Before the handshake: give websockets the response head and nothing after it."""
-        head = self._head
-        assert head is not None
-        head += data
-        end = head.find(b"\r\n\r\n")
-        if end < 0 and len(head) <= _MAX_HEAD:
-            return
-        self._head = None
-        cut = len(head) if end < 0 else end + 4
-        self._receive(bytes(head[:cut]))
-        rest = bytes(head[cut:])
-        ws = self._ws
-        if ws is not None and ws.state is _OPEN and not ws.extensions:
-            deliver = functools.partial(self._on_frame, self)  # one call less per frame
-            self._reader = FastFrameReader(
-                self._settings.max_size,
-                on_text=deliver,
-                on_binary=deliver,
-                on_ping=self._on_ping,
-                on_pong=self._on_pong,
-                on_invalid=self._on_invalid_text,
-            )
-            if rest:
-                self.data_received(rest)
-        elif rest:
-            self._receive(rest)
-
-    def _on_ping(self, payload: bytes) -> None:
-        assert self._ws is not None
-        self._ws.send_pong(payload)
-        self._flush()
-
-    def _on_invalid_text(self) -> None:
-        assert self._ws is not None
-        self._ws.fail(1007, "invalid UTF-8 in a text frame")
-        self._flush()
-        self._expect_connection_lost()
+        self._receive(data)
 
     def _receive(self, data: bytes) -> None:
-        """websockets parses ``data`` (the handshake, and any frame the fast reader hands back)."""
+        """websockets parses ``data``; complete messages go to ``on_frame`` before this returns."""
         ws = self._ws
         assert ws is not None
         ws.receive_data(data)
@@ -246,20 +191,12 @@ class SansIOChannel(asyncio.Protocol, Channel):
                 self._pong_deadline = None
 
     def eof_received(self) -> bool | None:
-        self._give_head_to_websockets()
         if self._ws is not None:
             self._ws.receive_eof()
             self._flush()
         return None  # let asyncio close the transport; connection_lost follows
 
-    def _give_head_to_websockets(self) -> None:
-        # An incomplete response head at EOF: websockets explains what is wrong with it.
-        head, self._head = self._head, None
-        if head:
-            self._receive(bytes(head))
-
     def connection_lost(self, exc: Exception | None) -> None:
-        self._give_head_to_websockets()
         ws = self._ws
         if ws is not None:
             ws.receive_eof()
