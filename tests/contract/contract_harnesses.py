@@ -99,14 +99,10 @@ class WebSocketAsyncioHarness(WebSocketHarness):
 
 
 class ScriptedHarness(TransportHarness):
-    """Core's in-memory ``ScriptedRealtimeTransport``: the lifecycle part of the contract only.
-
-    It lacks CANCELLABLE_CONNECT: it resolves the API key before it is ``connecting``, so a
-    ``close()`` during that wait cannot fail the connect (a gap reported to core).
-    """
+    """Core's in-memory ``ScriptedRealtimeTransport``: the lifecycle part of the contract only."""
 
     name = "scripted"
-    capabilities: ClassVar[frozenset[str]] = frozenset()
+    capabilities: ClassVar[frozenset[str]] = frozenset({CANCELLABLE_CONNECT})
 
     async def start(self, brain: Any = None, **peer_options: Any) -> None:
         if brain is not None or peer_options:

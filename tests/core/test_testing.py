@@ -194,3 +194,22 @@ async def test_run_scenario_fails_on_leftover_calls() -> None:
 
     with pytest.raises(IncompleteRealtimeScenarioError, match="interrupt"):
         await transport.run_scenario(scenario, exercise)
+
+
+async def test_close_while_resolving_the_key_fails_that_connect() -> None:
+    transport = ScriptedRealtimeTransport()
+    never = asyncio.Event()
+
+    async def pending_key() -> str:
+        await never.wait()
+        return "unreachable"
+
+    connecting = asyncio.create_task(transport.connect(ConnectOptions(api_key=pending_key)))
+    await asyncio.sleep(0)
+    assert transport.status is ConnectionStatus.CONNECTING
+    await transport.close()
+    never.set()
+    with pytest.raises(ConnectionClosedError, match="closed while connecting"):
+        await connecting
+    assert transport.status is ConnectionStatus.DISCONNECTED
+    assert [c.method for c in transport.calls] == ["close"]

@@ -141,6 +141,8 @@ class ScriptedRealtimeTransport(RealtimeTransportLayer):
         self._failures: dict[str, list[BaseException]] = {}
         self._muted: bool | None = False if supports_mute else None
         self._response_count = 0
+        self._attempt = 0  # bumped by connect and close: a superseded connect fails
+        self._key_task: asyncio.Future[str | None] | None = None
 
     # -- the transport contract ------------------------------------------------------------
 
@@ -157,9 +159,10 @@ class ScriptedRealtimeTransport(RealtimeTransportLayer):
     async def connect(self, options: ConnectOptions) -> None:
         if self.status in (ConnectionStatus.CONNECTING, ConnectionStatus.CONNECTED):
             raise UserError("already connecting or connected")
-        key = await resolve_api_key(options.api_key)
         self._set_status(ConnectionStatus.CONNECTING)
+        attempt = self._attempt = self._attempt + 1
         try:
+            key = await self._resolve_key(options, attempt)
             self._record(
                 "connect",
                 api_key_provided=bool(key),
@@ -169,12 +172,16 @@ class ScriptedRealtimeTransport(RealtimeTransportLayer):
                 initial_session_config=options.initial_session_config,
             )
         except BaseException:
-            self._set_status(ConnectionStatus.DISCONNECTED)
+            if attempt == self._attempt:
+                self._set_status(ConnectionStatus.DISCONNECTED)
             raise
         self._set_status(ConnectionStatus.CONNECTED)
 
     async def close(self) -> None:
         self._record("close")
+        self._attempt += 1  # a connect still resolving its key fails instead of completing
+        if self._key_task is not None:
+            self._key_task.cancel()
         if self.status is not ConnectionStatus.DISCONNECTED:
             self._set_status(ConnectionStatus.DISCONNECTING)
             self._set_status(ConnectionStatus.DISCONNECTED)
@@ -233,6 +240,20 @@ class ScriptedRealtimeTransport(RealtimeTransportLayer):
         self._record_connected(
             "send_mcp_response", approval_request=approval_request, approved=approved, reason=reason
         )
+
+    async def _resolve_key(self, options: ConnectOptions, attempt: int) -> str | None:
+        """The API key, unless ``close()`` comes first: then the connect fails at once."""
+        task = self._key_task = asyncio.ensure_future(resolve_api_key(options.api_key))
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if attempt == self._attempt:
+                raise  # the caller was cancelled, not superseded by close()
+            raise ConnectionClosedError("the transport was closed while connecting") from None
+        finally:
+            task.cancel()
+            if self._key_task is task:
+                self._key_task = None
 
     # -- scripting -------------------------------------------------------------------------
 
