@@ -2,6 +2,7 @@ import platform
 
 import pytest
 
+from realtime_agents.errors import UserError
 from realtime_agents.protocol import (
     OPENAI_REALTIME_URL,
     auth_headers,
@@ -40,6 +41,14 @@ def test_headers() -> None:
     }
     assert auth_headers("sk-test") == {"Authorization": "Bearer sk-test", **sdk_headers()}
     assert "OpenAI-Beta" not in auth_headers("sk-test")
+
+
+def test_browser_subprotocols_refuse_long_lived_keys() -> None:
+    with pytest.raises(UserError, match="ephemeral ek_ key"):
+        browser_subprotocols("sk-live-123")
+    assert "openai-insecure-api-key.sk-live-123" in browser_subprotocols(
+        "sk-live-123", use_insecure_api_key=True
+    )
 
 
 def test_browser_subprotocols() -> None:

@@ -13,6 +13,8 @@ import re
 import urllib.parse
 from typing import Final
 
+from ..errors import UserError
+
 __all__ = [
     "OPENAI_REALTIME_URL",
     "auth_headers",
@@ -75,13 +77,22 @@ def auth_headers(api_key: str) -> dict[str, str]:
 
 
 def browser_subprotocols(
-    api_key: str, *, organization: str | None = None, project: str | None = None
+    api_key: str,
+    *,
+    use_insecure_api_key: bool = False,
+    organization: str | None = None,
+    project: str | None = None,
 ) -> list[str]:
-    """WebSocket subprotocols carrying the key where headers cannot be set (browsers).
+    """WebSocket subprotocols carrying the key where headers cannot be set (browsers, workerd).
 
-    Only ever use this with an ephemeral ``ek_`` key in untrusted environments: the key
-    travels in a header any script on the page can read.
+    The key travels where any script in the page can read it, so only ephemeral ``ek_`` keys
+    are accepted unless ``use_insecure_api_key`` is true (a :class:`UserError` otherwise).
     """
+    if not api_key.startswith("ek_") and not use_insecure_api_key:
+        raise UserError(
+            "browser-style (subprotocol) auth puts the key where any client code can read it: "
+            "use an ephemeral ek_ key, or pass use_insecure_api_key=True to send this one anyway"
+        )
     protocols = ["realtime", f"openai-insecure-api-key.{api_key}"]
     if organization:
         protocols.append(f"openai-organization.{organization}")

@@ -45,15 +45,10 @@ def auth_for(
 
 
 def browser_subprotocols(key: str | None, *, use_insecure_api_key: bool) -> list[str]:
-    """The key as a subprotocol; only ephemeral ``ek_`` keys unless told otherwise."""
+    """The key as a subprotocol (core refuses non-``ek_`` keys unless told otherwise)."""
     if key is None:
         raise UserError("auth='subprotocol' needs an API key")
-    if not key.startswith("ek_") and not use_insecure_api_key:
-        raise UserError(
-            "auth='subprotocol' puts the key where any client code can read it: use an "
-            "ephemeral ek_ key, or pass use_insecure_api_key=True to send this one anyway"
-        )
-    return wire.browser_subprotocols(key)
+    return wire.browser_subprotocols(key, use_insecure_api_key=use_insecure_api_key)
 
 
 def proxy_applies(url: str) -> bool:
