@@ -322,3 +322,24 @@ async def test_voice_is_locked_after_audio_output(emu: Emulator) -> None:
         await conn.session.update(session=voice)  # the same voice is fine
         (updated,) = await recv_until(conn, "session.updated")
     assert emu.connections[0].session["audio"]["output"]["voice"] == "marin"
+
+
+async def test_truncate_while_streaming_then_cancel(make_emulator) -> None:
+    """Clients truncate the playing item first and cancel second (the fastest barge-in)."""
+    emu = await make_emulator(brain=STORY, audio_speed=1.0)
+    async with openai_client(emu) as client, client.realtime.connect(model="gpt-realtime") as conn:
+        await conn.recv()
+        await conn.conversation.item.create(item=user_text("tell me a story"))
+        await conn.response.create()
+        events = await recv_until(conn, "response.output_audio.delta")
+        item_id = events[-1].item_id
+        await conn.conversation.item.truncate(item_id=item_id, content_index=0, audio_end_ms=60)
+        await conn.response.cancel()
+        events = await recv_until(conn, "response.done")
+        assert "error" not in types(events)
+        truncated = next(e for e in events if e.type == "conversation.item.truncated")
+        assert (truncated.item_id, truncated.audio_end_ms) == (item_id, 60)
+        assert events[-1].response.status == "cancelled"
+        await conn.conversation.item.retrieve(item_id=item_id)
+        (retrieved,) = list(await recv_until(conn, "conversation.item.retrieved"))[-1:]
+    assert len(base64.b64decode(retrieved.item.content[0].audio)) == 60 * 48

@@ -322,7 +322,7 @@ async def test_explicit_interrupt_cancels_and_truncates(make_emulator) -> None:
     conn = emu.connections[0]
     truncate = await conn.wait_for_client_event("conversation.item.truncate")
     cancel = await conn.wait_for_client_event("response.cancel")
-    assert conn.client_events.index(cancel) < conn.client_events.index(truncate)
+    assert conn.client_events.index(truncate) < conn.client_events.index(cancel)
     assert truncate["item_id"] == first.item_id
     await rec.wait_for("turn_done", lambda e: e.response.status == "cancelled")
     await transport.interrupt()  # nothing playing: no second truncate

@@ -78,6 +78,8 @@ class StoredItem:
     item: dict[str, object]
     audio: dict[int, bytearray] = field(default_factory=dict)
     audio_format: str = "audio/pcm"
+    #: Content indexes truncated while still streaming: later audio is not stored.
+    truncated: set[int] = field(default_factory=set)
 
     @property
     def id(self) -> str:

@@ -264,7 +264,8 @@ class ResponseRun:
             for token in tokens[sent_tokens:due]:
                 self._transcript_delta(token)
             sent_tokens = max(sent_tokens, due)
-            audio += data
+            if 0 not in stored.truncated:
+                audio += data
             ms = self._format.duration_ms(len(data))
             self.audio_ms += ms
             self._usage.output_audio += audio_tokens(ms, OUTPUT_AUDIO_TOKENS_PER_S)

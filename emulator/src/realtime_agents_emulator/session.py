@@ -377,7 +377,11 @@ class Session:
             raise RealtimeError.invalid(
                 "item_id", "Only assistant messages with audio content can be truncated."
             )
-        if index >= len(content) or content[index].get("type") != "output_audio":
+        done_audio = index < len(content) and content[index].get("type") == "output_audio"
+        # A part still streaming is in the conversation (its content_part.added was sent) but
+        # not yet in ``content``: clients truncate it on barge-in before they cancel.
+        streaming = index in stored.audio and stored.item.get("status") == "in_progress"
+        if not (done_audio or streaming):
             raise RealtimeError.invalid(
                 "content_index", f"Invalid content_index {index}: that content part is not audio."
             )
@@ -387,8 +391,11 @@ class Session:
         if end_ms > actual_ms:
             raise RealtimeError.truncate_too_long(actual_ms, end_ms)
         del audio[end_ms * audio_format.bytes_per_ms :]
-        # The server drops the transcript: it cannot align it with the cut audio (reference §9).
-        content[index]["transcript"] = ""
+        if streaming:
+            stored.truncated.add(index)
+        if done_audio:
+            # The server drops the transcript: it cannot align it with the cut audio (§9).
+            content[index]["transcript"] = ""
         self._emit(
             "conversation.item.truncated",
             item_id=stored.id,

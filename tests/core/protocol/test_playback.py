@@ -45,15 +45,15 @@ def test_truncate_arithmetic(
     assert events == [("audio_interrupted", AudioInterruptedEvent("item_a", 0, end))]
     sent = frames.loads(proto.data_to_send())
     assert sent == [
-        {"type": "response.cancel", "response_id": "resp_1"},
         {
             "type": "conversation.item.truncate",
             "item_id": "item_a",
             "content_index": 0,
             "audio_end_ms": end,
         },
+        {"type": "response.cancel", "response_id": "resp_1"},
     ]
-    assert type(sent[1]["audio_end_ms"]) is int
+    assert type(sent[0]["audio_end_ms"]) is int
 
 
 def test_speech_started_during_audio_cancels_and_truncates(
@@ -67,7 +67,7 @@ def test_speech_started_during_audio_cancels_and_truncates(
     events = proto.receive_frame(frames.speech_started())
     assert [n for n, _ in events] == ["*", "input_audio_buffer.speech_started", "audio_interrupted"]
     assert events[2][1] == AudioInterruptedEvent("item_a", 0, 120)
-    assert frames.types(proto.data_to_send()) == ["response.cancel", "conversation.item.truncate"]
+    assert frames.types(proto.data_to_send()) == ["conversation.item.truncate", "response.cancel"]
 
 
 def test_speech_started_with_server_interrupt_response_does_not_cancel(

@@ -30,8 +30,8 @@ def test_interrupt_then_send_message(proto: OpenAIRealtimeProtocol, clock: frame
     proto.interrupt()
     proto.send_message("actually, stop")
     assert sent(proto) == [
-        "response.cancel",
         "conversation.item.truncate",
+        "response.cancel",
         "conversation.item.create",
     ]
     proto.receive_frame(frames.response_done("resp_1", status="cancelled"))

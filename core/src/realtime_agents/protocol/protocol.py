@@ -237,18 +237,23 @@ class OpenAIRealtimeProtocol:
     def interrupt(self, *, cancel_ongoing_response: bool = True) -> Events:
         """Stop the assistant now; return ``audio_interrupted`` if audio was playing.
 
-        Queues ``response.cancel`` (only while a response is ongoing, once) when asked, then
-        ``conversation.item.truncate`` at the played position for each unfinished item (the
-        playing one first; items queued behind it at 0). Audio arriving later for the
-        interrupted responses is dropped.
+        Queues ``conversation.item.truncate`` at the played position for each unfinished item
+        (the playing one first; items queued behind it at 0), then, when asked,
+        ``response.cancel`` (only while a response is ongoing, once). Audio arriving later for
+        the interrupted responses is dropped.
+
+        Truncate goes first (the JS SDK sends cancel first): the server handles events in
+        order, and the truncate is what stops the model believing the user heard everything,
+        so it should take effect as early as possible. Cancelling second is safe: a truncated
+        item of an ongoing response is still cancelled with it.
         """
+        truncations = self._playback.interrupt()
+        for truncation in truncations:
+            self._queue(truncate_event(*truncation))
         if cancel_ongoing_response:
             response_id = self._sequencer.ongoing_response_id
             if self._sequencer.cancel() and response_id is not None:
                 self._playback.discard(response_id)
-        truncations = self._playback.interrupt()
-        for truncation in truncations:
-            self._queue(truncate_event(*truncation))
         if not truncations:
             return []
         first = truncations[0]
