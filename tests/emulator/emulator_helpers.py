@@ -6,41 +6,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from typing import Annotated, Any, Union, get_args
+from typing import Any
 
 import aiohttp
 from openai import AsyncOpenAI
-from openai.types.realtime import RealtimeServerEvent
-from pydantic import Field, TypeAdapter
+from server_event_checks import SERVER_EVENT, check_emulator, validate_server_events
 
 from realtime_agents_emulator import Emulator, pcm16_silence, pcm16_tone
 
-
-def _tagged(alias: Any) -> TypeAdapter[Any]:
-    # The SDK alias carries PropertyInfo(discriminator=...), which pydantic ignores; rebuild the
-    # union with a real discriminator (reference §3.4).
-    members = get_args(get_args(alias)[0])
-    return TypeAdapter(Annotated[Union[members], Field(discriminator="type")])  # noqa: UP007
-
-
-SERVER_EVENT = _tagged(RealtimeServerEvent)
-
-
-def validate_server_events(events: list[dict[str, Any]]) -> None:
-    """Every event must validate against ``openai.types.realtime``'s server-event union."""
-    for index, event in enumerate(events):
-        try:
-            SERVER_EVENT.validate_python(event)
-        except Exception as exc:
-            kind = event.get("type")
-            raise AssertionError(f"server event {index} ({kind}) invalid: {exc}") from exc
-
-
-def check_emulator(emu: Emulator) -> None:
-    """Validate every server event of every connection; the emulator must not have crashed."""
-    for conn in emu.connections:
-        validate_server_events(conn.server_events)
-    assert emu.crashes == []
+__all__ = ["SERVER_EVENT", "check_emulator", "validate_server_events"]  # re-exported for tests
 
 
 def openai_client(target: Emulator | str, api_key: str = "sk-test") -> AsyncOpenAI:

@@ -1,5 +1,9 @@
-"""Fixtures for the emulator tests. Every emulator started through them is checked at teardown:
-each server event it sent validates against ``openai.types.realtime`` and nothing crashed."""
+"""Fixtures shared by every test folder: emulators on 127.0.0.1, checked at teardown.
+
+Every emulator started through ``make_emulator`` is stopped after the test, and then checked:
+each server event it sent validates against ``openai.types.realtime``, nothing crashed, and
+every connection handler ended.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from emulator_helpers import check_emulator
+from server_event_checks import check_emulator
 
 from realtime_agents_emulator import Emulator
 
@@ -32,10 +36,15 @@ async def make_emulator() -> AsyncIterator[MakeEmulator]:
         await emulator.stop()
     for emulator in started:
         check_emulator(emulator)
-        # Stopping must end every connection handler (no task left behind).
         assert all(conn.closed for conn in emulator.connections)
 
 
 @pytest.fixture
 async def emu(make_emulator: MakeEmulator) -> Emulator:
     return await make_emulator()
+
+
+@pytest.fixture(autouse=True)
+def _no_openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests never pick up a developer's real key from the environment.
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
