@@ -1,0 +1,318 @@
+"""Concurrent WebSocket sessions on one core: event-loop lag with real-time audio both ways.
+
+    uv run python benchmarks/concurrent_sessions.py                     # N = 100, 250, 500
+    uv run python benchmarks/concurrent_sessions.py --sizes 500,750 --seconds 10
+    uv run python benchmarks/concurrent_sessions.py --quick             # N = 10, 2 s: a smoke run
+
+DESIGN budget: ≥ 500 concurrent sessions with real-time audio both ways on one core, p99 lag
+under 20 ms. For each N:
+
+* The emulator runs in a process of its own pinned to CPU 0 (``audio_speed=1.0``: assistant
+  audio is paced in real time, ``--chunk-ms`` per delta); the N thin clients
+  (``OpenAIRealtimeWebSocket``, default backend) all run in this process, pinned to CPU 1.
+* Each client connects with turn detection off (the emulator ignores the silence it is sent),
+  then, once all N are connected, asks for one long reply (``send_message``; the rule speaks
+  ``--seconds`` + 4 s of audio) and sends 20 ms of PCM16 24 kHz silence every 20 ms with
+  ``send_audio``. Each client's sender ticks sit on a fixed 20 ms grid with a random phase (N
+  independent calls do not tick in lockstep); a tick that is late by more than one period
+  sends the frames it owes, so the uplink stays real time.
+* After a 1 s warm-up, for ``--seconds``: **tick lag** = how late each sender tick fires;
+  **heartbeat lag** = how late a 20 ms heartbeat task wakes (the event loop's own lag);
+  **delivery lag** = arrival of each ``audio`` event − when it was due (the client's earliest
+  ``arrival − audio already received`` as the origin, so 0 = on the server's real-time grid);
+  client CPU = ``process_time`` delta / wall delta of this process (one core: 100 % is full);
+  emulator CPU from ``/proc/PID/stat`` and its own 20 ms heartbeat lag. If the emulator's CPU
+  reaches 90 % or its loop lag p99 reaches 20 ms, the delivery lag measured is the emulator's
+  limit, not the client's: the table flags it ("emulator-bound").
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import platform
+import random
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+MODEL = "gpt-realtime"
+KEY = "sk-bench-0123456789abcdef"
+PERIOD = 0.020  # s of audio per uplink frame
+FRAME = b"\x00\x00" * 480  # 20 ms of PCM16 mono silence at 24 kHz
+CLIENT_CONFIG = {"audio": {"input": {"turn_detection": None}}}
+CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+SATURATED = 90.0  # % of a core: beyond this the emulator is the bottleneck
+
+
+def pin(index: int) -> None:
+    if len(CPUS) > 1:
+        os.sched_setaffinity(0, {CPUS[index]})
+
+
+# -- the emulator process ------------------------------------------------------------------
+
+
+def serve(conn: Any, speech_ms: int, chunk_ms: int, cpu: int | None) -> None:
+    """Child process: run the emulator on ``cpu`` until the parent says stop."""
+    if cpu is not None:  # passed in: this process inherits the parent's pinning
+        os.sched_setaffinity(0, {cpu})
+    from realtime_agents_emulator import Emulator, Rule, RulesBrain, Say
+
+    async def main() -> None:
+        brain = RulesBrain([Rule(then=[Say("a long story", audio_ms=speech_ms)])])
+        async with Emulator(
+            port=0,
+            audio_speed=1.0,
+            audio_chunk_ms=chunk_ms,
+            brain=brain,
+            speech="synthetic",
+            ping_interval=None,
+            record_events=False,
+        ) as emu:
+            conn.send(f"{emu.ws_url}?model={MODEL}")
+            window = Window()
+            beat = asyncio.create_task(heartbeat(window))
+            loop = asyncio.get_running_loop()
+            while (command := await loop.run_in_executor(None, conn.recv)) != "stop":
+                window.open = command == "open"
+                if command == "close":
+                    conn.send(window.heartbeat_lag)
+            beat.cancel()
+
+    asyncio.run(main())
+    conn.send("stopped")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of another process (Linux)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+# -- the clients ---------------------------------------------------------------------------
+
+
+@dataclass
+class Window:
+    """What is recorded while ``open`` (between warm-up and the end of the measurement)."""
+
+    open: bool = False
+    tick_lag: list[float] = field(default_factory=list)
+    heartbeat_lag: list[float] = field(default_factory=list)
+    sent: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Client:
+    def __init__(self, url: str, window: Window) -> None:
+        from realtime_agents_websocket import OpenAIRealtimeWebSocket
+
+        self.window = window
+        self.transport = OpenAIRealtimeWebSocket(url=url, ping_interval=None)
+        self.arrivals: list[tuple[float, float, bool]] = []  # (arrival, ms before it, in window)
+        self.received_ms = 0.0
+        self.transport.on("audio", self.on_audio)
+        self.transport.on("error", self.on_error)
+        self.sender: asyncio.Task[None] | None = None
+
+    def on_audio(self, event: Any) -> None:
+        self.arrivals.append((time.monotonic(), self.received_ms, self.window.open))
+        self.received_ms += len(event.data) / 48  # PCM16 mono 24 kHz: 48 bytes per ms
+
+    def on_error(self, event: Any) -> None:
+        if len(self.window.errors) < 20:
+            self.window.errors.append(repr(getattr(event, "error", event))[:300])
+
+    async def connect(self) -> None:
+        await self.transport.connect(api_key=KEY, initial_session_config=CLIENT_CONFIG)  # type: ignore[arg-type]
+
+    async def send_loop(self, start: float) -> None:
+        loop = asyncio.get_running_loop()
+        due = start + random.random() * PERIOD
+        while True:
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            now = loop.time()
+            if self.window.open:
+                self.window.tick_lag.append((now - due) * 1000)
+            while due <= now:  # one frame per period owed, so the uplink stays real time
+                await self.transport.send_audio(FRAME)
+                if self.window.open:
+                    self.window.sent += 1
+                due += PERIOD
+
+    def delivery_lag(self) -> list[float]:
+        if not self.arrivals:
+            return []
+        origin = min(at - ms / 1000 for at, ms, _ in self.arrivals)
+        return [(at - ms / 1000 - origin) * 1000 for at, ms, inside in self.arrivals if inside]
+
+
+async def heartbeat(window: Window) -> None:
+    loop = asyncio.get_running_loop()
+    due = loop.time()
+    while True:
+        due += PERIOD
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        lag = loop.time() - due
+        if window.open:
+            window.heartbeat_lag.append(lag * 1000)
+        if lag > PERIOD:
+            due = loop.time()  # don't fire a burst of catch-up beats
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+async def run_size(
+    url: str, n: int, seconds: float, emulator_pid: int, control: Any
+) -> dict[str, Any]:
+    window = Window()
+    clients = [Client(url, window) for _ in range(n)]
+    gate = asyncio.Semaphore(50)  # connect in waves: a handshake storm is not the point
+
+    async def connect(client: Client) -> None:
+        async with gate:
+            await client.connect()
+
+    started = time.monotonic()
+    await asyncio.wait_for(asyncio.gather(*(connect(c) for c in clients)), 60 + n / 10)
+    connect_s = time.monotonic() - started
+    beat = asyncio.create_task(heartbeat(window))
+    loop_start = asyncio.get_running_loop().time()
+    for client in clients:
+        client.sender = asyncio.create_task(client.send_loop(loop_start))
+    await asyncio.wait_for(
+        asyncio.gather(*(c.transport.send_message("tell me a long story") for c in clients)), 30
+    )
+    await asyncio.sleep(1.0)  # warm-up: every response is streaming
+    window.open = True
+    control.send("open")
+    wall0, cpu0, emu0 = time.monotonic(), time.process_time(), cpu_seconds(emulator_pid)
+    await asyncio.sleep(seconds)
+    window.open = False
+    control.send("close")
+    wall = time.monotonic() - wall0
+    client_cpu = (time.process_time() - cpu0) / wall * 100
+    emulator_cpu = (cpu_seconds(emulator_pid) - emu0) / wall * 100
+    for task in [beat, *(c.sender for c in clients if c.sender)]:
+        task.cancel()
+    await asyncio.gather(beat, *(c.sender for c in clients if c.sender), return_exceptions=True)
+    emulator_lag = control.recv() if control.poll(10) else []
+    delivery = [lag for c in clients for lag in c.delivery_lag()]
+    received = sum(1 for c in clients for *_, inside in c.arrivals if inside)
+    await asyncio.wait_for(
+        asyncio.gather(*(c.transport.close() for c in clients), return_exceptions=True), 60
+    )
+    return {
+        "n": n,
+        "connect_s": connect_s,
+        "tick": window.tick_lag,
+        "heartbeat": window.heartbeat_lag,
+        "delivery": delivery,
+        "uplink_rate": window.sent / wall / n / (1 / PERIOD),  # 1.0 = real time
+        "downlink_deltas_s": received / wall,
+        "client_cpu": client_cpu,
+        "emulator_cpu": emulator_cpu,
+        "emulator_lag": emulator_lag,
+        "errors": window.errors,
+    }
+
+
+def measure(n: int, seconds: float, chunk_ms: int) -> dict[str, Any]:
+    """One size: a fresh emulator process on CPU 0, the clients here on CPU 1."""
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    speech_ms = int((seconds + 4) * 1000)
+    proc = ctx.Process(
+        target=serve,
+        args=(child, speech_ms, chunk_ms, CPUS[0] if len(CPUS) > 1 else None),
+        daemon=True,
+    )
+    proc.start()
+    try:
+        if not parent.poll(30):
+            raise RuntimeError("the emulator did not start")
+        url = parent.recv()
+        assert proc.pid is not None
+        return asyncio.run(run_size(url, n, seconds, proc.pid, parent))
+    finally:
+        parent.send("stop")
+        if parent.poll(15):
+            parent.recv()
+        proc.join(10)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(5)
+
+
+def row(result: dict[str, Any]) -> str:
+    def cell(values: list[float]) -> str:
+        if not values:
+            return "–"
+        return f"{pct(values, 0.5):.1f} / {pct(values, 0.99):.1f} / {max(values):.1f}"
+
+    worst_p99 = max(pct(result[k], 0.99) for k in ("tick", "heartbeat", "delivery"))
+    bound = result["emulator_cpu"] >= SATURATED or pct(result["emulator_lag"], 0.99) >= 20
+    verdict = "yes" if worst_p99 < 20 else "no"
+    if bound:
+        verdict += " (emulator-bound)"
+    return (
+        f"| {result['n']} | {cell(result['tick'])} | {cell(result['heartbeat'])} "
+        f"| {cell(result['delivery'])} | {result['uplink_rate']:.3f} "
+        f"| {result['downlink_deltas_s']:.0f} | {result['client_cpu']:.0f} % "
+        f"| {result['emulator_cpu']:.0f} % | {cell(result['emulator_lag'])} | {verdict} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="100,250,500", help="comma-separated session counts")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measurement window")
+    parser.add_argument("--chunk-ms", type=int, default=20, help="audio per server delta")
+    parser.add_argument("--quick", action="store_true", help="N=10 for 2 s (a smoke run)")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    if args.quick:
+        sizes, args.seconds = [10], 2.0
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max(sizes) * 2 + 256
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    if len(CPUS) < 2:
+        print("warning: fewer than 2 CPUs, the emulator and the clients share a core")
+    print(f"{platform.machine()} · {platform.system()} · {len(CPUS)} CPUs · ", end="")
+    print(f"Python {platform.python_version()} · websockets {metadata.version('websockets')}")
+    print(
+        f"\n{args.seconds:g} s window after 1 s warm-up; uplink 20 ms frames, downlink "
+        f"{args.chunk_ms} ms deltas at audio_speed=1; lag in ms as p50 / p99 / max"
+    )
+    print(
+        "| N | sender tick lag | heartbeat lag | audio delivery lag | uplink (1 = real time) "
+        "| deltas/s in | client CPU | emulator CPU | emulator loop lag | p99 < 20 ms |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|")
+    pin(1)
+    errors = []
+    for n in sizes:
+        result = measure(n, args.seconds, args.chunk_ms)
+        print(row(result), flush=True)
+        print(f"<!-- N={n}: connected in {result['connect_s']:.1f} s -->", file=sys.stderr)
+        errors += result["errors"]
+    for error in errors[:5]:
+        print(f"client error: {error}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
