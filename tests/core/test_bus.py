@@ -258,3 +258,24 @@ def test_muted_signal_delivers_nothing() -> None:
         emitter.emit("muted", 2)
     emitter.emit("muted", 3)
     assert seen == [1, 3]
+
+
+async def test_coroutine_handlers_of_one_emitter_share_one_order() -> None:
+    """An async handler of one name never overtakes an earlier event of another name."""
+    emitter = Emitter()
+    seen: list[str] = []
+
+    async def slow_audio(event: str) -> None:
+        await asyncio.sleep(0.02)
+        seen.append(event)
+
+    async def interrupted(event: str) -> None:
+        seen.append(event)
+
+    emitter.on("audio", slow_audio)
+    emitter.on("audio_interrupted", interrupted)
+    emitter.emit("audio", "audio 1")
+    emitter.emit("audio_interrupted", "interrupted")
+    await asyncio.wait_for(_until(lambda: len(seen) == 2), 2)
+    assert seen == ["audio 1", "interrupted"]
+    await emitter.close_handlers()

@@ -7,8 +7,11 @@ Why the wrappers: blinker calls receivers synchronously, in an undefined order, 
 weakly unless told otherwise. A :class:`_Subscriber` is connected strongly and gives each user
 handler two guarantees blinker alone does not:
 
-* it sees events in the order they were published, even when it is a coroutine function
-  (coroutine handlers are fed from a per-subscriber FIFO by one task that the emitter owns);
+* it sees events in the order they were published, even when it is a coroutine function:
+  all coroutine handlers of one emitter are awaited one at a time, in publish order, from one
+  FIFO drained by one task the emitter owns, so an async ``audio`` handler and an async
+  ``audio_interrupted`` handler never see those events swapped (a slow coroutine handler
+  delays the emitter's other coroutine handlers, never the publisher);
 * its exceptions never stop delivery: they are published as ``error`` events instead.
 
 Subscribers of one event run in registration order for plain functions; no order between
@@ -78,7 +81,7 @@ def signal(name: str) -> blinker.NamedSignal:
 class _Subscriber:
     """One registered handler; called by blinker as ``subscriber(sender, event=...)``."""
 
-    __slots__ = ("emitter", "handler", "is_async", "name", "once", "pending", "worker")
+    __slots__ = ("emitter", "handler", "is_async", "name", "once")
 
     def __init__(self, emitter: EventEmitter, name: str, handler: Handler, once: bool) -> None:
         self.emitter = emitter
@@ -86,40 +89,17 @@ class _Subscriber:
         self.handler = handler
         self.once = once
         self.is_async = inspect.iscoroutinefunction(handler)
-        self.pending: collections.deque[Any] = collections.deque()
-        self.worker: asyncio.Task[None] | None = None
 
     def __call__(self, sender: object, event: Any = None) -> None:
         if self.once:
             self.emitter._disconnect(self)
-        if not self.is_async:
-            try:
-                self.handler(event)
-            except Exception as exc:
-                self.emitter._handler_failed(self, exc)
+        if self.is_async:
+            self.emitter._queue_async(self, event)
             return
-        self.pending.append(event)
-        if self.worker is None or self.worker.done():
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                self.pending.clear()
-                problem = RuntimeError("coroutine handlers need a running event loop")
-                self.emitter._handler_failed(self, problem)
-                return
-            self.worker = loop.create_task(
-                self._drain(), name=f"realtime_agents handler {self.name}"
-            )
-            self.emitter._workers.add(self.worker)
-            self.worker.add_done_callback(self.emitter._workers.discard)
-
-    async def _drain(self) -> None:
-        while self.pending:
-            event = self.pending.popleft()
-            try:
-                await self.handler(event)  # type: ignore[misc]
-            except Exception as exc:
-                self.emitter._handler_failed(self, exc)
+        try:
+            self.handler(event)
+        except Exception as exc:
+            self.emitter._handler_failed(self, exc)
 
 
 class EventEmitter:
@@ -132,6 +112,8 @@ class EventEmitter:
     def __init__(self) -> None:
         self._subscribers: dict[str, list[_Subscriber]] = {}
         self._workers: set[asyncio.Task[None]] = set()
+        self._async_calls: collections.deque[tuple[_Subscriber, Any]] = collections.deque()
+        self._async_worker: asyncio.Task[None] | None = None
         self._resolved: dict[str, _Dispatch] = {}
 
     @overload
@@ -226,6 +208,33 @@ class EventEmitter:
         if subs and sub in subs:
             subs.remove(sub)
             signal(sub.name).disconnect(sub, sender=self)
+
+    def _queue_async(self, sub: _Subscriber, event: Any) -> None:
+        """Queue a coroutine handler's call behind every earlier one of this emitter."""
+        self._async_calls.append((sub, event))
+        if self._async_worker is not None and not self._async_worker.done():
+            return  # the running worker will get to it
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._async_calls.pop()
+            problem = RuntimeError("coroutine handlers need a running event loop")
+            self._handler_failed(sub, problem)
+            return
+        worker = self._async_worker = loop.create_task(
+            self._drain_async(), name="realtime_agents handlers"
+        )
+        self._workers.add(worker)
+        worker.add_done_callback(self._workers.discard)
+
+    async def _drain_async(self) -> None:
+        calls = self._async_calls
+        while calls:
+            sub, event = calls.popleft()
+            try:
+                await sub.handler(event)  # type: ignore[misc]
+            except Exception as exc:
+                self._handler_failed(sub, exc)
 
     def _handler_failed(self, sub: _Subscriber, exc: Exception) -> None:
         if sub.name == "error":
