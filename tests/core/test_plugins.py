@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.metadata
+import re
 import sys
 import types
 from collections.abc import Iterator
@@ -11,10 +13,12 @@ from typing import Any
 import pluggy
 import pytest
 
+import realtime_agents.plugins
 from realtime_agents.errors import TransportNotFoundError, UserError
 from realtime_agents.plugins import (
     BLOCK_ENV,
     ENTRY_POINT_GROUP,
+    CliCommand,
     PluginHost,
     build_plugin_manager,
     hookimpl,
@@ -207,3 +211,135 @@ def test_observation_hooks_receive_arguments_and_never_raise(
     host.guardrail_tripped(None, None, "no_swearing", "resp_1", {})
     assert seen == [("started", ("weather", "call_1")), ("finished", "sunny")]
     assert "observer bug" in caplog.text
+
+
+def test_exported_names() -> None:
+    assert sorted(realtime_agents.plugins.__all__) == [
+        "BLOCK_ENV",
+        "CliCommand",
+        "CommandRegistrar",
+        "ENTRY_POINT_GROUP",
+        "PluginHost",
+        "build_plugin_manager",
+        "default_host",
+        "hookimpl",
+        "hookspec",
+        "reset_default_host",
+    ]
+
+
+class Hello:
+    help = "say hello"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        pass
+
+    def run(self, args: argparse.Namespace) -> int:
+        return 0
+
+
+def commands_plugin(*registrations: tuple[str, Any]) -> object:
+    class Plugin:
+        @hookimpl
+        def realtime_agents_register_commands(self, register: Any) -> None:
+            for name, command in registrations:
+                register(name, command)
+
+    return Plugin()
+
+
+def test_commands_registered_by_name() -> None:
+    hello, other = Hello(), Hello()
+    host = host_of(commands_plugin(("hello", hello)), commands_plugin(("other", other)))
+    assert host.commands == {"hello": hello, "other": other}
+    command: CliCommand = host.commands["hello"]  # the protocol accepts a plain class
+    assert command.help == "say hello"
+
+
+def test_one_command_registered_twice_is_fine() -> None:
+    hello = Hello()
+    assert host_of(commands_plugin(("hello", hello), ("hello", hello))).commands == {"hello": hello}
+
+
+def test_one_plugin_registering_two_commands_of_one_name_is_an_error() -> None:
+    with pytest.raises(UserError, match="registers two commands named 'hello'"):
+        _ = host_of(commands_plugin(("hello", Hello()), ("hello", Hello()))).commands
+
+
+def test_duplicate_command_names_name_both_plugins() -> None:
+    class First:
+        @hookimpl
+        def realtime_agents_register_commands(self, register: Any) -> None:
+            register("hello", Hello())
+
+    pm = build_plugin_manager(load_entry_points=False)
+    pm.register(First(), name="acme-hello")
+    pm.register(commands_plugin(("hello", Hello())))
+    with pytest.raises(UserError) as info:
+        _ = PluginHost(pm).commands
+    assert str(info.value) == (
+        "two plugins register the command 'hello': test_plugins.Plugin object and 'acme-hello'"
+    )
+
+
+@pytest.fixture
+def two_command_distributions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    modules = []
+    for dist in ("acme-tools", "other-tools"):
+        module = types.ModuleType(f"fake_{dist.replace('-', '_')}")
+
+        @hookimpl
+        def realtime_agents_register_commands(register: Any) -> None:
+            register("serve", Hello())
+
+        module.realtime_agents_register_commands = realtime_agents_register_commands  # type: ignore[attr-defined]
+        sys.modules[module.__name__] = module
+        modules.append(module.__name__)
+    eps = [
+        importlib.metadata.EntryPoint(name=f"ep{i}", value=name, group=ENTRY_POINT_GROUP)
+        for i, name in enumerate(modules)
+    ]
+    dists = [FakeDist("acme-tools", [eps[0]]), FakeDist("other-tools", [eps[1]])]
+    monkeypatch.setattr(importlib.metadata, "distributions", lambda: dists)
+    yield
+    for name in modules:
+        del sys.modules[name]
+
+
+@pytest.mark.usefixtures("two_command_distributions")
+def test_duplicate_commands_from_entry_points_name_the_distributions() -> None:
+    host = PluginHost(build_plugin_manager(blocked=[]))
+    with pytest.raises(UserError) as info:
+        _ = host.commands
+    # pluggy calls the plugin loaded last first
+    assert str(info.value) == (
+        "two plugins register the command 'serve': 'ep1' (other-tools) and 'ep0' (acme-tools)"
+    )
+    assert list(PluginHost(build_plugin_manager(blocked=["ep1"])).commands) == ["serve"]
+
+
+@pytest.mark.parametrize(
+    ("name", "command", "message"),
+    [
+        ("Hello", Hello(), "not one lowercase word"),
+        ("-x", Hello(), "not one lowercase word"),
+        ("", Hello(), "not one lowercase word"),
+        (42, Hello(), "not one lowercase word"),
+        ("hello", types.SimpleNamespace(add_arguments=print, run=print), "no `help` string"),
+        ("hello", types.SimpleNamespace(help="h", run=print), "no `add_arguments` method"),
+        ("hello", types.SimpleNamespace(help="h", add_arguments=print), "no `run` method"),
+    ],
+)
+def test_bad_command_registrations_are_rejected(name: Any, command: Any, message: str) -> None:
+    expected = f"plugin test_plugins.Plugin object: .*{re.escape(message)}"
+    with pytest.raises(UserError, match=expected):
+        _ = host_of(commands_plugin((name, command))).commands
+
+
+def test_command_hook_implementations_may_omit_the_argument() -> None:
+    class Plugin:
+        @hookimpl
+        def realtime_agents_register_commands(self) -> None:
+            pass
+
+    assert host_of(Plugin()).commands == {}

@@ -1,43 +1,94 @@
-"""The ``realtime-agents`` command line.
+"""The ``realtime-agents`` command line: the subcommands installed packages contribute.
 
-Commands import what they need when they run, so ``realtime-agents --help`` stays instant.
+Every subcommand comes from a plugin (hook ``realtime_agents_register_commands``); core ships
+none, so it never imports what a command needs (the demo lives in realtime-agents-emulator).
+Commands import their heavy modules in ``run``, so ``realtime-agents --help`` stays instant.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+
+from . import __version__
+from .errors import UserError
+from .plugins import CliCommand, PluginHost, default_host
 
 __all__ = ["main"]
 
+PROG = "realtime-agents"
+#: What to install for a command we know of that no installed package provides.
+_PACKAGE_FOR = {
+    "demo": "realtime-agents-emulator[demo]",
+    "emulator": "realtime-agents-emulator",
+}
 
-def _speed(value: str) -> float:
-    speed = float(value)
-    if speed < 0:
-        raise argparse.ArgumentTypeError("the audio speed cannot be negative")
-    return speed
+
+def main(argv: Sequence[str] | None = None, *, host: PluginHost | None = None) -> int:
+    """Parse ``argv`` (default: ``sys.argv[1:]``) and run the chosen command.
+
+    Returns its exit status; 2 with the help when no command is given, or with an install
+    hint for a known command that is not installed. ``host`` defaults to the installed plugins.
+    """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        commands = (default_host() if host is None else host).commands
+    except UserError as exc:  # a plugin's mistake, e.g. two plugins claiming one name
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    hint = _install_hint(arguments, commands)
+    if hint:
+        print(hint, file=sys.stderr)
+        return 2
+    parser = _parser(commands)
+    args = parser.parse_args(arguments)
+    command = commands.get(args.command) if args.command else None
+    if command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    return command.run(args)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="realtime-agents", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser(
-        "demo",
-        help="run a voice agent with a tool and a handoff against the local emulator, offline",
+def _parser(commands: Mapping[str, CliCommand]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Realtime voice agents over OpenAI's Realtime API.",
+        epilog=_not_installed(commands),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    demo.add_argument(
-        "--audio-speed",
-        type=_speed,
-        default=4.0,
-        help="emulator audio pacing: 1 = real time, 4 = four times faster (default), 0 = unpaced",
-    )
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        from .demo import main as demo_main
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.set_defaults(command=None)
+    if commands:
+        subparsers = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+        for name in sorted(commands):
+            command = commands[name]
+            subparser = subparsers.add_parser(name, help=command.help, description=command.help)
+            command.add_arguments(subparser)
+    return parser
 
-        return demo_main(audio_speed=args.audio_speed)
-    return 2  # pragma: no cover - argparse rejects unknown commands first
+
+def _install_hint(arguments: Sequence[str], commands: Mapping[str, CliCommand]) -> str | None:
+    """What to ``pip install`` when the command typed is one we know but is not installed."""
+    # Only --help and --version may precede the command, so the first word is the command.
+    name = next((arg for arg in arguments if not arg.startswith("-")), None)
+    if name is None or name in commands or name not in _PACKAGE_FOR:
+        return None
+    return (
+        f"{PROG}: the {name!r} command is not installed; it comes with "
+        f"{_PACKAGE_FOR[name].partition('[')[0]}:\n  pip install '{_PACKAGE_FOR[name]}'"
+    )
+
+
+def _not_installed(commands: Mapping[str, CliCommand]) -> str | None:
+    """The help's epilog: the commands we know of that no installed package provides."""
+    lines = [] if commands else ["No command is installed."]
+    lines += [
+        f"{name!r} needs: pip install '{package}'"
+        for name, package in _PACKAGE_FOR.items()
+        if name not in commands
+    ]
+    return "\n".join(lines) or None
 
 
 if __name__ == "__main__":

@@ -5,30 +5,39 @@
 
 Prints one line ``Realtime API emulator listening on http://127.0.0.1:PORT (base_url …/v1)``
 once it accepts connections (``--port 0`` picks a free port), then serves until SIGINT/SIGTERM.
+
+``realtime-agents emulator`` (see :mod:`.plugin`) is the same command: it declares its options
+with :func:`add_arguments` and runs :func:`run`. Declaring options imports nothing heavy; the
+server (aiohttp) and the rules loader (yaml) are imported when the command runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from .brain import Brain
-from .rules import RulesBrain
-from .server import Emulator
+if TYPE_CHECKING:
+    from .brain import Brain
+    from .server import Emulator
 
-__all__ = ["main"]
+__all__ = ["DESCRIPTION", "add_arguments", "main", "run"]
+
+DESCRIPTION = "A local emulator of the OpenAI Realtime API (WebSocket + REST)."
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="realtime-agents-emulator",
-        description="A local emulator of the OpenAI Realtime API (WebSocket + REST).",
-    )
+    parser = argparse.ArgumentParser(prog="realtime-agents-emulator", description=DESCRIPTION)
+    add_arguments(parser)
+    return parser
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the emulator's options (``--host``, ``--port``, ``--api-key``, …) on ``parser``."""
     parser.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="TCP port; 0 picks a free one")
     parser.add_argument(
@@ -47,12 +56,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--speech", choices=("auto", "espeak", "synthetic"), default="auto")
     parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point; returns the exit status."""
-    args = _parser().parse_args(argv)
+    return run(_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve with the options :func:`add_arguments` declared until interrupted; the exit status."""
+    import asyncio  # here, with the server: `realtime-agents --help` never needs them
+
+    from .rules import RulesBrain
+    from .server import Emulator
+
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     brain: Brain | None = None
     if args.brain:
@@ -82,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _serve(emulator: Emulator) -> None:
+    import asyncio
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -1,6 +1,6 @@
-"""Plugins: transports, tools and guardrails from installed packages (pluggy)."""
+"""Plugins: transports, tools, guardrails and CLI commands from installed packages (pluggy)."""
 
-from .hookspecs import hookimpl, hookspec
+from .hookspecs import CliCommand, CommandRegistrar, hookimpl, hookspec
 from .manager import (
     BLOCK_ENV,
     ENTRY_POINT_GROUP,
@@ -13,6 +13,8 @@ from .manager import (
 __all__ = [
     "BLOCK_ENV",
     "ENTRY_POINT_GROUP",
+    "CliCommand",
+    "CommandRegistrar",
     "PluginHost",
     "build_plugin_manager",
     "default_host",

@@ -4,6 +4,7 @@ A plugin is a module or object with functions marked ``@hookimpl`` whose names a
 below; it is found through the ``realtime_agents`` entry-point group (the transports we ship
 are found the same way). Registration hooks are synchronous and receive a ``register``
 callback; anything asynchronous lives on the objects registered, because pluggy does not await.
+Command hooks add subcommands to the ``realtime-agents`` command line (:class:`CliCommand`).
 Observation hooks are called after the fact; their return values are ignored and their
 exceptions are logged, never raised into the session.
 """
@@ -11,15 +12,20 @@ exceptions are logged, never raised into the session.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import pluggy
 
 if TYPE_CHECKING:
+    # argparse only types the command protocol; importing the plugin system must stay cheap.
+    import argparse
+
     from ..transport import RealtimeTransportLayer
 
 __all__ = [
     "PROJECT_NAME",
+    "CliCommand",
+    "CommandRegistrar",
     "GuardrailRegistrar",
     "ToolRegistrar",
     "TransportFactory",
@@ -42,6 +48,33 @@ ToolRegistrar: TypeAlias = Callable[[Any], None]
 GuardrailRegistrar: TypeAlias = Callable[[Any], None]
 
 
+class CliCommand(Protocol):
+    """A ``realtime-agents`` subcommand contributed by a plugin.
+
+    Every start of the command line (``--help`` included) reads ``help`` and calls
+    ``add_arguments`` of every installed command, so both must be cheap: declare options only,
+    and keep heavy imports out of the module that defines the command. ``run`` is called only
+    for the command the user chose; it imports what it needs and returns the exit status.
+    """
+
+    @property
+    def help(self) -> str:
+        """One line for ``realtime-agents --help`` (also the command's own description)."""
+        ...
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Declare the command's options and arguments on its own subparser."""
+        ...
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Do the work with the parsed arguments; return the process exit status."""
+        ...
+
+
+#: ``register(name, command)``: ``name`` is what users type after ``realtime-agents``.
+CommandRegistrar: TypeAlias = Callable[[str, CliCommand], None]
+
+
 @hookspec
 def realtime_agents_register_transports(register: TransportRegistrar) -> None:
     """Register transports: ``register("websocket", OpenAIRealtimeWebSocket)``.
@@ -59,6 +92,16 @@ def realtime_agents_register_tools(register: ToolRegistrar) -> None:
 @hookspec
 def realtime_agents_register_guardrails(register: GuardrailRegistrar) -> None:
     """Register output guardrails that sessions can then list by name."""
+
+
+@hookspec
+def realtime_agents_register_commands(register: CommandRegistrar) -> None:
+    """Register command-line subcommands: ``register("demo", DemoCommand())``.
+
+    Called on every start of ``realtime-agents``, for ``--help`` too: see :class:`CliCommand`
+    for what must stay cheap. Names are lowercase words (``[a-z0-9][a-z0-9_-]*``); two plugins
+    registering one name is an error naming both plugins.
+    """
 
 
 @hookspec

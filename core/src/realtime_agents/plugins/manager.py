@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ import pluggy
 
 from ..errors import TransportNotFoundError, UserError
 from . import hookspecs
-from .hookspecs import PROJECT_NAME, TransportFactory
+from .hookspecs import PROJECT_NAME, CliCommand, TransportFactory
 
 if TYPE_CHECKING:
     from ..transport import RealtimeTransportLayer
@@ -46,6 +47,8 @@ _PACKAGE_FOR = {
     "sip": "realtime-agents-sip",
     "cloudflare": "realtime-agents-cloudflare",
 }
+#: What a command name may look like: one word as typed after ``realtime-agents``.
+_COMMAND_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 def build_plugin_manager(
@@ -81,6 +84,7 @@ class PluginHost:
         self._transports: dict[str, TransportFactory] | None = None
         self._tools: dict[str, Any] | None = None
         self._guardrails: dict[str, Any] | None = None
+        self._commands: dict[str, CliCommand] | None = None
 
     @property
     def transports(self) -> dict[str, TransportFactory]:
@@ -103,6 +107,13 @@ class PluginHost:
             hook = self.pm.hook.realtime_agents_register_guardrails
             self._guardrails = self._collect_named(hook, "guardrail")
         return self._guardrails
+
+    @property
+    def commands(self) -> dict[str, CliCommand]:
+        """Command-line subcommands by name, collected once (see :class:`CliCommand`)."""
+        if self._commands is None:
+            self._commands = self._collect_commands()
+        return self._commands
 
     def create_transport(self, name: str) -> RealtimeTransportLayer:
         """A new transport of the given name; unknown names list what is installed."""
@@ -203,6 +214,65 @@ class PluginHost:
 
         hook(register=register)
         return found
+
+    def _collect_commands(self) -> dict[str, CliCommand]:
+        # Each implementation gets its own ``register`` so that a clash can name both plugins.
+        found: dict[str, tuple[CliCommand, str]] = {}
+        for impl in self._implementations("realtime_agents_register_commands"):
+            owner = self._describe_plugin(impl.plugin, impl.plugin_name)
+            _call_impl(impl, register=_command_registrar(found, owner))
+        return {name: command for name, (command, _) in found.items()}
+
+    def _implementations(self, hook_name: str) -> list[pluggy.HookImpl]:
+        """A registration hook's implementations in pluggy's call order, wrappers left out."""
+        impls = getattr(self.pm.hook, hook_name).get_hookimpls()
+        # pluggy calls the last registered first; wrapping a registration has no meaning.
+        return [i for i in reversed(impls) if not (i.hookwrapper or i.wrapper)]
+
+    def _describe_plugin(self, plugin: object, name: str) -> str:
+        """``'emulator' (realtime-agents-emulator)`` for an entry point, else the plugin's name."""
+        for loaded, dist in self.pm.list_plugin_distinfo():
+            if loaded is plugin:
+                return f"{name!r} ({dist.project_name})"
+        if name == str(id(plugin)):  # pluggy's name for an object registered without one
+            return f"{type(plugin).__module__}.{type(plugin).__name__} object"
+        return repr(name)
+
+
+def _call_impl(impl: pluggy.HookImpl, **kwargs: Any) -> object:
+    """Call one implementation with the arguments it asks for, as pluggy does."""
+    return impl.function(*[kwargs[name] for name in impl.argnames])
+
+
+def _command_registrar(
+    found: dict[str, tuple[CliCommand, str]], owner: str
+) -> Callable[[str, CliCommand], None]:
+    """The ``register`` one plugin receives; ``found`` maps names to (command, owner)."""
+
+    def register(name: str, command: CliCommand) -> None:
+        _check_command(owner, name, command)
+        if name in found and found[name][0] is not command:
+            first = found[name][1]
+            if first == owner:
+                raise UserError(f"plugin {owner} registers two commands named {name!r}")
+            raise UserError(f"two plugins register the command {name!r}: {first} and {owner}")
+        found[name] = (command, owner)
+
+    return register
+
+
+def _check_command(owner: str, name: object, command: object) -> None:
+    """Reject what ``argparse`` or the command line could not use, naming the plugin."""
+    if not isinstance(name, str) or not _COMMAND_NAME.fullmatch(name):
+        raise UserError(
+            f"plugin {owner}: the command name {name!r} is not one lowercase word "
+            "([a-z0-9][a-z0-9_-]*)"
+        )
+    if not isinstance(getattr(command, "help", None), str):
+        raise UserError(f"plugin {owner}: command {name!r} has no `help` string")
+    for method in ("add_arguments", "run"):
+        if not callable(getattr(command, method, None)):
+            raise UserError(f"plugin {owner}: command {name!r} has no `{method}` method")
 
 
 _default: PluginHost | None = None

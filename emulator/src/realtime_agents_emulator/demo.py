@@ -9,6 +9,9 @@ what each agent said, and how long the first audio took to arrive after each mes
 The emulator's scripted brain plays the model: it calls ``get_weather`` when asked about the
 weather, and hands off to billing when the user mentions an invoice. Nothing leaves the
 machine; the API key is a placeholder the emulator accepts.
+
+This module needs realtime-agents and realtime-agents-websocket (the ``demo`` extra); the
+``demo`` command (:mod:`.plugin`) imports it only when it runs.
 """
 
 from __future__ import annotations
@@ -19,13 +22,16 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .agent import RealtimeAgent
-from .errors import RealtimeAgentsError, TransportNotFoundError
-from .session import RealtimeSession
-from .tools import tool
+from realtime_agents.agent import RealtimeAgent
+from realtime_agents.errors import RealtimeAgentsError, TransportNotFoundError
+from realtime_agents.session import RealtimeSession
+from realtime_agents.tools import tool
+
+from .rules import RulesBrain
+from .server import Emulator
 
 if TYPE_CHECKING:
-    from .plugins import PluginHost
+    from realtime_agents.plugins import PluginHost
 
 __all__ = ["DEFAULT_AUDIO_SPEED", "USER_TURNS", "build_agent", "main", "run_demo"]
 
@@ -35,12 +41,12 @@ USER_TURNS = ("What's the weather in Paris?", "I have a question about my last i
 _PCM16_BYTES_PER_MS = 48  # 24 kHz mono 16-bit
 _TURN_TIMEOUT = 20.0
 _MISSING = (
-    "The demo needs the emulator and the WebSocket transport, which the workspace installs.\n"
-    "Run it from a clone with `uv run realtime-agents demo`, or install them:\n"
-    "  pip install realtime-agents-emulator realtime-agents-websocket"
+    "The demo needs the WebSocket transport, which the workspace installs.\n"
+    "Run it from a clone with `uv run realtime-agents demo`, or install it:\n"
+    "  pip install 'realtime-agents-emulator[demo]'"
 )
 
-#: The emulator's script (see realtime_agents_emulator.rules for the format).
+#: The emulator's script (see :mod:`.rules` for the format).
 DEMO_RULES: dict[str, Any] = {
     "rules": [
         {
@@ -178,11 +184,6 @@ async def run_demo(
     ``plugin_host`` (default: the installed plugins) is where ``"websocket"`` is looked up.
     """
     out = out or sys.stdout
-    try:
-        from realtime_agents_emulator import Emulator, RulesBrain
-    except ImportError:
-        print(_MISSING, file=sys.stderr)
-        return 1
     brain = RulesBrain.from_dict(DEMO_RULES)
     async with Emulator(brain=brain, audio_speed=audio_speed, speech="synthetic") as emulator:
         try:

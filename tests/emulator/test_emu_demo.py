@@ -1,4 +1,7 @@
-"""The README's demo: ``realtime-agents demo`` runs offline and prints a readable timeline."""
+"""The README's demo: ``realtime-agents demo`` runs offline and prints a readable timeline.
+
+The demo lives in the emulator (core never imports it) and is a command of its plugin.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from session_helpers import make_host
 
+import realtime_agents_emulator.plugin
 import realtime_agents_websocket.plugin
 from realtime_agents.cli import main
-from realtime_agents.demo import run_demo
+from realtime_agents.plugins import PluginHost, build_plugin_manager
+from realtime_agents_emulator.demo import run_demo
 
 TIMELINE = [
     r"realtime-agents demo: a voice agent talking to the local emulator \(offline\)",
@@ -32,6 +36,11 @@ TIMELINE = [
     r"done in \d+\.\d s: 2 user turns, 1 tool call, 1 handoff, \d+\.\d s of agent audio; "
     r"first-audio latency: \d+ ms, \d+ ms",
 ]
+
+
+def make_host(*plugins: object) -> PluginHost:
+    """A plugin host that sees only ``plugins`` (never the installed entry points)."""
+    return PluginHost(build_plugin_manager(plugins=plugins, load_entry_points=False))
 
 
 def check_timeline(output: str) -> None:
@@ -60,6 +69,25 @@ def test_demo_console_script() -> None:
 
 
 def test_demo_rejects_a_negative_speed(capsys: pytest.CaptureFixture[str]) -> None:
+    host = make_host(realtime_agents_emulator.plugin)
     with pytest.raises(SystemExit):
-        main(["demo", "--audio-speed", "-1"])
+        main(["demo", "--audio-speed", "-1"], host=host)
     assert "cannot be negative" in capsys.readouterr().err
+
+
+def test_demo_command_passes_the_speed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import realtime_agents_emulator.demo as demo
+
+    speeds: list[float] = []
+    monkeypatch.setattr(demo, "main", lambda *, audio_speed: speeds.append(audio_speed) or 0)
+    host = make_host(realtime_agents_emulator.plugin)
+    assert main(["demo"], host=host) == 0
+    assert main(["demo", "--audio-speed", "0"], host=host) == 0
+    assert speeds == [demo.DEFAULT_AUDIO_SPEED, 0.0]
+
+
+async def test_demo_without_the_websocket_transport_says_what_to_install(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert await run_demo(audio_speed=0, out=io.StringIO(), plugin_host=make_host()) == 1
+    assert "pip install 'realtime-agents-emulator[demo]'" in capsys.readouterr().err

@@ -1,0 +1,136 @@
+"""The ``realtime-agents`` command line: subcommands come from plugins; core ships none."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import realtime_agents
+from realtime_agents.cli import main
+from realtime_agents.plugins import PluginHost, build_plugin_manager, hookimpl
+
+CORE_SRC = Path(realtime_agents.__file__).parent
+
+
+class Greet:
+    """A command as a plugin author writes one."""
+
+    help = "say hello"
+
+    def __init__(self) -> None:
+        self.runs: list[argparse.Namespace] = []
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--name", default="world")
+
+    def run(self, args: argparse.Namespace) -> int:
+        self.runs.append(args)
+        print(f"hello {args.name}")
+        return 7
+
+
+def host_with(**commands: Any) -> PluginHost:
+    class Plugin:
+        @hookimpl
+        def realtime_agents_register_commands(self, register: Any) -> None:
+            for name, command in commands.items():
+                register(name, command)
+
+    return PluginHost(build_plugin_manager(plugins=[Plugin()], load_entry_points=False))
+
+
+def test_runs_the_chosen_command_with_its_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    greet = Greet()
+    assert main(["greet", "--name", "Ada"], host=host_with(greet=greet)) == 7
+    assert capsys.readouterr().out == "hello Ada\n"
+    assert [(args.command, args.name) for args in greet.runs] == [("greet", "Ada")]
+
+
+def test_help_lists_every_installed_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"], host=host_with(greet=Greet(), zap=Greet()))
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert [line.split()[0] for line in out.splitlines() if "say hello" in line] == [
+        "greet",
+        "zap",
+    ]
+    assert "'demo' needs: pip install 'realtime-agents-emulator[demo]'" in out
+
+
+def test_version_is_the_core_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"], host=host_with())
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"realtime-agents {realtime_agents.__version__}\n"
+
+
+@pytest.mark.parametrize("commands", [{}, {"greet": Greet()}], ids=["none", "one"])
+def test_no_command_prints_the_help_and_exits_2(
+    commands: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([], host=host_with(**commands)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: realtime-agents")
+    assert ("No command is installed." in err) is (not commands)
+
+
+def test_a_known_command_that_is_not_installed_says_what_to_install(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo", "--audio-speed", "0"], host=host_with(greet=Greet())) == 2
+    err = capsys.readouterr().err
+    assert "the 'demo' command is not installed; it comes with realtime-agents-emulator" in err
+    assert "pip install 'realtime-agents-emulator[demo]'" in err
+
+
+def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fly"], host=host_with(greet=Greet()))
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'fly'" in capsys.readouterr().err
+
+
+def test_a_plugin_mistake_is_reported_not_raised(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"], host=host_with(**{"Bad Name": Greet()})) == 2
+    assert capsys.readouterr().err.startswith("realtime-agents: error: plugin ")
+
+
+def imported_names(node: ast.AST) -> list[str]:
+    """Modules an import statement (or a name string, for ``import_module``) refers to."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.level == 0:
+        return [node.module or ""]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    return []
+
+
+def test_core_source_never_imports_the_emulator() -> None:
+    """The demo and the emulator command live in realtime-agents-emulator, reached by plugin."""
+    offenders = [
+        f"{path.relative_to(CORE_SRC)}:{node.lineno}"
+        for path in sorted(CORE_SRC.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if any(name.startswith("realtime_agents_emulator") for name in imported_names(node))
+    ]
+    assert offenders == []
+    assert not (CORE_SRC / "demo.py").exists()
+
+
+def test_importing_the_cli_loads_no_plugin() -> None:
+    code = (
+        "import sys, realtime_agents.cli\n"
+        "print(sorted(m for m in sys.modules if m.startswith('realtime_agents_')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
+    )
+    assert result.stdout.strip() == "[]"
