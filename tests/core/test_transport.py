@@ -35,9 +35,9 @@ def test_status_changes_are_published_once() -> None:
     transport = ScriptedRealtimeTransport()
     seen: list[ConnectionStatus] = []
     transport.on("connection_change", lambda e: seen.append(e.status))
-    transport._set_status(ConnectionStatus.CONNECTING)
-    transport._set_status(ConnectionStatus.CONNECTING)
-    transport._set_status(ConnectionStatus.CONNECTED)
+    transport.set_status(ConnectionStatus.CONNECTING)
+    transport.set_status(ConnectionStatus.CONNECTING)
+    transport.set_status(ConnectionStatus.CONNECTED)
     assert seen == [ConnectionStatus.CONNECTING, ConnectionStatus.CONNECTED]
 
 

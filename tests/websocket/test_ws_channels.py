@@ -11,8 +11,9 @@ import pytest
 from websockets.asyncio.server import ServerConnection
 from ws_peers import GUID, raw_server, ws_server
 
+from realtime_agents.driver import Channel, CloseInfo
 from realtime_agents.errors import ConnectionClosedError, ConnectionFailedError
-from realtime_agents_websocket._channel import Channel, ChannelSettings, CloseInfo, WebSocketRequest
+from realtime_agents_websocket._channel import ChannelSettings, WebSocketRequest
 from realtime_agents_websocket._errors import map_websockets_exceptions
 from realtime_agents_websocket._sansio import SansIOChannel
 from realtime_agents_websocket._socket import SocketChannel

@@ -31,7 +31,13 @@ _EXPORTS: dict[str, str] = {
     "ToolApprovalItem": ".session",
     # transport contract
     "RealtimeTransportLayer": ".transport",
+    "RealtimeTransportEventTypes": ".events",
     "ConnectOptions": ".transport",
+    # the shared OpenAI driver and its channel seam
+    "OpenAIRealtimeTransport": ".driver",
+    "Channel": ".driver",
+    "ChannelRequest": ".driver",
+    "CloseInfo": ".driver",
     # events
     "ConnectionStatus": ".events",
     "ServerEvent": ".events",
@@ -47,6 +53,8 @@ _EXPORTS: dict[str, str] = {
     "ConnectionChangeEvent": ".events",
     "TurnStartedEvent": ".events",
     "TurnDoneEvent": ".events",
+    "TurnDoneResponse": ".events",
+    "InputAudioTranscriptionEvent": ".events",
     "McpToolsListedEvent": ".events",
     # history items
     "RealtimeItem": ".items",
@@ -71,6 +79,7 @@ _EXPORTS: dict[str, str] = {
     "ConnectionFailedError": ".errors",
     "ConnectionClosedError": ".errors",
     "HandlerError": ".errors",
+    "NotSupportedError": ".errors",
     # plugins
     "hookimpl": ".plugins",
 }
@@ -80,6 +89,9 @@ __all__ = [
     "AudioDoneEvent",
     "AudioEvent",
     "AudioInterruptedEvent",
+    "Channel",
+    "ChannelRequest",
+    "CloseInfo",
     "ConnectOptions",
     "ConnectionChangeEvent",
     "ConnectionClosedError",
@@ -93,6 +105,7 @@ __all__ = [
     "HandlerError",
     "Handoff",
     "InputAudio",
+    "InputAudioTranscriptionEvent",
     "InputImage",
     "InputText",
     "ItemDeletedEvent",
@@ -100,6 +113,8 @@ __all__ = [
     "McpCallItem",
     "McpToolsListedEvent",
     "ModelBehaviorError",
+    "NotSupportedError",
+    "OpenAIRealtimeTransport",
     "OutputAudio",
     "OutputGuardrail",
     "OutputGuardrailSettings",
@@ -111,6 +126,7 @@ __all__ = [
     "RealtimeItem",
     "RealtimeSession",
     "RealtimeSessionConfig",
+    "RealtimeTransportEventTypes",
     "RealtimeTransportLayer",
     "RunContextWrapper",
     "ServerEvent",
@@ -120,6 +136,7 @@ __all__ = [
     "TranscriptDeltaEvent",
     "TransportNotFoundError",
     "TurnDoneEvent",
+    "TurnDoneResponse",
     "TurnStartedEvent",
     "Usage",
     "UserError",
@@ -149,11 +166,13 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from .agent import RealtimeAgent
     from .config import RealtimeSessionConfig
+    from .driver import Channel, ChannelRequest, CloseInfo, OpenAIRealtimeTransport
     from .errors import (
         ConnectionClosedError,
         ConnectionFailedError,
         HandlerError,
         ModelBehaviorError,
+        NotSupportedError,
         RealtimeAgentsError,
         TransportNotFoundError,
         UserError,
@@ -166,12 +185,15 @@ if TYPE_CHECKING:
         ConnectionStatus,
         ErrorEvent,
         FunctionCallEvent,
+        InputAudioTranscriptionEvent,
         ItemDeletedEvent,
         McpToolsListedEvent,
         OutputTextDeltaEvent,
+        RealtimeTransportEventTypes,
         ServerEvent,
         TranscriptDeltaEvent,
         TurnDoneEvent,
+        TurnDoneResponse,
         TurnStartedEvent,
         Usage,
     )

@@ -192,8 +192,16 @@ class EventEmitter:
             self.off(name, check)
 
     async def close_handlers(self) -> None:
-        """Cancel the tasks feeding coroutine handlers and wait until they have stopped."""
-        workers = list(self._workers)
+        """Cancel the tasks feeding coroutine handlers and wait until they have stopped.
+
+        Safe from inside one of this emitter's own coroutine handlers (e.g. a handler that
+        closes its transport): that task cannot wait for itself, so the calls still queued
+        behind it are dropped and it ends as soon as the handler returns.
+        """
+        current = asyncio.current_task()
+        if current is not None and current in self._workers:
+            self._async_calls.clear()
+        workers = [task for task in self._workers if task is not current]
         for task in workers:
             task.cancel()
         if workers:

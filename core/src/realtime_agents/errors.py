@@ -11,6 +11,7 @@ __all__ = [
     "ConnectionFailedError",
     "HandlerError",
     "ModelBehaviorError",
+    "NotSupportedError",
     "RealtimeAgentsError",
     "TransportNotFoundError",
     "UserError",
@@ -23,6 +24,10 @@ class RealtimeAgentsError(Exception):
 
 class UserError(RealtimeAgentsError):
     """The library was used in a way it does not support (bad argument, wrong state)."""
+
+
+class NotSupportedError(UserError):
+    """The transport's backend cannot do what was asked (e.g. raw events on a non-OpenAI API)."""
 
 
 class ModelBehaviorError(RealtimeAgentsError):

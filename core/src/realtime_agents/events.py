@@ -8,15 +8,15 @@ The names match the JS SDK's transport contract so its documentation translates 
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Final, Literal, TypeAlias
 
 import attrs
 
-if TYPE_CHECKING:
-    from .items import McpApprovalRequestItem, McpCallItem, RealtimeItem
+from .items import McpApprovalRequestItem, McpCallItem, RealtimeItem
 
 __all__ = [
-    "EVENT_NAMES",
     "AudioDoneEvent",
     "AudioEvent",
     "AudioInterruptedEvent",
@@ -24,9 +24,11 @@ __all__ = [
     "ConnectionStatus",
     "ErrorEvent",
     "FunctionCallEvent",
+    "InputAudioTranscriptionEvent",
     "ItemDeletedEvent",
     "McpToolsListedEvent",
     "OutputTextDeltaEvent",
+    "RealtimeTransportEventTypes",
     "ServerEvent",
     "TranscriptDeltaEvent",
     "TransportEventPayload",
@@ -109,7 +111,7 @@ class TranscriptDeltaEvent:
     item_id: str
     delta: str
     response_id: str | None = None
-    type: Literal["transcript_delta"] = "transcript_delta"
+    type: Literal["audio_transcript_delta"] = "audio_transcript_delta"
 
 
 @attrs.frozen
@@ -193,33 +195,55 @@ class ConnectionChangeEvent:
 
 @attrs.frozen
 class TurnStartedEvent:
-    """``turn_started``: the server created a response (``provider_data`` is the raw event)."""
+    """``turn_started``: the backend started a response (a turn of the model).
 
-    provider_data: dict[str, Any] = attrs.field(repr=False)
-    type: Literal["response_started"] = "response_started"
+    ``provider_data`` is what the backend said, raw (OpenAI: the ``response.created`` event).
+    """
 
-    @property
-    def response_id(self) -> str | None:
-        response = self.provider_data.get("response")
-        return response.get("id") if isinstance(response, dict) else None
+    response_id: str | None
+    provider_data: dict[str, Any] | None = attrs.field(default=None, repr=False)
+    type: Literal["turn_started"] = "turn_started"
+
+
+def _items(value: Any) -> tuple[RealtimeItem, ...]:
+    return tuple(value)
 
 
 @attrs.frozen
 class TurnDoneResponse:
-    """The part of ``response.done`` a session needs: id, status, raw output items, usage."""
+    """A finished response: its id, final status, output as history items, and usage.
+
+    ``output`` holds the items the response produced, typed (messages, function calls, MCP
+    calls); ``provider_data`` is the backend's raw response object (OpenAI: ``response``).
+    """
 
     id: str
-    output: list[dict[str, Any]] = attrs.field(repr=False)
+    output: tuple[RealtimeItem, ...] = attrs.field(converter=_items)
     usage: Usage
     status: str = "completed"
+    provider_data: dict[str, Any] | None = attrs.field(default=None, repr=False)
 
 
 @attrs.frozen
 class TurnDoneEvent:
-    """``turn_done``: the server finished a response."""
+    """``turn_done``: the backend finished a response."""
 
     response: TurnDoneResponse
-    type: Literal["response_done"] = "response_done"
+    type: Literal["turn_done"] = "turn_done"
+
+
+@attrs.frozen
+class InputAudioTranscriptionEvent:
+    """``input_audio_transcription``: the text of what the user said in an audio item.
+
+    ``content_index`` is the audio part of the user item (0 for the usual single part).
+    """
+
+    item_id: str
+    transcript: str
+    content_index: int = 0
+    provider_data: dict[str, Any] | None = attrs.field(default=None, repr=False)
+    type: Literal["input_audio_transcription"] = "input_audio_transcription"
 
 
 @attrs.frozen
@@ -235,27 +259,36 @@ TransportEventPayload: TypeAlias = (
     "ServerEvent | ErrorEvent | FunctionCallEvent | AudioEvent | AudioInterruptedEvent"
     " | TranscriptDeltaEvent | OutputTextDeltaEvent | AudioDoneEvent | Usage | RealtimeItem"
     " | ItemDeletedEvent | ConnectionChangeEvent | TurnStartedEvent | TurnDoneEvent"
-    " | McpCallItem | McpApprovalRequestItem | McpToolsListedEvent"
+    " | InputAudioTranscriptionEvent | McpCallItem | McpApprovalRequestItem | McpToolsListedEvent"
 )
 
-#: Every event name of the transport contract and the payload class published under it.
-#: Server events are also published under their own ``type`` name, as a :class:`ServerEvent`.
-EVENT_NAMES: Final[dict[str, str]] = {
-    "*": "ServerEvent",
-    "error": "ErrorEvent",
-    "function_call": "FunctionCallEvent",
-    "audio": "AudioEvent",
-    "audio_interrupted": "AudioInterruptedEvent",
-    "audio_transcript_delta": "TranscriptDeltaEvent",
-    "output_text_delta": "OutputTextDeltaEvent",
-    "audio_done": "AudioDoneEvent",
-    "usage_update": "Usage",
-    "item_update": "RealtimeItem",
-    "item_deleted": "ItemDeletedEvent",
-    "connection_change": "ConnectionChangeEvent",
-    "turn_started": "TurnStartedEvent",
-    "turn_done": "TurnDoneEvent",
-    "mcp_tool_call_completed": "McpCallItem",
-    "mcp_approval_request": "McpApprovalRequestItem",
-    "mcp_tools_listed": "McpToolsListedEvent",
-}
+
+def _event_types() -> dict[str, object]:
+    return {
+        "*": ServerEvent,
+        "error": ErrorEvent,
+        "function_call": FunctionCallEvent,
+        "audio": AudioEvent,
+        "audio_interrupted": AudioInterruptedEvent,
+        "audio_transcript_delta": TranscriptDeltaEvent,
+        "output_text_delta": OutputTextDeltaEvent,
+        "audio_done": AudioDoneEvent,
+        "usage_update": Usage,
+        "item_update": RealtimeItem,
+        "item_deleted": ItemDeletedEvent,
+        "connection_change": ConnectionChangeEvent,
+        "turn_started": TurnStartedEvent,
+        "turn_done": TurnDoneEvent,
+        "input_audio_transcription": InputAudioTranscriptionEvent,
+        "mcp_tool_call_completed": McpCallItem,
+        "mcp_approval_request": McpApprovalRequestItem,
+        "mcp_tools_listed": McpToolsListedEvent,
+    }
+
+
+#: Every event name of the transport contract and the payload published under it (a class,
+#: or for ``item_update`` the ``RealtimeItem`` union of history item classes). Event payloads
+#: carry ``type`` equal to their name; ``item_update`` and ``mcp_*`` carry a history item (its
+#: ``type`` is the item's kind), ``usage_update`` a :class:`Usage`, and ``*`` the raw
+#: :class:`ServerEvent`, which OpenAI transports also publish under the event's own ``type``.
+RealtimeTransportEventTypes: Final[Mapping[str, object]] = MappingProxyType(_event_types())

@@ -15,16 +15,26 @@ Who calls what:
   :meth:`reset_history` are called while connected; calling them while disconnected raises
   :class:`~realtime_agents.errors.ConnectionClosedError` (``send_audio`` silently drops audio
   instead, because microphones keep producing it around reconnects).
-* :meth:`close` may be called at any time, more than once. It must release every socket and
-  cancel every task the transport started, emit ``connection_change`` (``disconnected``), and
-  make a pending ``connect`` fail.
+* :meth:`close` may be called at any time, more than once, also from inside one of the
+  transport's own event handlers. It must release every socket and cancel every task the
+  transport started, emit ``connection_change`` (``disconnected``), make a pending ``connect``
+  fail, and finish with ``await self.close_handlers()`` (which stops the tasks that run
+  coroutine handlers; a subclass that forgets it leaves one pending).
+* Status changes go through :meth:`set_status`, which publishes ``connection_change``.
 
-Events every transport must publish: ``connection_change`` on each status change, ``error``
-for failures it does not raise, and as many of ``item_update``, ``function_call``,
-``audio``, ``audio_interrupted``, ``audio_transcript_delta``, ``output_text_delta``,
-``audio_done``, ``usage_update``, ``turn_started``, ``turn_done``, ``item_deleted`` as its
-backend can produce. OpenAI transports also publish every server event on ``*`` and under its
-own ``type``. ``tests/contract/`` checks a transport against this contract.
+Events every transport must publish (payloads: :data:`RealtimeTransportEventTypes`):
+``connection_change`` on each status change, ``error`` for failures it does not raise, and as
+many of ``item_update``, ``function_call``, ``audio``, ``audio_interrupted``,
+``audio_transcript_delta``, ``output_text_delta``, ``audio_done``, ``usage_update``,
+``turn_started``, ``turn_done``, ``item_deleted``, ``input_audio_transcription`` as its
+backend can produce. Nothing in the contract is OpenAI's: a transport for another backend
+builds these typed payloads from its own protocol (raw data goes in ``provider_data``).
+OpenAI transports also publish every server event on ``*`` and under its own ``type``.
+
+Methods only some backends have (:meth:`send_event`, :meth:`send_mcp_response`) raise
+:class:`~realtime_agents.errors.NotSupportedError` unless a transport overrides them.
+The contract suite in :mod:`realtime_agents.testing.contract` checks a transport against all
+of this; "Writing a transport" in core's README walks through it.
 """
 
 from __future__ import annotations
@@ -36,8 +46,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import attrs
 
 from .bus import EventEmitter
-from .errors import UserError
-from .events import ConnectionChangeEvent, ConnectionStatus
+from .errors import NotSupportedError, UserError
+from .events import ConnectionChangeEvent, ConnectionStatus, RealtimeTransportEventTypes
 
 if TYPE_CHECKING:
     from .config import RealtimeSessionConfig
@@ -47,6 +57,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ApiKey",
     "ConnectOptions",
+    "RealtimeTransportEventTypes",
     "RealtimeTransportLayer",
     "UserMessage",
     "resolve_api_key",
@@ -98,8 +109,11 @@ class RealtimeTransportLayer(EventEmitter, abc.ABC):
         """``connecting``, ``connected``, ``disconnecting`` or ``disconnected``."""
         return self._status
 
-    def _set_status(self, status: ConnectionStatus) -> None:
-        """Record a status change and publish ``connection_change`` if it is one."""
+    def set_status(self, status: ConnectionStatus) -> None:
+        """Record a status change and publish ``connection_change`` if it is one.
+
+        For transport implementations: the only way the status changes.
+        """
         if status is self._status:
             return
         self._status = status
@@ -124,9 +138,9 @@ class RealtimeTransportLayer(EventEmitter, abc.ABC):
     async def close(self) -> None:
         """Close the connection and release everything; idempotent."""
 
-    @abc.abstractmethod
     async def send_event(self, event: Mapping[str, Any]) -> None:
-        """Send a raw client event (a dict with ``type``)."""
+        """Send a raw client event of the backend's own protocol (a dict with ``type``)."""
+        raise self._not_supported("send_event", "raw client events")
 
     @abc.abstractmethod
     async def send_message(
@@ -167,10 +181,31 @@ class RealtimeTransportLayer(EventEmitter, abc.ABC):
         """Make the server's conversation match ``new_history`` (a diff against ``old_history``)."""
 
     @abc.abstractmethod
+    async def request_response(self, response: Mapping[str, Any] | None = None) -> None:
+        """Ask the model to respond now (when it is free: never two responses at once).
+
+        ``response`` holds backend-specific options for this one response (OpenAI: the body
+        of ``response.create``); None asks for an ordinary response.
+        """
+
+    @abc.abstractmethod
+    async def cancel_response(self, response_id: str | None = None) -> None:
+        """Stop generating a response (the ongoing one when ``response_id`` is None).
+
+        Unlike :meth:`interrupt`, audio already received keeps playing; a response that is
+        not ongoing (any more) is left alone, without an error.
+        """
+
     async def send_mcp_response(
         self, approval_request: McpApprovalRequestItem, approved: bool, reason: str | None = None
     ) -> None:
-        """Answer a hosted MCP server's approval request."""
+        """Answer a hosted MCP server's approval request (backends with hosted MCP only)."""
+        raise self._not_supported("send_mcp_response", "hosted MCP approvals")
+
+    def _not_supported(self, method: str, what: str) -> NotSupportedError:
+        return NotSupportedError(
+            f"{method}() is not supported by {type(self).__name__}: its backend has no {what}"
+        )
 
     async def __aenter__(self) -> RealtimeTransportLayer:
         return self

@@ -11,6 +11,7 @@ from session_helpers import Recorder, make_host, settle
 from realtime_agents.agent import RealtimeAgent
 from realtime_agents.events import OutputTextDeltaEvent
 from realtime_agents.guardrail import GuardrailFunctionOutput, output_guardrail
+from realtime_agents.items import AssistantMessageItem, OutputAudio, OutputText
 from realtime_agents.plugins import hookimpl
 from realtime_agents.session import RealtimeSession
 from realtime_agents.testing import ScriptedRealtimeTransport
@@ -73,13 +74,7 @@ async def test_final_only_with_minus_one(
     assert checks.texts == []
     transport.emit_turn_done(
         "r1",
-        output=[
-            {
-                "type": "message",
-                "id": "i2",
-                "content": [{"type": "output_text", "text": "late text"}],
-            }
-        ],
+        output=[AssistantMessageItem(item_id="i2", content=(OutputText("late text"),))],
     )
     await settle(session)
     assert sorted(checks.texts) == ["late text", "x" * 500]
@@ -127,8 +122,8 @@ async def test_text_responses_are_cancelled_by_response_id(
     transport.emit(
         "output_text_delta", OutputTextDeltaEvent(item_id="i1", delta="a secret", response_id="r1")
     )
-    cancel = await transport.expect_call("send_event")
-    assert cancel.args["event"] == {"type": "response.cancel", "response_id": "r1"}
+    cancel = await transport.expect_call("cancel_response")
+    assert cancel.args["response_id"] == "r1"
     await transport.expect_call("send_message")
 
 
@@ -211,13 +206,7 @@ async def test_agent_guardrails_apply_to_their_responses(
     transport.emit_turn_started("r1")
     transport.emit_turn_done(
         "r1",
-        output=[
-            {
-                "type": "message",
-                "id": "i1",
-                "content": [{"type": "output_audio", "transcript": "my secret"}],
-            }
-        ],
+        output=[AssistantMessageItem(item_id="i1", content=(OutputAudio(transcript="my secret"),))],
     )
     await transport.expect_call("interrupt")
     await transport.expect_call("send_message")
@@ -258,9 +247,7 @@ async def test_plugin_guardrails_by_name_and_the_trip_hook() -> None:
     transport.emit_turn_started("r1")
     transport.emit_turn_done(
         "r1",
-        output=[
-            {"type": "message", "id": "i1", "content": [{"type": "output_text", "text": "secret"}]}
-        ],
+        output=[AssistantMessageItem(item_id="i1", content=(OutputText("secret"),))],
     )
     await settle(session)
     assert plugin.trips == [("no_secret", "r1", {"word": "secret"})]

@@ -8,7 +8,7 @@ import pytest
 from session_helpers import Recorder, settle
 
 from realtime_agents.agent import RealtimeAgent
-from realtime_agents.events import ItemDeletedEvent, ServerEvent
+from realtime_agents.events import ItemDeletedEvent
 from realtime_agents.items import (
     AssistantMessageItem,
     FunctionCallItem,
@@ -127,8 +127,14 @@ def test_statuses_converge() -> None:
         FunctionCallItem(item_id="f", name="t", arguments="{}", call_id="c", previous_item_id="a")
     )
     assert history.complete_user_messages()
-    assert history.complete_output([{"id": "a", "status": "incomplete"}, {"id": "zz"}])
-    assert history.set_function_output("c", "done")
+    done_a = AssistantMessageItem(item_id="a", content=(), status="incomplete")
+    done_zz = AssistantMessageItem(item_id="zz", content=())
+    assert history.complete_output([done_a, done_zz])
+    assert history.upsert(
+        FunctionCallItem(
+            item_id="f", name="t", arguments="{}", call_id="c", output="done", status="completed"
+        )
+    ) == (True, False)
     assert [getattr(i, "status", None) for i in history.items] == [
         "completed",
         "incomplete",
@@ -174,13 +180,7 @@ async def test_session_merges_input_transcriptions(
 ) -> None:
     session = await connect_session(RealtimeAgent("a"))
     transport.emit_item(user("u1", status="in_progress", content=(InputAudio(transcript=None),)))
-    data = {
-        "type": "conversation.item.input_audio_transcription.completed",
-        "item_id": "u1",
-        "content_index": 0,
-        "transcript": "What's the weather?",
-    }
-    transport.emit(data["type"], ServerEvent(type=data["type"], data=data))
+    transport.emit_input_transcription("u1", "What's the weather?")
     await settle(session)
     (item,) = session.history
     assert item.content == (InputAudio(transcript="What's the weather?"),)  # type: ignore[union-attr]

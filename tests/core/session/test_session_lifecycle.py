@@ -18,7 +18,13 @@ from realtime_agents.events import (
     ServerEvent,
     Usage,
 )
-from realtime_agents.items import McpApprovalRequestItem, McpCallItem
+from realtime_agents.items import (
+    AssistantMessageItem,
+    FunctionCallItem,
+    McpApprovalRequestItem,
+    McpCallItem,
+    OutputAudio,
+)
 from realtime_agents.plugins import hookimpl
 from realtime_agents.session import EventsDroppedError, RealtimeSession, TransportEvent
 from realtime_agents.testing import ScriptedRealtimeTransport
@@ -277,12 +283,8 @@ async def test_agent_end_reports_the_last_thing_said(
     recorder = Recorder(session, ("agent_start", "agent_end"))
     transport.emit_turn_started("r1")
     output = [
-        {
-            "type": "message",
-            "id": "m1",
-            "content": [{"type": "output_audio", "transcript": "Let me check."}],
-        },
-        {"type": "function_call", "id": "f1", "name": "x", "call_id": "c", "arguments": "{}"},
+        AssistantMessageItem(item_id="m1", content=(OutputAudio(transcript="Let me check."),)),
+        FunctionCallItem(item_id="f1", name="x", call_id="c", arguments="{}"),
     ]
     transport.emit_turn_done("r1", output=output)
     await settle(session)
@@ -404,7 +406,7 @@ async def test_hosted_mcp_approvals_and_completions(
         "mcp_tool_call_completed",
         McpCallItem(item_id="c1", name="search", arguments="{}", output="ok"),
     )
-    created = await transport.expect_call("send_event")
-    assert created.args["event"] == {"type": "response.create"}
+    created = await transport.expect_call("request_response")
+    assert created.args["response"] is None
     await settle(session)
     assert recorder.names()[-1] == "mcp_tool_call_completed"

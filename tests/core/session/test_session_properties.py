@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from session_helpers import make_host, settle
 
 from realtime_agents.agent import RealtimeAgent
-from realtime_agents.events import ItemDeletedEvent, ServerEvent, Usage
+from realtime_agents.events import InputAudioTranscriptionEvent, ItemDeletedEvent, Usage
 from realtime_agents.items import (
     AssistantMessageItem,
     InputAudio,
@@ -35,7 +35,6 @@ from realtime_agents.tools import tool
 PROPERTY_SETTINGS = settings(
     max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-TRANSCRIPTION = "conversation.item.input_audio_transcription.completed"
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
@@ -93,12 +92,6 @@ def events_for(item: RealtimeItem) -> list[tuple[str, Any]]:
             previous_item_id=item.previous_item_id,
         )
         transcript = item.content[0].transcript  # type: ignore[union-attr]
-        data = {
-            "type": TRANSCRIPTION,
-            "item_id": item.item_id,
-            "content_index": 0,
-            "transcript": transcript,
-        }
         done_u = UserMessageItem(
             item_id=item.item_id,
             content=(InputAudio(transcript=None),),
@@ -107,7 +100,7 @@ def events_for(item: RealtimeItem) -> list[tuple[str, Any]]:
         )
         return [
             ("item_update", added),
-            (TRANSCRIPTION, ServerEvent(type=TRANSCRIPTION, data=data)),
+            ("input_audio_transcription", InputAudioTranscriptionEvent(item.item_id, transcript)),
             ("item_update", done_u),
         ]
     assert isinstance(item, AssistantMessageItem)
@@ -284,7 +277,7 @@ def test_handlers_and_streams_see_one_order(script: list[str], yields: list[bool
                 transport.emit("error", ErrorEvent(error="e"))
             elif step == "done":
                 transport.emit_turn_done(
-                    response, output=[{"type": "message", "id": "m", "content": []}]
+                    response, output=[AssistantMessageItem(item_id="m", content=())]
                 )
             else:
                 transport.emit("audio_interrupted", AudioInterruptedEvent())

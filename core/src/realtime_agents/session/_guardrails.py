@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -32,12 +32,13 @@ from ..guardrail import (
     OutputGuardrailSettings,
     feedback_message,
 )
+from ..items import AssistantMessageItem, OutputText, RealtimeItem
 from .events import GuardrailTrippedEvent
 
 if TYPE_CHECKING:
     from ..events import OutputTextDeltaEvent, TranscriptDeltaEvent, TurnDoneResponse
     from ._config import AgentSnapshot
-    from ._session import RealtimeSession
+    from ._services import SessionServices
 
 __all__ = ["GuardrailRunner"]
 
@@ -59,7 +60,7 @@ class GuardrailRunner:
 
     def __init__(
         self,
-        session: RealtimeSession[Any],
+        session: SessionServices,
         guardrails: Sequence[OutputGuardrail],
         settings: OutputGuardrailSettings,
     ) -> None:
@@ -106,10 +107,9 @@ class GuardrailRunner:
         if not self._all(snapshot) or response.id in self._tripped:
             return
         finals = {key[1]: (buf.text, buf.is_text) for key, buf in texts.items()}
-        for raw in response.output:
-            item_id = raw.get("id")
-            if isinstance(item_id, str) and item_id not in finals:
-                finals[item_id] = _raw_text(raw)
+        for item in response.output:
+            if item.item_id not in finals:
+                finals[item.item_id] = _item_text(item)
         for item_id, (text, is_text) in finals.items():
             if text:
                 key = (response.id, item_id)
@@ -126,7 +126,7 @@ class GuardrailRunner:
         is_text: bool,
     ) -> None:
         check = self._check(key, text, snapshot, gen, final=final, is_text=is_text)
-        self._session._spawn(check, name=f"guardrails {key[0]}")
+        self._session.spawn(check, name=f"guardrails {key[0]}")
 
     async def _check(
         self,
@@ -148,11 +148,11 @@ class GuardrailRunner:
                 if outcome.tripwire_triggered:
                     tripped.append(outcome)
             elif isinstance(outcome, Exception):
-                session._report(outcome)
+                session.report(outcome)
             else:  # a BaseException such as CancelledError: stop here
                 raise outcome
         response_id, item_id = key
-        if not tripped or response_id in self._tripped or not session._is_live(gen):
+        if not tripped or response_id in self._tripped or not session.is_live(gen):
             return
         self._tripped.add(response_id)
         await self._trip(snapshot, tripped, response_id, item_id, gen, final=final, is_text=is_text)
@@ -173,38 +173,36 @@ class GuardrailRunner:
         event = GuardrailTrippedEvent(
             agent, tuple(tripped), response_id, item_id, context=session.context
         )
-        session.emit("guardrail_tripped", event)
+        session.publish("guardrail_tripped", event)
         for result in tripped:
-            session._plugins().guardrail_tripped(
-                session, agent, result.guardrail.name, response_id, result.output.output_info
+            session.guardrail_tripped(
+                agent, result.guardrail.name, response_id, result.output.output_info
             )
-        if session._latest_response_id != response_id:
+        if session.latest_response_id != response_id:
             return  # a newer response is playing: never stop it for an older one
         transport = session.transport
         try:
-            if is_text and not final and session._response_active(response_id):
-                await transport.send_event({"type": "response.cancel", "response_id": response_id})
+            if is_text and not final and session.response_active(response_id):
+                await transport.cancel_response(response_id)
             else:
                 await transport.interrupt()
-            if session._is_live(gen) and session._latest_response_id == response_id:
+            if session.is_live(gen) and session.latest_response_id == response_id:
                 await transport.send_message(feedback_message(tripped))
         except RealtimeAgentsError as exc:
-            if session._is_live(gen):  # a connection that just went away is not news
-                session._report(exc)
+            if session.is_live(gen):  # a connection that just went away is not news
+                session.report(exc)
 
 
-def _raw_text(raw: dict[str, Any]) -> tuple[str, bool]:
-    """The text of a raw output item of ``response.done``, and whether it was text output."""
-    if raw.get("type") != "message":
+def _item_text(item: RealtimeItem) -> tuple[str, bool]:
+    """The text of an output item of a finished response, and whether it was text output."""
+    if not isinstance(item, AssistantMessageItem):
         return "", False
     texts: list[str] = []
     is_text = False
-    for part in raw.get("content") or ():
-        if not isinstance(part, dict):
-            continue
-        if part.get("type") in ("output_text", "text"):
-            texts.append(str(part.get("text") or ""))
+    for part in item.content:
+        if isinstance(part, OutputText):
+            texts.append(part.text)
             is_text = True
-        elif part.get("type") in ("output_audio", "audio"):
-            texts.append(str(part.get("transcript") or ""))
+        else:
+            texts.append(part.transcript or "")
     return "".join(texts), is_text

@@ -19,7 +19,7 @@ Rules (improving on the JS SDK where noted):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -110,12 +110,12 @@ class ConversationHistory:
         updated = _with_transcript(item, content_index, transcript)
         return self._replace(index, updated)
 
-    def complete_output(self, output: Iterable[Mapping[str, Any]]) -> bool:
+    def complete_output(self, output: Iterable[RealtimeItem]) -> bool:
         """At ``turn_done``: give each output item of the response its final status."""
         changed = False
-        for raw in output:
-            index = self._index(str(raw.get("id", "")))
-            status = raw.get("status")
+        for item in output:
+            index = self._index(item.item_id)
+            status = getattr(item, "status", None)
             final = status if status in _FINAL else "completed"
             if index is not None:
                 changed |= self._finish(index, final)
@@ -128,13 +128,6 @@ class ConversationHistory:
             if isinstance(item, UserMessageItem):
                 changed |= self._finish(index, "completed")
         return changed
-
-    def set_function_output(self, call_id: str, output: str) -> bool:
-        """Record the output sent for a function call and complete the call."""
-        for index, item in enumerate(self._items):
-            if isinstance(item, FunctionCallItem) and item.call_id == call_id:
-                return self._replace(index, attrs.evolve(item, output=output, status="completed"))
-        return False
 
     # -- internals -------------------------------------------------------------------------
 

@@ -18,14 +18,14 @@ from typing import Any
 
 from ..errors import RealtimeAgentsError
 from ..events import ErrorEvent, ServerEvent
+from ..items import AssistantMessageItem, OutputText, RealtimeItem
 from ..transport import RealtimeTransportLayer
 from ._queue import EventQueue, QueueClosed
 
-__all__ = ["TRANSCRIPTION", "TRANSPORT_EVENTS", "EventsDroppedError", "TransportLink"]
+__all__ = ["TRANSPORT_EVENTS", "EventsDroppedError", "TransportLink", "last_output_text"]
 
 logger = logging.getLogger("realtime_agents.session")
 
-TRANSCRIPTION = "conversation.item.input_audio_transcription.completed"
 #: Transport events the session consumes (``*`` only while someone wants ``transport_event``).
 TRANSPORT_EVENTS = (
     "function_call",
@@ -43,7 +43,7 @@ TRANSPORT_EVENTS = (
     "error",
     "mcp_approval_request",
     "mcp_tool_call_completed",
-    TRANSCRIPTION,
+    "input_audio_transcription",
 )
 
 
@@ -140,16 +140,13 @@ class TransportLink:
             self._dropping = False
 
 
-def last_output_text(output: Sequence[Mapping[str, Any]]) -> str:
+def last_output_text(output: Sequence[RealtimeItem]) -> str:
     """The last assistant text or transcript of a response's output (scanning backwards)."""
-    for raw in reversed(output):
-        if raw.get("type") != "message":
+    for item in reversed(output):
+        if not isinstance(item, AssistantMessageItem):
             continue
-        for part in reversed(raw.get("content") or ()):
-            if not isinstance(part, Mapping):
-                continue
-            text = part.get("text") if part.get("type") in ("output_text", "text") else None
-            text = text or part.get("transcript")
+        for part in reversed(item.content):
+            text = part.text if isinstance(part, OutputText) else part.transcript
             if text:
-                return str(text)
+                return text
     return ""

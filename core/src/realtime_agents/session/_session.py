@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic
 
 from ..agent import RealtimeAgent
@@ -30,6 +30,7 @@ from ..events import (
     ConnectionStatus,
     ErrorEvent,
     FunctionCallEvent,
+    InputAudioTranscriptionEvent,
     OutputTextDeltaEvent,
     ServerEvent,
     TranscriptDeltaEvent,
@@ -56,7 +57,7 @@ from ._config import (
 from ._emitter import SessionEmitter
 from ._guardrails import GuardrailRunner
 from ._history import ITEM_TYPES, ConversationHistory
-from ._link import TRANSCRIPTION, TransportLink, last_output_text
+from ._link import TransportLink, last_output_text
 from ._queue import DEFAULT_MAX_QUEUED, TaskSet
 from ._tools import ToolCallRunner, ToolErrorFormatter
 from .events import (
@@ -151,7 +152,6 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
             group_id=group_id,
             trace_metadata=trace_metadata,
         )
-        self._tool_error_formatter = tool_error_formatter
         self._mcp_auto_response = automatically_trigger_response_for_mcp_tool_calls
         self._last_config: RealtimeSessionConfig | None = None
         self._pinned_voice: str | None = None
@@ -165,8 +165,9 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         self._audio: dict[str | None, bool] = {}  # response -> audio still flowing
         guardrails = resolve_guardrails(output_guardrails, self._plugins)
         settings = OutputGuardrailSettings.coerce(output_guardrail_settings)
-        self._tools = ToolCallRunner(self)
-        self._guardrails = GuardrailRunner(self, guardrails, settings)
+        services = _Services(self)
+        self._tools = ToolCallRunner(services, tool_error_formatter)
+        self._guardrails = GuardrailRunner(services, guardrails, settings)
         self._dispatch: dict[str, Callable[[Any], None]] = {
             "function_call": self._on_function_call,
             "audio": self._on_audio,
@@ -183,10 +184,9 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
             "error": self._on_error,
             "mcp_approval_request": self._on_mcp_approval_request,
             "mcp_tool_call_completed": self._on_mcp_call_completed,
-            TRANSCRIPTION: self._on_input_transcription,
+            "input_audio_transcription": self._on_input_transcription,
             "*": self._on_raw,
             "_reset": self._on_reset,
-            "_function_output": self._on_function_output,
             "_publish": self._on_publish,
         }
 
@@ -484,15 +484,9 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         if self._history.delete(event.item_id):
             self._history_changed()
 
-    def _on_input_transcription(self, event: ServerEvent) -> None:
-        data = event.data
-        item_id, transcript = data.get("item_id"), data.get("transcript")
-        if isinstance(item_id, str) and isinstance(transcript, str):
-            index = data.get("content_index")
-            if self._history.set_transcript(
-                item_id, index if isinstance(index, int) else 0, transcript
-            ):
-                self._history_changed()
+    def _on_input_transcription(self, event: InputAudioTranscriptionEvent) -> None:
+        if self._history.set_transcript(event.item_id, event.content_index, event.transcript):
+            self._history_changed()
 
     def _history_changed(self, added: HistoryAddedEvent | None = None) -> None:
         items = self._history.items
@@ -547,9 +541,7 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
             "mcp_tool_call_completed", McpToolCallCompletedEvent(agent, item, context=self._context)
         )
         if self._mcp_auto_response:
-            self._spawn(
-                self._transport.send_event({"type": "response.create"}), name="mcp response"
-            )
+            self._spawn(self._transport.request_response(), name="mcp response")
 
     def _on_raw(self, event: ServerEvent) -> None:
         self.emit("transport_event", TransportEvent(event))
@@ -559,17 +551,13 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         self._context.history = ()
         self.emit("history_updated", HistoryUpdatedEvent(()))
 
-    def _on_function_output(self, value: tuple[str, str]) -> None:
-        if self._history.set_function_output(*value):
-            self._history_changed()
-
     def _on_publish(self, value: tuple[str, Any]) -> None:
         self.emit(*value)
 
     # -- services for the tool and guardrail runners ---------------------------------------
 
-    def _spawn(self, coro: Awaitable[Any], *, name: str) -> None:
-        self._tasks.spawn(coro, name=name)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None], *, name: str) -> None:
+        self._tasks.spawn(coro, name=name)
 
     def _is_live(self, generation: int) -> bool:
         """Whether work started for ``generation`` may still act on the transport."""
@@ -581,9 +569,6 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
 
     def _response_active(self, response_id: str | None) -> bool:
         return response_id in self._active
-
-    def _function_output_sent(self, generation: int, call_id: str, output: str) -> None:
-        self._link.put_control("_function_output", (call_id, output), generation)
 
     async def _hand_off(self, source: RealtimeAgent[Any], target: RealtimeAgent[Any]) -> None:
         """Switch to ``target``: config first, then the event, then the current agent."""
@@ -643,3 +628,74 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         self._audio.clear()
         self._latest_response_id = None
         self._pinned_voice = None
+
+
+class _Services:
+    """The session's side of :class:`~._services.SessionServices`, for its runners."""
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: RealtimeSession[Any]) -> None:
+        self._session = session
+
+    @property
+    def context(self) -> RunContextWrapper[Any]:
+        return self._session.context
+
+    @property
+    def transport(self) -> RealtimeTransportLayer:
+        return self._session.transport
+
+    @property
+    def latest_response_id(self) -> str | None:
+        return self._session._latest_response_id
+
+    def response_active(self, response_id: str | None) -> bool:
+        return self._session._response_active(response_id)
+
+    def is_live(self, generation: int) -> bool:
+        return self._session._is_live(generation)
+
+    def report(self, error: BaseException) -> None:
+        self._session._report(error)
+
+    def spawn(self, coro: Coroutine[Any, Any, None], *, name: str) -> None:
+        self._session._spawn(coro, name=name)
+
+    def publish(self, name: str, event: Any) -> None:
+        self._session.emit(name, event)
+
+    def publish_agent(self, agent: RealtimeAgent[Any], name: str, event: Any) -> None:
+        self._session._publish_agent(agent, name, event)
+
+    async def hand_off(self, source: RealtimeAgent[Any], target: RealtimeAgent[Any]) -> None:
+        await self._session._hand_off(source, target)
+
+    def tool_call_started(
+        self, agent: RealtimeAgent[Any], tool_name: str, call_id: str, arguments: str
+    ) -> None:
+        session = self._session
+        session._plugins().tool_call_started(session, agent, tool_name, call_id, arguments)
+
+    def tool_call_finished(
+        self,
+        agent: RealtimeAgent[Any],
+        tool_name: str,
+        call_id: str,
+        output: str | None,
+        error: BaseException | None,
+    ) -> None:
+        session = self._session
+        session._plugins().tool_call_finished(session, agent, tool_name, call_id, output, error)
+
+    def guardrail_tripped(
+        self,
+        agent: RealtimeAgent[Any],
+        guardrail_name: str,
+        response_id: str | None,
+        output_info: Any,
+    ) -> None:
+        session = self._session
+        session._plugins().guardrail_tripped(
+            session, agent, guardrail_name, response_id, output_info
+        )

@@ -49,7 +49,7 @@ from .events import (
 
 if TYPE_CHECKING:
     from ._config import AgentSnapshot
-    from ._session import RealtimeSession
+    from ._services import SessionServices
 
 __all__ = ["ToolCallRunner", "ToolErrorFormatter", "ToolErrorFormatterArgs", "ToolExecutionError"]
 
@@ -88,8 +88,11 @@ class _Pending:
 class ToolCallRunner:
     """The function-call side of one session (see the module docstring)."""
 
-    def __init__(self, session: RealtimeSession[Any]) -> None:
+    def __init__(
+        self, session: SessionServices, error_formatter: ToolErrorFormatter | None = None
+    ) -> None:
         self._session = session
+        self._error_formatter = error_formatter
         self._arguments: dict[str, str] = {}  # call_id -> arguments, for this connection
         self._pending: dict[str, _Pending] = {}
         self._always: dict[str, tuple[bool, str | None]] = {}  # tool name -> decision
@@ -106,14 +109,14 @@ class ToolCallRunner:
         seen = self._arguments.get(call.call_id)
         if seen is not None:
             if seen != call.arguments:
-                self._session._report(
+                self._session.report(
                     ModelBehaviorError(
                         f"function call {call.call_id} repeated with different arguments; ignored"
                     )
                 )
             return
         self._arguments[call.call_id] = call.arguments
-        self._session._spawn(self._answer(call, snapshot, generation), name=f"tool {call.name}")
+        self._session.spawn(self._answer(call, snapshot, generation), name=f"tool {call.name}")
 
     # -- approvals -----------------------------------------------------------------------------
 
@@ -169,7 +172,7 @@ class ToolCallRunner:
             self._pending[call.call_id] = _Pending(item, future)
             event = ToolApprovalRequestedEvent(agent, tool, item, context=ctx)
             try:
-                self._session.emit("tool_approval_requested", event)
+                self._session.publish("tool_approval_requested", event)
                 decision = await future
             finally:
                 self._pending.pop(call.call_id, None)
@@ -189,7 +192,7 @@ class ToolCallRunner:
             target = None
         if target is None:
             message = f"Tool {call.name} not found"
-            session._report(ModelBehaviorError(message))
+            session.report(ModelBehaviorError(message))
             await self._send(call, message, gen, start_response=False)
             return
         arguments = self._parse(call)
@@ -209,7 +212,7 @@ class ToolCallRunner:
         else:
             problem = "" if isinstance(value, dict) else "not a JSON object"
         if problem:
-            self._session._report(
+            self._session.report(
                 ModelBehaviorError(f"bad arguments for tool {call.name}: {problem}")
             )
             return (
@@ -234,16 +237,12 @@ class ToolCallRunner:
             return
         ctx = session.context
         start = AgentToolStartEvent(agent, tool, call, context=ctx)
-        session._publish_agent(agent, "agent_tool_start", start)
-        session._plugins().tool_call_started(
-            session, agent, tool.name, call.call_id, call.arguments
-        )
+        session.publish_agent(agent, "agent_tool_start", start)
+        session.tool_call_started(agent, tool.name, call.call_id, call.arguments)
         output, error, start_response = await self._invoke(call, tool, arguments)
         end = AgentToolEndEvent(agent, tool, call, output or "", error, context=ctx)
-        session._publish_agent(agent, "agent_tool_end", end)
-        session._plugins().tool_call_finished(
-            session, agent, tool.name, call.call_id, output, error
-        )
+        session.publish_agent(agent, "agent_tool_end", end)
+        session.tool_call_finished(agent, tool.name, call.call_id, output, error)
         if output is not None:
             await self._send(call, output, gen, start_response=start_response)
 
@@ -257,17 +256,17 @@ class ToolCallRunner:
         try:
             result = await tool.invoke(tool_ctx, arguments)
         except ToolArgumentsError as exc:
-            self._session._report(ModelBehaviorError(f"bad arguments for tool {tool.name}: {exc}"))
+            self._session.report(ModelBehaviorError(f"bad arguments for tool {tool.name}: {exc}"))
             return f"Invalid arguments for tool {tool.name}: {exc}", exc, True
         except ToolTimeoutError as exc:
             if tool.timeout_behavior == "raise_exception":
-                self._session._report(exc)
+                self._session.report(exc)
                 return None, exc, False
             return await self._format("timeout", tool, call, str(exc), exc), exc, True
         except Exception as exc:
             error = ToolExecutionError(f"tool {tool.name!r} raised {type(exc).__name__}: {exc}")
             error.__cause__ = exc
-            self._session._report(error)
+            self._session.report(error)
             default = (
                 f"An error occurred while running the tool '{tool.name}'. "
                 f"Please try again. Error: {exc}"
@@ -289,13 +288,13 @@ class ToolCallRunner:
         try:
             target = await handoff.invoke(session.context, arguments)
         except Exception as exc:
-            session._report(exc)
+            session.report(exc)
             message = f"Handoff to {handoff.agent.name} failed: {exc}"
             await self._send(call, message, gen, start_response=True)
             return
-        if not session._is_live(gen):
+        if not session.is_live(gen):
             return
-        await session._hand_off(snapshot.agent, target)
+        await session.hand_off(snapshot.agent, target)
         await self._send(call, json.dumps({"assistant": target.name}), gen, start_response=True)
 
     async def _format(
@@ -306,7 +305,7 @@ class ToolCallRunner:
         default: str,
         error: BaseException | None = None,
     ) -> str:
-        formatter = self._session._tool_error_formatter
+        formatter = self._error_formatter
         if formatter is None:
             return default
         args = ToolErrorFormatterArgs(
@@ -317,7 +316,7 @@ class ToolCallRunner:
             if inspect.isawaitable(value):
                 value = await value
         except Exception as exc:
-            self._session._report(exc)
+            self._session.report(exc)
             return default
         return value if isinstance(value, str) and value else default
 
@@ -325,13 +324,13 @@ class ToolCallRunner:
         self, call: FunctionCallEvent, output: str, gen: int, *, start_response: bool
     ) -> None:
         session = self._session
-        if not session._is_live(gen):
+        if not session.is_live(gen):
             logger.debug("discarding the output of %s: its connection is gone", call.call_id)
             return
         try:
+            # The transport publishes the answered call as an ``item_update``: that is how
+            # the output reaches the history (one route for every transport).
             await session.transport.send_function_call_output(call, output, start_response)
         except RealtimeAgentsError as exc:
-            if session._is_live(gen):
-                session._report(exc)
-            return
-        session._function_output_sent(gen, call.call_id, output)
+            if session.is_live(gen):
+                session.report(exc)

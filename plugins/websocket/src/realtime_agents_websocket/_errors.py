@@ -1,8 +1,8 @@
 """The one place where websockets' (and the OS's) exceptions become ours.
 
-Everything below the transport (the sans-I/O channel, the websockets asyncio channel, a
-user's ``create_websocket`` factory) may raise backend exceptions; the transport wraps each
-operation that can in :func:`map_websockets_exceptions`, so callers only ever see
+Everything below the channels (websockets' sans-I/O and asyncio clients, a user's
+``create_websocket`` factory) may raise backend exceptions; the channels wrap each operation
+that can in :func:`map_websockets_exceptions`, so the driver only ever sees
 :class:`~realtime_agents.errors.ConnectionFailedError` (while connecting) and
 :class:`~realtime_agents.errors.ConnectionClosedError` (afterwards). Messages go through
 :func:`redact` first: a server's message may quote the key it rejected.
@@ -23,6 +23,7 @@ from websockets.exceptions import (
     WebSocketException,
 )
 
+from realtime_agents.driver import CloseInfo, close_error
 from realtime_agents.errors import (
     ConnectionClosedError,
     ConnectionFailedError,
@@ -31,34 +32,14 @@ from realtime_agents.errors import (
 )
 from realtime_agents.protocol.connection import redact
 
-from ._channel import CloseInfo
-
 __all__ = [
-    "NORMAL_CLOSE_CODES",
     "RedactingLogger",
-    "close_error",
     "close_info",
     "map_exception",
     "map_websockets_exceptions",
 ]
 
-#: Close codes that end a connection normally (1000 normal, 1001 going away).
-NORMAL_CLOSE_CODES: Final = frozenset({1000, 1001})
-
 _BODY_LIMIT: Final = 300
-
-
-def close_error(
-    code: int | None, reason: str, *, connecting: bool, secret: str | None = None
-) -> RealtimeAgentsError:
-    """The exception for a connection the server closed with ``code`` and ``reason``."""
-    text = redact(reason, secret) if reason else "no reason given"
-    where = f"close code {code}" if code is not None else "no close code"
-    if connecting:
-        return ConnectionFailedError(
-            f"the server refused the connection: {text} ({where})", code=code
-        )
-    return ConnectionClosedError(f"the connection closed: {text} ({where})")
 
 
 class RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]

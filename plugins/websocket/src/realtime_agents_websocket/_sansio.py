@@ -21,7 +21,7 @@ import functools
 import logging
 import os
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from websockets.client import ClientProtocol
 from websockets.extensions.permessage_deflate import enable_client_permessage_deflate
@@ -31,10 +31,11 @@ from websockets.protocol import State
 from websockets.typing import BytesLike, Subprotocol
 from websockets.uri import parse_uri
 
+from realtime_agents.driver import Channel, ChannelRequest, CloseInfo, OnClose, OnFrame
 from realtime_agents.errors import ConnectionClosedError, ConnectionFailedError
 
-from ._channel import Channel, ChannelSettings, CloseInfo, WebSocketRequest
-from ._errors import RedactingLogger
+from ._channel import ChannelSettings
+from ._errors import RedactingLogger, map_websockets_exceptions
 
 __all__ = ["SansIOChannel"]
 
@@ -45,9 +46,6 @@ _BINARY = Opcode.BINARY
 _CONT = Opcode.CONT
 _PONG = Opcode.PONG
 _OPEN = State.OPEN
-
-OnFrame = Callable[["Channel", "str | bytes"], None]
-OnClose = Callable[["Channel", CloseInfo], None]
 
 
 @functools.cache
@@ -81,8 +79,12 @@ class SansIOChannel(asyncio.Protocol, Channel):
 
     # -- opening -----------------------------------------------------------------------
 
-    async def open(self, request: WebSocketRequest) -> None:
+    async def open(self, request: ChannelRequest) -> None:
         """TCP (+TLS) connect and WebSocket handshake, within ``open_timeout``."""
+        with map_websockets_exceptions(connecting=True, secret=request.api_key):
+            await self._open(request)
+
+    async def _open(self, request: ChannelRequest) -> None:
         settings = self._settings
         uri = parse_uri(request.url)
         extensions = enable_client_permessage_deflate(None) if settings.compression else None

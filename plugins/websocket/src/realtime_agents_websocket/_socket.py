@@ -17,24 +17,22 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from realtime_agents.driver import Channel, ChannelRequest, CloseInfo, OnClose, OnFrame
 from realtime_agents.errors import ConnectionClosedError
 
-from ._channel import Channel, ChannelSettings, CloseInfo, WebSocketLike, WebSocketRequest
-from ._errors import RedactingLogger, close_info
+from ._channel import ChannelSettings, WebSocketLike
+from ._errors import RedactingLogger, close_info, map_websockets_exceptions
 
 __all__ = ["CreateWebSocket", "SocketChannel", "connect_with_websockets"]
 
 logger = logging.getLogger("realtime_agents_websocket")
 
 #: ``create_websocket(request)``: returns (or awaits to) an open :class:`WebSocketLike`.
-CreateWebSocket = Callable[[WebSocketRequest], "WebSocketLike | Awaitable[WebSocketLike]"]
-
-OnFrame = Callable[[Channel, "str | bytes"], None]
-OnClose = Callable[[Channel, CloseInfo], None]
+CreateWebSocket = Callable[[ChannelRequest], "WebSocketLike | Awaitable[WebSocketLike]"]
 
 
 async def connect_with_websockets(
-    request: WebSocketRequest, settings: ChannelSettings
+    request: ChannelRequest, settings: ChannelSettings
 ) -> WebSocketLike:
     """Open ``request`` with websockets' asyncio client (honours proxy settings)."""
     from websockets.asyncio.client import connect
@@ -81,13 +79,14 @@ class SocketChannel(Channel):
         self._open = False
         self._closing = False
 
-    async def open(self, request: WebSocketRequest) -> None:
-        if self._create is None:
-            self._ws = await connect_with_websockets(request, self._settings)
-        else:
-            async with asyncio.timeout(self._settings.open_timeout):
-                made = self._create(request)
-                self._ws = await made if inspect.isawaitable(made) else made
+    async def open(self, request: ChannelRequest) -> None:
+        with map_websockets_exceptions(connecting=True, secret=request.api_key):
+            if self._create is None:
+                self._ws = await connect_with_websockets(request, self._settings)
+            else:
+                async with asyncio.timeout(self._settings.open_timeout):
+                    made = self._create(request)
+                    self._ws = await made if inspect.isawaitable(made) else made
         self.subprotocol = getattr(self._ws, "subprotocol", None)
         self._open = True
         loop = asyncio.get_running_loop()

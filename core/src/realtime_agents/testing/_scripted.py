@@ -1,4 +1,4 @@
-"""Test doubles that ship with the library: a scripted, in-memory transport.
+"""``ScriptedRealtimeTransport``: an in-memory transport a test drives call by call.
 
 :class:`ScriptedRealtimeTransport` implements the whole transport contract without any
 network. It records every call the session (or your code) makes, lets a test expect those
@@ -26,24 +26,26 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .errors import ConnectionClosedError, RealtimeAgentsError, UserError
-from .events import (
+from ..errors import ConnectionClosedError, RealtimeAgentsError, UserError
+from ..events import (
     AudioDoneEvent,
     AudioEvent,
     ConnectionStatus,
     ErrorEvent,
     FunctionCallEvent,
+    InputAudioTranscriptionEvent,
     TranscriptDeltaEvent,
     TurnDoneEvent,
     TurnDoneResponse,
     TurnStartedEvent,
     Usage,
 )
-from .transport import ConnectOptions, RealtimeTransportLayer, UserMessage, resolve_api_key
+from ..items import FunctionCallItem
+from ..transport import ConnectOptions, RealtimeTransportLayer, UserMessage, resolve_api_key
 
 if TYPE_CHECKING:
-    from .config import RealtimeSessionConfig
-    from .items import McpApprovalRequestItem, RealtimeItem
+    from ..config import RealtimeSessionConfig
+    from ..items import McpApprovalRequestItem, RealtimeItem
 
 __all__ = [
     "IncompleteRealtimeScenarioError",
@@ -159,7 +161,7 @@ class ScriptedRealtimeTransport(RealtimeTransportLayer):
     async def connect(self, options: ConnectOptions) -> None:
         if self.status in (ConnectionStatus.CONNECTING, ConnectionStatus.CONNECTED):
             raise UserError("already connecting or connected")
-        self._set_status(ConnectionStatus.CONNECTING)
+        self.set_status(ConnectionStatus.CONNECTING)
         attempt = self._attempt = self._attempt + 1
         try:
             key = await self._resolve_key(options, attempt)
@@ -173,9 +175,9 @@ class ScriptedRealtimeTransport(RealtimeTransportLayer):
             )
         except BaseException:
             if attempt == self._attempt:
-                self._set_status(ConnectionStatus.DISCONNECTED)
+                self.set_status(ConnectionStatus.DISCONNECTED)
             raise
-        self._set_status(ConnectionStatus.CONNECTED)
+        self.set_status(ConnectionStatus.CONNECTED)
 
     async def close(self) -> None:
         self._record("close")
@@ -183,12 +185,20 @@ class ScriptedRealtimeTransport(RealtimeTransportLayer):
         if self._key_task is not None:
             self._key_task.cancel()
         if self.status is not ConnectionStatus.DISCONNECTED:
-            self._set_status(ConnectionStatus.DISCONNECTING)
-            self._set_status(ConnectionStatus.DISCONNECTED)
+            self.set_status(ConnectionStatus.DISCONNECTING)
+            self.set_status(ConnectionStatus.DISCONNECTED)
         await self.close_handlers()
 
     async def send_event(self, event: Mapping[str, Any]) -> None:
         self._record_connected("send_event", event=dict(event))
+
+    async def request_response(self, response: Mapping[str, Any] | None = None) -> None:
+        self._record_connected(
+            "request_response", response=None if response is None else dict(response)
+        )
+
+    async def cancel_response(self, response_id: str | None = None) -> None:
+        self._record_connected("cancel_response", response_id=response_id)
 
     async def send_message(
         self,
@@ -223,6 +233,17 @@ class ScriptedRealtimeTransport(RealtimeTransportLayer):
             output=output,
             start_response=start_response,
         )
+        if tool_call.id is not None:  # as a real transport: the answered call, as an item
+            answered = FunctionCallItem(
+                item_id=tool_call.id,
+                name=tool_call.name,
+                arguments=tool_call.arguments,
+                call_id=tool_call.call_id,
+                output=output,
+                status="completed",
+                previous_item_id=tool_call.previous_item_id,
+            )
+            self.emit("item_update", answered)
 
     async def interrupt(self, *, cancel_ongoing_response: bool = True) -> None:
         self._record_connected("interrupt", cancel_ongoing_response=cancel_ongoing_response)
@@ -293,7 +314,7 @@ class ScriptedRealtimeTransport(RealtimeTransportLayer):
         """Drop the connection like a server: an ``error`` event if given, then ``disconnected``."""
         if error is not None:
             self.emit("error", ErrorEvent(error=error))
-        self._set_status(ConnectionStatus.DISCONNECTED)
+        self.set_status(ConnectionStatus.DISCONNECTED)
 
     def assert_complete(self) -> None:
         """Every recorded call was expected and every expectation met."""
@@ -333,7 +354,8 @@ class ScriptedRealtimeTransport(RealtimeTransportLayer):
         item_id: str | None = None,
         response_id: str = "resp_1",
     ) -> FunctionCallEvent:
-        """Publish ``function_call`` as the model asking to run tool ``name``."""
+        """Publish the call's ``item_update``, then ``function_call``: the model asks to run
+        tool ``name``."""
         args = arguments if isinstance(arguments, str) else json.dumps(arguments)
         event = FunctionCallEvent(
             name=name,
@@ -342,6 +364,9 @@ class ScriptedRealtimeTransport(RealtimeTransportLayer):
             id=item_id or f"item_{call_id}",
             response_id=response_id,
         )
+        # As a real transport: the call enters the history first, then asks to be run.
+        item = FunctionCallItem(item_id=event.id or "", name=name, arguments=args, call_id=call_id)
+        self.emit("item_update", item)
         self.emit("function_call", event)
         return event
 
@@ -350,24 +375,30 @@ class ScriptedRealtimeTransport(RealtimeTransportLayer):
         if response_id is None:
             self._response_count += 1
             response_id = f"resp_{self._response_count}"
-        raw = {"type": "response.created", "response": {"id": response_id, "output": []}}
-        self.emit("turn_started", TurnStartedEvent(provider_data=raw))
+        self.emit("turn_started", TurnStartedEvent(response_id))
         return response_id
 
     def emit_turn_done(
         self,
         response_id: str,
-        output: Sequence[Mapping[str, Any]] = (),
+        output: Sequence[RealtimeItem] = (),
         usage: Usage | None = None,
         status: str = "completed",
     ) -> None:
-        """Publish ``usage_update`` then ``turn_done``, as ``response.done`` does."""
+        """Publish ``usage_update`` then ``turn_done`` for a response and its output items."""
         usage = usage or Usage()
         self.emit("usage_update", usage)
-        response = TurnDoneResponse(
-            id=response_id, output=[dict(o) for o in output], usage=usage, status=status
-        )
+        response = TurnDoneResponse(id=response_id, output=output, usage=usage, status=status)
         self.emit("turn_done", TurnDoneEvent(response=response))
+
+    def emit_input_transcription(
+        self, item_id: str, transcript: str, *, content_index: int = 0
+    ) -> None:
+        """Publish the text of what the user said in audio item ``item_id``."""
+        self.emit(
+            "input_audio_transcription",
+            InputAudioTranscriptionEvent(item_id, transcript, content_index),
+        )
 
     def emit_audio(
         self, data: bytes, *, response_id: str = "resp_1", item_id: str = "item_1"

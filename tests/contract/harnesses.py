@@ -1,0 +1,240 @@
+"""Harnesses of this repository's transports for the shipped contract suite.
+
+* the WebSocket transport (both backends) against the emulator over real loopback sockets;
+* ``MockRealtimeTransport``: the real driver and protocol, with a function playing the server;
+* ``ScriptedRealtimeTransport``: the lifecycle part only (it has no backend to script).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from server_event_checks import check_emulator
+
+from realtime_agents.testing import MockRealtimeTransport, ScriptedRealtimeTransport, server_events
+from realtime_agents.testing.contract import (
+    AUDIO_IN,
+    AUDIO_OUT,
+    CANCELLABLE_CONNECT,
+    CONVERSATION,
+    INPUT_TRANSCRIPTION,
+    INTERRUPT,
+    OPENAI_WIRE,
+    PEER_DROP,
+    Reply,
+    Script,
+    TransportHarness,
+)
+from realtime_agents.transport import ConnectOptions, RealtimeTransportLayer
+
+API_KEY = "sk-contract-0123456789"
+MODEL = "gpt-realtime"
+EVERYTHING = frozenset(
+    {
+        CONVERSATION,
+        AUDIO_IN,
+        AUDIO_OUT,
+        INPUT_TRANSCRIPTION,
+        INTERRUPT,
+        PEER_DROP,
+        CANCELLABLE_CONNECT,
+        OPENAI_WIRE,
+    }
+)
+#: No server VAD (turns are committed explicitly) and input transcription on.
+BASE_CONFIG: dict[str, Any] = {
+    "audio": {
+        "input": {"turn_detection": None, "transcription": {"model": "gpt-4o-mini-transcribe"}}
+    }
+}
+
+
+def _options(overrides: dict[str, Any], **base: Any) -> ConnectOptions:
+    config = {**BASE_CONFIG, **(overrides.pop("initial_session_config", None) or {})}
+    return ConnectOptions(**{**base, "initial_session_config": config, **overrides})
+
+
+class _EmulatorBrain:
+    """The script as an emulator brain (built lazily: the emulator is a test dependency)."""
+
+    @staticmethod
+    def build(script: Script) -> Any:
+        from realtime_agents_emulator import Brain, CallFunction, Say
+
+        def actions(reply: Reply) -> list[Any]:
+            if reply.call is not None:
+                return [CallFunction(reply.call, dict(reply.arguments))]
+            return [Say(reply.text, audio_ms=reply.audio_ms)]
+
+        class ScriptBrain(Brain):
+            def transcribe(self, audio: Any) -> str:
+                return script.heard
+
+            def respond(self, turn: Any) -> list[Any]:
+                if turn.kind == "tool_output":
+                    return actions(script.reply_after_tool(turn.tool_output or ""))
+                if turn.kind in ("text", "audio"):
+                    return actions(script.reply_to(turn.text))
+                return actions(script.default)
+
+        return ScriptBrain()
+
+
+class WebSocketHarness(TransportHarness):
+    """``OpenAIRealtimeWebSocket`` (sans-I/O backend) against the emulator on loopback."""
+
+    name = "websocket"
+    capabilities: ClassVar[frozenset[str]] = EVERYTHING
+    backend = "sansio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emulator: Any = None
+
+    async def start(self, script: Script) -> None:
+        from realtime_agents_emulator import Emulator
+
+        self.emulator = Emulator(
+            brain=_EmulatorBrain.build(script), audio_speed=0, speech="synthetic"
+        )
+        await self.emulator.start()
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self.emulator is not None:
+            await self.emulator.stop()
+            check_emulator(self.emulator)  # every event it sent is a real Realtime API event
+
+    def build_transport(self) -> RealtimeTransportLayer:
+        from realtime_agents_websocket import OpenAIRealtimeWebSocket
+
+        return OpenAIRealtimeWebSocket(backend=self.backend)  # type: ignore[arg-type]
+
+    def connect_options(self, **overrides: Any) -> ConnectOptions:
+        # No ``?model=`` in the URL: the driver adds the connection's model itself.
+        return _options(overrides, api_key=API_KEY, model=MODEL, url=self.emulator.ws_url)
+
+    async def received(
+        self,
+        type: str,
+        *,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+        timeout: float = 5.0,
+        index: int = -1,
+    ) -> dict[str, Any]:
+        conn = self.emulator.connections[index]
+        event: dict[str, Any] = await conn.wait_for_client_event(type, where=where, timeout=timeout)
+        return event
+
+    async def drop(self, *, index: int = -1) -> None:
+        await self.emulator.connections[index].drop()
+
+    def is_backend_task(self, task: asyncio.Task[Any]) -> bool:
+        code = getattr(task.get_coro(), "cr_code", None)
+        filename = getattr(code, "co_filename", "")
+        return "realtime_agents_emulator" in filename or "aiohttp" in filename
+
+
+class WebSocketAsyncioHarness(WebSocketHarness):
+    """``OpenAIRealtimeWebSocket`` over websockets' asyncio client."""
+
+    name = "websocket-asyncio"
+    backend = "websockets"
+
+
+class ScriptServer:
+    """The script as a ``MockRealtimeTransport`` handler: an OpenAI server in a function."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.pending: Reply | None = None
+
+    def __call__(self, event: dict[str, Any]) -> list[dict[str, Any]] | None:
+        kind = event["type"]
+        if kind == "session.update":
+            return [server_events.session_updated(model=MODEL)]
+        if kind == "conversation.item.create":
+            self._remember(event["item"])
+        elif kind == "input_audio_buffer.commit":
+            item_id = f"item_audio_{id(event)}"
+            self.pending = self.script.reply_to(self.script.heard)
+            return [server_events.input_transcription(item_id, self.script.heard)]
+        elif kind == "response.create":
+            reply, self.pending = self.pending or self.script.default, None
+            return self._respond(reply)
+        return None
+
+    def _remember(self, item: Mapping[str, Any]) -> None:
+        if item["type"] == "function_call_output":
+            self.pending = self.script.reply_after_tool(item["output"])
+        elif item["type"] == "message":
+            words = "".join(part.get("text", "") for part in item["content"])
+            self.pending = self.script.reply_to(words)
+
+    @staticmethod
+    def _respond(reply: Reply) -> list[dict[str, Any]]:
+        if reply.call is not None:
+            return server_events.function_call_response(reply.call, json.dumps(reply.arguments))
+        if reply.audio_ms is not None:
+            pcm = b"\x00\x10" * (24 * reply.audio_ms)
+            return server_events.audio_response(pcm, reply.text)
+        return server_events.text_response(reply.text)
+
+
+class MockHarness(TransportHarness):
+    """``MockRealtimeTransport``: the real driver and protocol, a function as the server."""
+
+    name = "mock"
+    capabilities: ClassVar[frozenset[str]] = EVERYTHING
+
+    async def start(self, script: Script) -> None:
+        self.script = script
+
+    def build_transport(self) -> RealtimeTransportLayer:
+        return MockRealtimeTransport(ScriptServer(self.script))
+
+    def connect_options(self, **overrides: Any) -> ConnectOptions:
+        return _options(overrides, api_key=API_KEY, model=MODEL)
+
+    def _mock(self, index: int) -> MockRealtimeTransport:
+        transport = self.transports[index]
+        assert isinstance(transport, MockRealtimeTransport)
+        return transport
+
+    async def received(
+        self,
+        type: str,
+        *,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+        timeout: float = 5.0,
+        index: int = -1,
+    ) -> dict[str, Any]:
+        mock = self._mock(index)
+        async with asyncio.timeout(timeout):
+            while True:
+                for event in mock.received:
+                    if event["type"] == type and (where is None or where(event)):
+                        return event
+                await asyncio.sleep(0.005)
+
+    async def drop(self, *, index: int = -1) -> None:
+        self._mock(index).drop()
+
+
+class ScriptedHarness(TransportHarness):
+    """Core's ``ScriptedRealtimeTransport``: only the lifecycle part applies (no backend)."""
+
+    name = "scripted"
+    capabilities: ClassVar[frozenset[str]] = frozenset({CANCELLABLE_CONNECT})
+
+    async def start(self, script: Script) -> None:
+        pass
+
+    def build_transport(self) -> RealtimeTransportLayer:
+        return ScriptedRealtimeTransport()
+
+    def connect_options(self, **overrides: Any) -> ConnectOptions:
+        return ConnectOptions(**{"api_key": API_KEY, "model": MODEL, **overrides})
