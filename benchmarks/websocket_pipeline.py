@@ -83,12 +83,14 @@ async def main() -> None:
     transport._channel = channel
 
     def protocol_only() -> None:
-        protocol = OpenAIRealtimeProtocol()
+        protocol = OpenAIRealtimeProtocol(wants=transport.has_listeners)
         for text in texts:
-            protocol.receive_frame(text, transport.has_listeners)
+            protocol.receive_frame(text)
+            protocol.events_received()  # drained per frame, as a transport does
 
     def whole_path() -> None:
-        transport._proto = OpenAIRealtimeProtocol()
+        # As a connected transport has it: payloads nobody listens to are never built.
+        transport._proto = OpenAIRealtimeProtocol(wants=transport.has_listeners)
         websockets_parser(lambda text: transport._on_frame(channel, text))()
 
     print(f"| stage ({count} deltas, best of 5) | µs per delta |")
@@ -102,7 +104,10 @@ async def main() -> None:
         "websockets' parser + json.loads + base64 (the floor, without I/O)",
         websockets_parser(lambda text: base64.b64decode(json.loads(text)["delta"])),
     )
-    stage("protocol.receive_frame (json, base64, AudioEvent, playback)", protocol_only)
+    stage(
+        "protocol.receive_frame + events_received (json, base64, AudioEvent, playback)",
+        protocol_only,
+    )
     stage(
         "bus emit of one AudioEvent to one handler (blinker)",
         lambda: [emitter.emit("audio", event) for _ in texts],

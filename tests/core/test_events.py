@@ -6,19 +6,32 @@ import attrs
 import pytest
 
 from realtime_agents import events, items
-from realtime_agents.events import EVENT_NAMES, ConnectionStatus, Usage
+from realtime_agents.events import ConnectionStatus, RealtimeTransportEventTypes, Usage
 
 
-def test_every_contract_event_name_has_a_payload_class() -> None:
-    assert set(EVENT_NAMES) == {
+def test_every_contract_event_name_has_a_payload_type() -> None:
+    assert set(RealtimeTransportEventTypes) == {
         "*", "error", "function_call", "audio", "audio_interrupted", "audio_transcript_delta",
         "output_text_delta", "audio_done", "usage_update", "item_update", "item_deleted",
-        "connection_change", "turn_started", "turn_done", "mcp_tool_call_completed",
-        "mcp_approval_request", "mcp_tools_listed",
+        "connection_change", "turn_started", "turn_done", "input_audio_transcription",
+        "mcp_tool_call_completed", "mcp_approval_request", "mcp_tools_listed",
     }  # fmt: skip
-    for class_name in EVENT_NAMES.values():
-        module = items if class_name.endswith("Item") else events
-        assert hasattr(module, class_name), class_name
+    assert RealtimeTransportEventTypes["*"] is events.ServerEvent
+    assert RealtimeTransportEventTypes["item_update"] is items.RealtimeItem
+    assert RealtimeTransportEventTypes["usage_update"] is Usage
+    assert RealtimeTransportEventTypes["mcp_tool_call_completed"] is items.McpCallItem
+    assert RealtimeTransportEventTypes["mcp_approval_request"] is items.McpApprovalRequestItem
+    carried_items = {"*", "item_update", "usage_update", "mcp_tool_call_completed"}
+    for name, payload in RealtimeTransportEventTypes.items():
+        if name in carried_items | {"mcp_approval_request"}:
+            continue
+        assert isinstance(payload, type), name
+        assert attrs.fields_dict(payload)["type"].default == name, name
+
+
+def test_event_types_are_read_only() -> None:
+    with pytest.raises(TypeError):
+        RealtimeTransportEventTypes["extra"] = object()  # type: ignore[index]
 
 
 def test_payloads_are_frozen() -> None:
@@ -47,10 +60,26 @@ def test_connection_status_compares_with_doc_strings() -> None:
     assert str(ConnectionStatus.DISCONNECTING) == "disconnecting"
 
 
-def test_turn_started_exposes_response_id() -> None:
+def test_turn_payloads_are_provider_neutral() -> None:
     raw = {"type": "response.created", "response": {"id": "resp_9"}}
-    assert events.TurnStartedEvent(provider_data=raw).response_id == "resp_9"
-    assert events.TurnStartedEvent(provider_data={}).response_id is None
+    started = events.TurnStartedEvent("resp_9", provider_data=raw)
+    assert (started.response_id, started.provider_data, started.type) == (
+        "resp_9", raw, "turn_started",
+    )  # fmt: skip
+    assert events.TurnStartedEvent(None).provider_data is None
+    message = items.AssistantMessageItem("item_1", (items.OutputText("hi"),), "completed")
+    done = events.TurnDoneEvent(events.TurnDoneResponse("resp_9", [message], Usage(requests=1)))
+    assert done.type == "turn_done"
+    assert done.response.output == (message,)  # a list becomes an immutable tuple
+    assert (done.response.status, done.response.provider_data) == ("completed", None)
+
+
+def test_input_audio_transcription_and_transcript_delta_names() -> None:
+    heard = events.InputAudioTranscriptionEvent("item_u", "hello")
+    assert (heard.content_index, heard.provider_data, heard.type) == (
+        0, None, "input_audio_transcription",
+    )  # fmt: skip
+    assert events.TranscriptDeltaEvent("item_a", "Hel").type == "audio_transcript_delta"
 
 
 def test_items_evolve_into_new_objects() -> None:

@@ -1,4 +1,5 @@
-"""GA-shaped server frames (realtime-protocol.md §3, §5, §6) and a settable clock.
+"""GA-shaped server frames (realtime-protocol.md §3, §5, §6), a settable clock, and helpers
+that drive a protocol and drain the events it queued.
 
 Every builder returns the JSON text a real server would send; ``event_id`` values are unique.
 """
@@ -9,6 +10,8 @@ import base64
 import itertools
 import json
 from typing import Any
+
+from realtime_agents.protocol import Events, OpenAIRealtimeProtocol
 
 _ids = itertools.count(1)
 
@@ -23,6 +26,18 @@ def loads(frames: list[str]) -> list[dict[str, Any]]:
 
 def types(frames: list[str]) -> list[str]:
     return [json.loads(f)["type"] for f in frames]
+
+
+def feed(proto: OpenAIRealtimeProtocol, frame: str | bytes) -> Events:
+    """Give ``proto`` one server frame; return the events it queued (drained)."""
+    proto.receive_frame(frame)
+    return proto.events_received()
+
+
+def interrupt(proto: OpenAIRealtimeProtocol, *, cancel_ongoing_response: bool = True) -> Events:
+    """Barge in; return the events it queued (drained)."""
+    proto.interrupt(cancel_ongoing_response=cancel_ongoing_response)
+    return proto.events_received()
 
 
 class Clock:
@@ -270,6 +285,25 @@ def text_delta(response_id: str, item_id: str, delta: str) -> str:
         delta=delta,
         obfuscation="x1y2",
     )
+
+
+def content_part_added(
+    response_id: str, item_id: str, *, kind: str = "audio", content_index: int = 0
+) -> str:
+    part = {"type": kind, "transcript": ""} if kind == "audio" else {"type": kind, "text": ""}
+    return frame(
+        "response.content_part.added",
+        response_id=response_id,
+        item_id=item_id,
+        output_index=0,
+        content_index=content_index,
+        part=part,
+    )
+
+
+def output_audio_buffer(kind: str, response_id: str) -> str:
+    """``output_audio_buffer.started``/``stopped``/``cleared`` (WebRTC and SIP only)."""
+    return frame(f"output_audio_buffer.{kind}", response_id=response_id)
 
 
 def speech_started(item_id: str = "item_user", audio_start_ms: int = 0) -> str:

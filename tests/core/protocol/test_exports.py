@@ -9,6 +9,7 @@ def test_public_names() -> None:
             "SERVER_EVENT_TYPES",
             "Events",
             "MalformedServerEventError",
+            "MediaMode",
             "UnreadableFrameError",
             "OpenAIRealtimeProtocol",
             "PlaybackTracker",

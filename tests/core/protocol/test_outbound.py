@@ -91,8 +91,8 @@ def call_event(item_id: str | None = "item_f") -> FunctionCallEvent:
 
 
 def test_send_function_call_output(proto: OpenAIRealtimeProtocol) -> None:
-    events = proto.send_function_call_output(call_event(), "sunny")
-    assert events == [
+    proto.send_function_call_output(call_event(), "sunny")
+    assert proto.events_received() == [
         (
             "item_update",
             FunctionCallItem(
@@ -118,7 +118,8 @@ def test_send_function_call_output(proto: OpenAIRealtimeProtocol) -> None:
 def test_send_function_call_output_without_response_or_item_id(
     proto: OpenAIRealtimeProtocol,
 ) -> None:
-    assert proto.send_function_call_output(call_event(None), "x", start_response=False) == []
+    proto.send_function_call_output(call_event(None), "x", start_response=False)
+    assert proto.events_received() == []
     assert frames.types(proto.data_to_send()) == ["conversation.item.create"]
 
 
@@ -184,3 +185,22 @@ def test_data_to_send_drains_in_order(proto: OpenAIRealtimeProtocol) -> None:
     proto.send_raw({"type": "b"})
     assert [json.loads(f)["type"] for f in proto.data_to_send()] == ["a", "b"]
     assert proto.data_to_send() == []
+
+
+def test_events_received_drains_frames_and_intents_in_order() -> None:
+    proto = OpenAIRealtimeProtocol(clock=frames.Clock())
+    proto.receive_frame(frames.response_created("resp_1"))
+    proto.receive_frame(frames.audio_delta("resp_1", "item_a", frames.pcm_ms(100)))
+    proto.interrupt()
+    proto.send_function_call_output(call_event(), "x", start_response=False)
+    assert [name for name, _ in proto.events_received()] == [
+        "*",
+        "response.created",
+        "turn_started",
+        "*",
+        "response.output_audio.delta",
+        "audio",
+        "audio_interrupted",
+        "item_update",
+    ]
+    assert proto.events_received() == []

@@ -20,8 +20,8 @@ def proto(clock: frames.Clock) -> OpenAIRealtimeProtocol:
 def start_audio(
     proto: OpenAIRealtimeProtocol, ms: int, item_id: str = "item_a", response_id: str = "resp_1"
 ) -> None:
-    proto.receive_frame(frames.response_created(response_id))
-    proto.receive_frame(frames.audio_delta(response_id, item_id, frames.pcm_ms(ms)))
+    frames.feed(proto, frames.response_created(response_id))
+    frames.feed(proto, frames.audio_delta(response_id, item_id, frames.pcm_ms(ms)))
     proto.data_to_send()
 
 
@@ -41,7 +41,7 @@ def test_truncate_arithmetic(
 ) -> None:
     start_audio(proto, length_ms)
     clock.advance_ms(elapsed_ms)
-    events = proto.interrupt()
+    events = frames.interrupt(proto)
     assert events == [("audio_interrupted", AudioInterruptedEvent("item_a", 0, end))]
     sent = frames.loads(proto.data_to_send())
     assert sent == [
@@ -59,12 +59,13 @@ def test_truncate_arithmetic(
 def test_speech_started_during_audio_cancels_and_truncates(
     proto: OpenAIRealtimeProtocol, clock: frames.Clock
 ) -> None:
-    proto.receive_frame(
-        frames.session_updated(turn_detection={"type": "server_vad", "interrupt_response": False})
+    frames.feed(
+        proto,
+        frames.session_updated(turn_detection={"type": "server_vad", "interrupt_response": False}),
     )
     start_audio(proto, 500)
     clock.advance_ms(120)
-    events = proto.receive_frame(frames.speech_started())
+    events = frames.feed(proto, frames.speech_started())
     assert [n for n, _ in events] == ["*", "input_audio_buffer.speech_started", "audio_interrupted"]
     assert events[2][1] == AudioInterruptedEvent("item_a", 0, 120)
     assert frames.types(proto.data_to_send()) == ["conversation.item.truncate", "response.cancel"]
@@ -73,16 +74,16 @@ def test_speech_started_during_audio_cancels_and_truncates(
 def test_speech_started_with_server_interrupt_response_does_not_cancel(
     proto: OpenAIRealtimeProtocol, clock: frames.Clock
 ) -> None:
-    proto.receive_frame(frames.session_updated())  # server_vad with interrupt_response: true
+    frames.feed(proto, frames.session_updated())  # server_vad with interrupt_response: true
     start_audio(proto, 500)
     clock.advance_ms(50)
-    proto.receive_frame(frames.speech_started())
+    frames.feed(proto, frames.speech_started())
     assert frames.types(proto.data_to_send()) == ["conversation.item.truncate"]
 
 
 def test_speech_started_without_audio_does_nothing(proto: OpenAIRealtimeProtocol) -> None:
-    proto.receive_frame(frames.response_created("resp_1"))
-    assert [n for n, _ in proto.receive_frame(frames.speech_started())] == [
+    frames.feed(proto, frames.response_created("resp_1"))
+    assert [n for n, _ in frames.feed(proto, frames.speech_started())] == [
         "*",
         "input_audio_buffer.speech_started",
     ]
@@ -93,10 +94,10 @@ def test_after_response_done_no_cancel_but_still_truncates_while_playing(
     proto: OpenAIRealtimeProtocol, clock: frames.Clock
 ) -> None:
     start_audio(proto, 1000)
-    proto.receive_frame(frames.audio_done("resp_1", "item_a"))
-    proto.receive_frame(frames.response_done("resp_1"))
+    frames.feed(proto, frames.audio_done("resp_1", "item_a"))
+    frames.feed(proto, frames.response_done("resp_1"))
     clock.advance_ms(300)
-    proto.receive_frame(frames.speech_started())
+    frames.feed(proto, frames.speech_started())
     assert truncates(proto) == [("item_a", 300)]
 
 
@@ -105,20 +106,20 @@ def test_barge_in_after_last_delta_still_truncates(
 ) -> None:
     """openai-agents-js #1173: all audio sent (output_audio.done) but not yet played."""
     start_audio(proto, 2000)
-    proto.receive_frame(frames.audio_done("resp_1", "item_a"))
+    frames.feed(proto, frames.audio_done("resp_1", "item_a"))
     clock.advance_ms(700)
     assert proto.audio_playing
-    assert proto.interrupt()[0][1] == AudioInterruptedEvent("item_a", 0, 700)
+    assert frames.interrupt(proto)[0][1] == AudioInterruptedEvent("item_a", 0, 700)
     assert truncates(proto) == [("item_a", 700)]
 
 
 def test_no_truncate_once_played_out(proto: OpenAIRealtimeProtocol, clock: frames.Clock) -> None:
     start_audio(proto, 100)
-    proto.receive_frame(frames.audio_done("resp_1", "item_a"))
-    proto.receive_frame(frames.response_done("resp_1"))
+    frames.feed(proto, frames.audio_done("resp_1", "item_a"))
+    frames.feed(proto, frames.response_done("resp_1"))
     clock.advance_ms(100)
     assert not proto.audio_playing
-    assert proto.interrupt() == []
+    assert frames.interrupt(proto) == []
     assert proto.data_to_send() == []
 
 
@@ -128,17 +129,17 @@ def test_not_done_item_keeps_playing_state(
     start_audio(proto, 100)
     clock.advance_ms(500)  # underrun: all received audio played, more may come
     assert proto.audio_playing
-    proto.interrupt(cancel_ongoing_response=False)
+    frames.interrupt(proto, cancel_ongoing_response=False)
     assert truncates(proto) == [("item_a", 100)]
 
 
 def test_g711_bytes_are_eighth_of_a_millisecond(
     proto: OpenAIRealtimeProtocol, clock: frames.Clock
 ) -> None:
-    proto.receive_frame(frames.session_updated(output_format={"type": "audio/pcmu"}))
-    proto.receive_frame(frames.audio_delta("resp_1", "item_a", b"\xff" * 800))  # 100 ms
+    frames.feed(proto, frames.session_updated(output_format={"type": "audio/pcmu"}))
+    frames.feed(proto, frames.audio_delta("resp_1", "item_a", b"\xff" * 800))  # 100 ms
     clock.advance_ms(250)
-    proto.interrupt()
+    frames.interrupt(proto)
     assert truncates(proto) == [("item_a", 100)]
 
 
@@ -146,11 +147,11 @@ def test_later_items_queue_behind_the_playing_one(
     proto: OpenAIRealtimeProtocol, clock: frames.Clock
 ) -> None:
     start_audio(proto, 300, item_id="item_1")
-    proto.receive_frame(frames.audio_done("resp_1", "item_1"))
+    frames.feed(proto, frames.audio_done("resp_1", "item_1"))
     clock.advance_ms(10)
-    proto.receive_frame(frames.audio_delta("resp_1", "item_2", frames.pcm_ms(300)))
+    frames.feed(proto, frames.audio_delta("resp_1", "item_2", frames.pcm_ms(300)))
     clock.advance_ms(100)
-    assert proto.interrupt()[0][1] == AudioInterruptedEvent("item_1", 0, 110)
+    assert frames.interrupt(proto)[0][1] == AudioInterruptedEvent("item_1", 0, 110)
     assert truncates(proto) == [("item_1", 110), ("item_2", 0)]
 
 
@@ -158,10 +159,10 @@ def test_second_item_playing_after_first_played_out(
     proto: OpenAIRealtimeProtocol, clock: frames.Clock
 ) -> None:
     start_audio(proto, 100, item_id="item_1")
-    proto.receive_frame(frames.audio_done("resp_1", "item_1"))
-    proto.receive_frame(frames.audio_delta("resp_1", "item_2", frames.pcm_ms(300)))
+    frames.feed(proto, frames.audio_done("resp_1", "item_1"))
+    frames.feed(proto, frames.audio_delta("resp_1", "item_2", frames.pcm_ms(300)))
     clock.advance_ms(150)
-    proto.interrupt()
+    frames.interrupt(proto)
     assert truncates(proto) == [("item_2", 50)]
 
 
@@ -170,27 +171,31 @@ def test_late_audio_of_interrupted_response_is_dropped(
 ) -> None:
     start_audio(proto, 100)
     clock.advance_ms(20)
-    proto.interrupt()
-    events = proto.receive_frame(frames.audio_delta("resp_1", "item_a", frames.pcm_ms(100)))
+    frames.interrupt(proto)
+    events = frames.feed(proto, frames.audio_delta("resp_1", "item_a", frames.pcm_ms(100)))
     assert [n for n, _ in events] == ["*", "response.output_audio.delta"]
     assert not proto.audio_playing
-    events = proto.receive_frame(frames.audio_delta("resp_2", "item_b", frames.pcm_ms(100)))
+    events = frames.feed(proto, frames.audio_delta("resp_2", "item_b", frames.pcm_ms(100)))
     assert [n for n, _ in events][-1] == "audio"
 
 
 def test_cancelled_response_without_audio_yet_is_dropped(proto: OpenAIRealtimeProtocol) -> None:
-    proto.receive_frame(frames.response_created("resp_1"))
-    assert proto.interrupt() == []
+    frames.feed(proto, frames.response_created("resp_1"))
+    assert frames.interrupt(proto) == []
     assert frames.types(proto.data_to_send()) == ["response.cancel"]
-    events = proto.receive_frame(frames.audio_delta("resp_1", "item_a", frames.pcm_ms(100)))
+    events = frames.feed(proto, frames.audio_delta("resp_1", "item_a", frames.pcm_ms(100)))
     assert "audio" not in [n for n, _ in events]
 
 
-def test_reset_makes_interrupt_a_noop(proto: OpenAIRealtimeProtocol) -> None:
+def test_a_new_connection_has_nothing_to_interrupt(
+    proto: OpenAIRealtimeProtocol, clock: frames.Clock
+) -> None:
     start_audio(proto, 100)
-    proto.reset()
-    assert proto.interrupt() == []
-    assert proto.data_to_send() == []
+    fresh = OpenAIRealtimeProtocol(clock=clock)  # what a transport makes for a reconnect
+    assert not fresh.audio_playing
+    assert frames.interrupt(fresh) == []
+    assert fresh.data_to_send() == []
+    assert proto.audio_playing  # the old object is simply dropped, not reset
 
 
 # -- playback reported by the app ---------------------------------------------------------
@@ -202,7 +207,7 @@ def test_reported_playback_replaces_wall_clock(
     start_audio(proto, 1000)
     proto.on_played("item_a", ms=250.7)
     clock.advance_ms(900)
-    assert proto.interrupt()[0][1] == AudioInterruptedEvent("item_a", 0, 250)
+    assert frames.interrupt(proto)[0][1] == AudioInterruptedEvent("item_a", 0, 250)
     assert truncates(proto) == [("item_a", 250)]
 
 
@@ -210,14 +215,14 @@ def test_reported_playback_in_bytes_and_monotonic(proto: OpenAIRealtimeProtocol)
     start_audio(proto, 1000)
     proto.on_played("item_a", bytes=48 * 400)
     proto.on_played("item_a", ms=100)  # stale report: positions only move forward
-    proto.interrupt()
+    frames.interrupt(proto)
     assert truncates(proto) == [("item_a", 400)]
 
 
 def test_reported_positions_are_clamped_to_received_audio(proto: OpenAIRealtimeProtocol) -> None:
     start_audio(proto, 100)
     proto.on_played("item_a", ms=5000)
-    proto.interrupt()
+    frames.interrupt(proto)
     assert truncates(proto) == [("item_a", 100)]
 
 
@@ -226,21 +231,21 @@ def test_unreported_items_count_as_unheard(
 ) -> None:
     start_audio(proto, 100, item_id="item_1")
     proto.on_played("item_1", ms=100)
-    proto.receive_frame(frames.audio_done("resp_1", "item_1"))  # played to the end: forgotten
-    proto.receive_frame(frames.audio_delta("resp_1", "item_2", frames.pcm_ms(300)))
+    frames.feed(proto, frames.audio_done("resp_1", "item_1"))  # played to the end: forgotten
+    frames.feed(proto, frames.audio_delta("resp_1", "item_2", frames.pcm_ms(300)))
     clock.advance_ms(5000)
-    proto.interrupt()
+    frames.interrupt(proto)
     assert truncates(proto) == [("item_2", 0)]
 
 
 def test_reported_played_to_end_means_nothing_to_interrupt(proto: OpenAIRealtimeProtocol) -> None:
     start_audio(proto, 100)
-    proto.receive_frame(frames.audio_done("resp_1", "item_a"))
+    frames.feed(proto, frames.audio_done("resp_1", "item_a"))
     playing_before = proto.audio_playing
     proto.on_played("item_a", ms=100)
     assert playing_before
     assert not proto.audio_playing
-    assert proto.interrupt() == []
+    assert frames.interrupt(proto) == []
 
 
 @pytest.mark.parametrize(
@@ -253,7 +258,7 @@ def test_on_played_validation(proto: OpenAIRealtimeProtocol, kwargs: dict[str, f
 
 def test_on_played_for_unknown_item_is_ignored(proto: OpenAIRealtimeProtocol) -> None:
     proto.on_played("nope", ms=10)
-    assert proto.interrupt() == []
+    assert frames.interrupt(proto) == []
 
 
 def test_current_item(clock: frames.Clock) -> None:

@@ -24,17 +24,17 @@ def sent(proto: OpenAIRealtimeProtocol) -> list[str]:
 
 
 def test_interrupt_then_send_message(proto: OpenAIRealtimeProtocol, clock: frames.Clock) -> None:
-    proto.receive_frame(frames.response_created("resp_1"))
-    proto.receive_frame(frames.audio_delta("resp_1", "item_a", frames.pcm_ms(200)))
+    frames.feed(proto, frames.response_created("resp_1"))
+    frames.feed(proto, frames.audio_delta("resp_1", "item_a", frames.pcm_ms(200)))
     clock.advance_ms(50)
-    proto.interrupt()
+    frames.interrupt(proto)
     proto.send_message("actually, stop")
     assert sent(proto) == [
         "conversation.item.truncate",
         "response.cancel",
         "conversation.item.create",
     ]
-    proto.receive_frame(frames.response_done("resp_1", status="cancelled"))
+    frames.feed(proto, frames.response_done("resp_1", status="cancelled"))
     assert sent(proto) == ["response.create"]
 
 
@@ -46,26 +46,26 @@ def test_two_messages_when_idle(proto: OpenAIRealtimeProtocol) -> None:
         "response.create",
         "conversation.item.create",
     ]
-    proto.receive_frame(frames.response_created("resp_1"))
+    frames.feed(proto, frames.response_created("resp_1"))
     assert sent(proto) == []
-    proto.receive_frame(frames.response_done("resp_1"))
+    frames.feed(proto, frames.response_done("resp_1"))
     assert frames.loads(proto.data_to_send()) == [
         {"type": "response.create", "event_id": "realtime_agents_response_create_2"}
     ]
 
 
 def test_waiting_autos_are_coalesced(proto: OpenAIRealtimeProtocol) -> None:
-    proto.receive_frame(frames.response_created("resp_1"))
+    frames.feed(proto, frames.response_created("resp_1"))
     for text in ("a", "b", "c"):
         proto.send_message(text)
     proto.request_response()
     assert sent(proto) == ["conversation.item.create"] * 3
-    proto.receive_frame(frames.response_done("resp_1"))
+    frames.feed(proto, frames.response_done("resp_1"))
     assert sent(proto) == ["response.create"]
 
 
 def test_manual_create_is_queued_and_keeps_its_body(proto: OpenAIRealtimeProtocol) -> None:
-    proto.receive_frame(frames.response_created("resp_1"))
+    frames.feed(proto, frames.response_created("resp_1"))
     proto.send_raw(
         {"type": "response.create", "response": {"instructions": "Greet", "conversation": "none"}}
     )
@@ -73,7 +73,7 @@ def test_manual_create_is_queued_and_keeps_its_body(proto: OpenAIRealtimeProtoco
         {"type": "response.create", "event_id": "mine", "response": {"instructions": "Bye"}}
     )
     assert proto.data_to_send() == []
-    proto.receive_frame(frames.response_done("resp_1"))
+    frames.feed(proto, frames.response_done("resp_1"))
     assert frames.loads(proto.data_to_send()) == [
         {
             "type": "response.create",
@@ -81,25 +81,25 @@ def test_manual_create_is_queued_and_keeps_its_body(proto: OpenAIRealtimeProtoco
             "event_id": "realtime_agents_response_create_1",
         }
     ]
-    proto.receive_frame(frames.response_created("resp_2"))
-    proto.receive_frame(frames.response_done("resp_2"))
+    frames.feed(proto, frames.response_created("resp_2"))
+    frames.feed(proto, frames.response_done("resp_2"))
     assert frames.loads(proto.data_to_send()) == [
         {"type": "response.create", "event_id": "mine", "response": {"instructions": "Bye"}}
     ]
 
 
 def test_override_request_stays_distinct_from_auto_follow_up(proto: OpenAIRealtimeProtocol) -> None:
-    proto.receive_frame(frames.response_created("resp_1"))
+    frames.feed(proto, frames.response_created("resp_1"))
     proto.send_message("a")
     proto.request_response({"instructions": "override"})
     proto.send_message("b")
     proto.data_to_send()
     bodies = []
     for n in range(2, 5):
-        proto.receive_frame(frames.response_done(f"resp_{n - 1}"))
+        frames.feed(proto, frames.response_done(f"resp_{n - 1}"))
         (create,) = frames.loads(proto.data_to_send())
         bodies.append(create.get("response"))
-        proto.receive_frame(frames.response_created(f"resp_{n}"))
+        frames.feed(proto, frames.response_created(f"resp_{n}"))
     assert bodies == [None, {"instructions": "override"}, None]
 
 
@@ -109,9 +109,9 @@ def test_error_with_matching_event_id_releases(proto: OpenAIRealtimeProtocol) ->
     )
     proto.send_message("next")
     assert sent(proto) == ["response.create", "conversation.item.create"]
-    proto.receive_frame(frames.error(code="invalid_value", message="nope", event_id="other"))
+    frames.feed(proto, frames.error(code="invalid_value", message="nope", event_id="other"))
     assert sent(proto) == []
-    proto.receive_frame(frames.error(code="invalid_value", message="nope", event_id="first"))
+    frames.feed(proto, frames.error(code="invalid_value", message="nope", event_id="first"))
     assert sent(proto) == ["response.create"]
 
 
@@ -125,7 +125,7 @@ def test_error_without_event_id_matched_by_code_or_message(
     proto.send_raw({"type": "response.create", "response": {"instructions": "x"}})
     proto.send_message("next")
     proto.data_to_send()
-    proto.receive_frame(frames.error(code=code, message=message))
+    frames.feed(proto, frames.error(code=code, message=message))
     assert sent(proto) == ["response.create"]
 
 
@@ -133,24 +133,26 @@ def test_unrelated_error_does_not_release(proto: OpenAIRealtimeProtocol) -> None
     proto.send_message("a")
     proto.send_message("b")
     proto.data_to_send()
-    proto.receive_frame(frames.error(code="invalid_value", message="Unknown parameter"))
+    frames.feed(proto, frames.error(code="invalid_value", message="Unknown parameter"))
     assert sent(proto) == []
 
 
 def test_coalesced_autos_are_retried_once(proto: OpenAIRealtimeProtocol) -> None:
-    proto.receive_frame(frames.response_created("resp_1"))
+    frames.feed(proto, frames.response_created("resp_1"))
     proto.send_message("a")
     proto.send_message("b")
-    proto.receive_frame(frames.response_done("resp_1"))
+    frames.feed(proto, frames.response_done("resp_1"))
     (create,) = [e for e in frames.loads(proto.data_to_send()) if e["type"] == "response.create"]
-    proto.receive_frame(
-        frames.error(code="conversation_already_has_active_response", event_id=create["event_id"])
+    frames.feed(
+        proto,
+        frames.error(code="conversation_already_has_active_response", event_id=create["event_id"]),
     )
     (retry,) = frames.loads(proto.data_to_send())
     assert retry["type"] == "response.create"
     assert retry["event_id"] != create["event_id"]
-    proto.receive_frame(
-        frames.error(code="conversation_already_has_active_response", event_id=retry["event_id"])
+    frames.feed(
+        proto,
+        frames.error(code="conversation_already_has_active_response", event_id=retry["event_id"]),
     )
     assert proto.data_to_send() == []
 
@@ -158,7 +160,7 @@ def test_coalesced_autos_are_retried_once(proto: OpenAIRealtimeProtocol) -> None
 def test_failed_manual_create_is_not_retried(proto: OpenAIRealtimeProtocol) -> None:
     proto.send_raw({"type": "response.create", "event_id": "m"})
     proto.data_to_send()
-    proto.receive_frame(frames.error(code="x", event_id="m"))
+    frames.feed(proto, frames.error(code="x", event_id="m"))
     assert proto.data_to_send() == []
 
 
@@ -166,50 +168,107 @@ def test_error_after_created_puts_autos_back_for_after_done(proto: OpenAIRealtim
     """A server VAD response won the race: our create failed although a response started."""
     proto.send_message("a")
     (create,) = [e for e in frames.loads(proto.data_to_send()) if e["type"] == "response.create"]
-    proto.receive_frame(frames.response_created("resp_vad"))
-    proto.receive_frame(
-        frames.error(code="conversation_already_has_active_response", event_id=create["event_id"])
+    frames.feed(proto, frames.response_created("resp_vad"))
+    frames.feed(
+        proto,
+        frames.error(code="conversation_already_has_active_response", event_id=create["event_id"]),
     )
     assert proto.data_to_send() == []
-    proto.receive_frame(frames.response_done("resp_vad"))
+    frames.feed(proto, frames.response_done("resp_vad"))
     assert sent(proto) == ["response.create"]
 
 
 def test_cancel_only_while_ongoing_and_once(proto: OpenAIRealtimeProtocol) -> None:
     proto.send_raw({"type": "response.cancel"})
     assert sent(proto) == []
-    proto.receive_frame(frames.response_created("resp_1"))
+    frames.feed(proto, frames.response_created("resp_1"))
     proto.send_raw({"type": "response.cancel"})
-    proto.interrupt()
+    frames.interrupt(proto)
     proto.send_raw({"type": "response.cancel"})
     assert frames.loads(proto.data_to_send()) == [{"type": "response.cancel"}]
-    proto.receive_frame(frames.response_done("resp_1", status="cancelled"))
-    proto.receive_frame(frames.response_created("resp_2"))
-    proto.interrupt()
+    frames.feed(proto, frames.response_done("resp_1", status="cancelled"))
+    frames.feed(proto, frames.response_created("resp_2"))
+    frames.interrupt(proto)
     assert frames.loads(proto.data_to_send()) == [
         {"type": "response.cancel", "response_id": "resp_2"}
     ]
 
 
+def test_cancel_response_only_while_ongoing_and_once(proto: OpenAIRealtimeProtocol) -> None:
+    proto.cancel_response()
+    assert sent(proto) == []
+    frames.feed(proto, frames.response_created("resp_1"))
+    proto.cancel_response()
+    proto.cancel_response()
+    proto.cancel_response("resp_1")
+    assert frames.loads(proto.data_to_send()) == [
+        {"type": "response.cancel", "response_id": "resp_1"}
+    ]
+    frames.feed(proto, frames.response_done("resp_1", status="cancelled"))
+    proto.cancel_response("resp_1")  # over already
+    assert sent(proto) == []
+
+
+def test_cancel_response_by_id(proto: OpenAIRealtimeProtocol) -> None:
+    frames.feed(proto, frames.response_created("resp_2"))
+    proto.cancel_response("resp_1")  # not the ongoing one: finished long ago
+    assert sent(proto) == []
+    proto.cancel_response("resp_2")
+    assert frames.loads(proto.data_to_send()) == [
+        {"type": "response.cancel", "response_id": "resp_2"}
+    ]
+
+
+def test_cancel_response_when_the_server_gave_no_id(proto: OpenAIRealtimeProtocol) -> None:
+    frames.feed(proto, frames.frame("response.created", response={"object": "realtime.response"}))
+    assert proto.response_ongoing
+    proto.cancel_response("resp_x")
+    assert frames.loads(proto.data_to_send()) == [
+        {"type": "response.cancel", "response_id": "resp_x"}
+    ]
+
+
+def test_cancel_response_drops_later_inline_audio_of_that_response(
+    proto: OpenAIRealtimeProtocol,
+) -> None:
+    frames.feed(proto, frames.response_created("resp_1"))
+    frames.feed(proto, frames.audio_delta("resp_1", "item_a", frames.pcm_ms(10)))
+    proto.cancel_response()
+    assert sent(proto) == ["response.cancel"]  # never a truncate: that is interrupt's job
+    events = frames.feed(proto, frames.audio_delta("resp_1", "item_a", frames.pcm_ms(10)))
+    assert "audio" not in [name for name, _ in events]
+    assert proto.events_received() == []
+    frames.feed(proto, frames.response_done("resp_1", status="cancelled"))
+    frames.feed(proto, frames.response_created("resp_2"))
+    events = frames.feed(proto, frames.audio_delta("resp_2", "item_b", frames.pcm_ms(10)))
+    assert [name for name, _ in events][-1] == "audio"
+
+
+def test_cancel_response_then_request_response(proto: OpenAIRealtimeProtocol) -> None:
+    frames.feed(proto, frames.response_created("resp_1"))
+    proto.cancel_response()
+    proto.request_response()
+    assert sent(proto) == ["response.cancel"]  # the create waits for the cancelled one to end
+    frames.feed(proto, frames.response_done("resp_1", status="cancelled"))
+    assert sent(proto) == ["response.create"]
+
+
 def test_interrupt_without_cancel(proto: OpenAIRealtimeProtocol) -> None:
-    proto.receive_frame(frames.response_created("resp_1"))
-    assert proto.interrupt(cancel_ongoing_response=False) == []
+    frames.feed(proto, frames.response_created("resp_1"))
+    assert frames.interrupt(proto, cancel_ongoing_response=False) == []
     assert proto.data_to_send() == []
 
 
-def test_reset_drops_waiters(proto: OpenAIRealtimeProtocol) -> None:
-    sequencer = proto._sequencer
-    generation = sequencer.generation
-    proto.receive_frame(frames.response_created("resp_1"))
+def test_a_new_connection_has_no_waiters(proto: OpenAIRealtimeProtocol) -> None:
+    frames.feed(proto, frames.response_created("resp_1"))
     proto.send_message("a")
-    proto.reset()
-    assert sequencer.generation == generation + 1
-    assert (sequencer.pending, sequencer.ongoing, proto.response_ongoing) == (0, False, False)
-    assert proto.data_to_send() == []
-    proto.receive_frame(frames.response_done("resp_1"))  # a stale frame of the old connection
-    assert proto.data_to_send() == []
-    proto.send_message("b")
-    assert sent(proto) == ["conversation.item.create", "response.create"]
+    assert proto._sequencer.pending == 1
+    fresh = OpenAIRealtimeProtocol()  # what a transport makes for a reconnect
+    sequencer = fresh._sequencer
+    assert (sequencer.pending, sequencer.ongoing, fresh.response_ongoing) == (0, False, False)
+    assert fresh.data_to_send() == []
+    fresh.send_message("b")
+    assert sent(fresh) == ["conversation.item.create", "response.create"]
 
 
 def test_response_done_does_not_answer_a_pending_create() -> None:

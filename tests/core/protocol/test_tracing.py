@@ -32,7 +32,7 @@ def test_initial_tracing_sent_after_session_created(config: dict[str, Any], expe
     proto = OpenAIRealtimeProtocol()
     proto.session_update(config)
     proto.data_to_send()
-    proto.receive_frame(frames.session_created())
+    frames.feed(proto, frames.session_created())
     assert tracing_updates(proto) == [{"type": "realtime", "tracing": expected}]
 
 
@@ -49,23 +49,23 @@ def test_tracing_cannot_change_once_the_server_has_an_object(
     proto = OpenAIRealtimeProtocol()
     proto.session_update({"tracing": tracing})
     with caplog.at_level(logging.WARNING, logger="realtime_agents.protocol"):
-        proto.receive_frame(frames.session_created(tracing={"workflow_name": "preset"}))
+        frames.feed(proto, frames.session_created(tracing={"workflow_name": "preset"}))
     assert tracing_updates(proto) == []
     assert "cannot be changed" in caplog.text
 
 
 def test_auto_is_sent_even_over_a_server_object() -> None:
     proto = OpenAIRealtimeProtocol()
-    proto.receive_frame(frames.session_created(tracing={"workflow_name": "preset"}))
+    frames.feed(proto, frames.session_created(tracing={"workflow_name": "preset"}))
     assert tracing_updates(proto) == [{"type": "realtime", "tracing": "auto"}]
 
 
-def test_later_session_updates_keep_the_tracing_choice_and_reset_forgets_it() -> None:
+def test_later_session_updates_keep_the_tracing_choice_and_a_new_connection_forgets_it() -> None:
     proto = OpenAIRealtimeProtocol()
     proto.session_update({"tracing": None})
     proto.session_update({"instructions": "handoff"})
-    proto.receive_frame(frames.session_created())
+    frames.feed(proto, frames.session_created())
     assert tracing_updates(proto) == [{"type": "realtime", "tracing": None}]
-    proto.reset()
-    proto.receive_frame(frames.session_created())
-    assert tracing_updates(proto) == [{"type": "realtime", "tracing": "auto"}]
+    fresh = OpenAIRealtimeProtocol()
+    frames.feed(fresh, frames.session_created())
+    assert tracing_updates(fresh) == [{"type": "realtime", "tracing": "auto"}]

@@ -21,7 +21,7 @@ from .connection import (
 from .formats import PCM_24K, WireAudioFormat, normalize_audio_format
 from .payload import build_session_payload
 from .playback import PlaybackTracker, Truncation
-from .protocol import Events, OpenAIRealtimeProtocol, Wants
+from .protocol import Events, MediaMode, OpenAIRealtimeProtocol, Wants
 from .sequencer import ResponseControl, ResponseCreateSequencer
 from .server_events import SERVER_EVENT_TYPES, MalformedServerEventError, UnreadableFrameError
 
@@ -31,6 +31,7 @@ __all__ = [
     "SERVER_EVENT_TYPES",
     "Events",
     "MalformedServerEventError",
+    "MediaMode",
     "OpenAIRealtimeProtocol",
     "PlaybackTracker",
     "ResponseControl",

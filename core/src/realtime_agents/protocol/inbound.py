@@ -1,16 +1,19 @@
 """Server frames → transport events (js-sdk-behaviour §2.1).
 
-What is published for a frame, in order:
+What is queued for a frame, in order (appended to :attr:`ServerEventMapper.events`, which
+the protocol drains):
 
 * every JSON object with a string ``type`` → ``*`` (a private copy of the whole frame);
 * each of the :data:`~.server_events.SERVER_EVENT_TYPES` → also its own ``type`` name, except
   ``error``, which is published as ``error`` (:class:`~realtime_agents.events.ErrorEvent`);
 * then the derived events (``audio``, ``item_update``, ``function_call``, ...).
 
-Frames that are not JSON objects (binary frames, malformed JSON, arrays) are ignored. Some
-events also queue client events (``conversation.item.retrieve``, the tracing update) or
-release a held ``response.create``: the mapper shares the protocol's playback tracker,
-sequencer and outbox.
+Frames that are not server events (binary frames, malformed JSON, arrays) give one ``error``
+event and nothing else. Some events also queue client events (``conversation.item.retrieve``,
+the tracing update) or release a held ``response.create``: the mapper shares the protocol's
+playback state, sequencer and outbox. Audio handling depends on the media mode: *inline*
+tracks each ``response.output_audio.delta`` for truncation; *track* mirrors the server's
+``output_audio_buffer.*`` events instead.
 """
 
 from __future__ import annotations
@@ -20,13 +23,14 @@ import copy
 import json
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 from ..events import (
     AudioDoneEvent,
     AudioEvent,
     ErrorEvent,
     FunctionCallEvent,
+    InputAudioTranscriptionEvent,
     ItemDeletedEvent,
     McpToolsListedEvent,
     OutputTextDeltaEvent,
@@ -37,7 +41,7 @@ from ..events import (
 from ..items import ItemStatus, RealtimeItem
 from .formats import format_from_session
 from .outbound import retrieve_item_event, session_update_event
-from .playback import PlaybackTracker
+from .playback import OutputAudioBuffer, PlaybackTracker
 from .sequencer import ResponseCreateSequencer
 from .server_events import (
     SERVER_EVENT_TYPES,
@@ -55,7 +59,7 @@ from .wire_items import (
     message_from_wire,
 )
 
-__all__ = ["Events", "ServerEventMapper", "Wants"]
+__all__ = ["Events", "MediaMode", "ServerEventMapper", "Wants"]
 
 logger = logging.getLogger("realtime_agents.protocol")
 
@@ -63,6 +67,10 @@ logger = logging.getLogger("realtime_agents.protocol")
 Events: TypeAlias = list[tuple[str, object]]
 #: Whether anyone listens to an event name (a transport passes ``emitter.has_listeners``).
 Wants: TypeAlias = Callable[[str], bool]
+#: Where assistant audio travels: in ``response.output_audio.delta`` events the client plays
+#: (*inline*: WebSocket, Cloudflare, Twilio), or on a media track or phone line the server
+#: plays (*track*: WebRTC, SIP).
+MediaMode: TypeAlias = Literal["inline", "track"]
 _Handler: TypeAlias = Callable[[dict[str, Any], Events, Wants], None]
 
 #: How many answered call ids / response-owned function-call items to remember.
@@ -96,22 +104,32 @@ def _remember(store: dict[str, Any], key: str, value: Any = None) -> None:
 class ServerEventMapper:
     """Turns server frames into transport events, keeping the state the mapping needs.
 
-    ``queue`` takes client events to send; ``interrupt(cancel_ongoing_response)`` is the
-    protocol's barge-in (used on ``input_audio_buffer.speech_started``).
+    Events to publish are appended to :attr:`events` (the protocol drains it); ``queue`` takes
+    client events to send. ``media`` picks the audio handlers: *inline* tracks every audio
+    delta for truncation, *track* mirrors the server's output audio buffer instead.
+    ``on_speech_started`` is the protocol's barge-in policy (``input_audio_buffer.speech_started``).
     """
 
     def __init__(
         self,
         *,
+        media: MediaMode,
         playback: PlaybackTracker,
+        buffer: OutputAudioBuffer,
         sequencer: ResponseCreateSequencer,
         queue: Callable[[Mapping[str, Any]], None],
-        interrupt: Callable[[bool], Events],
+        on_speech_started: Callable[[], None],
+        wants: Wants | None = None,
     ) -> None:
         self._playback = playback
+        self._buffer = buffer
         self._sequencer = sequencer
         self._queue = queue
-        self._interrupt = interrupt
+        self._on_speech = on_speech_started
+        #: Events to publish, in order, not yet drained.
+        self.events: Events = []
+        #: Whether anyone listens to an event name; None means everyone does.
+        self.wants = wants
         #: The last ``session`` object of ``session.created``/``session.updated`` (a copy).
         self.session: dict[str, Any] | None = None
         #: Whether the server cancels a response itself when the user starts speaking.
@@ -133,7 +151,7 @@ class ServerEventMapper:
             "conversation.item.done": self._on_conversation_item,
             "conversation.item.retrieved": self._on_conversation_item,
             "conversation.item.deleted": self._on_item_deleted,
-            "conversation.item.input_audio_transcription.completed": self._on_retrieve_item,
+            "conversation.item.input_audio_transcription.completed": self._on_transcription,
             "conversation.item.truncated": self._on_retrieve_item,
             "response.mcp_call.in_progress": self._on_retrieve_item,
             "mcp_list_tools.in_progress": self._on_retrieve_item,
@@ -142,37 +160,40 @@ class ServerEventMapper:
             "session.updated": self._on_session_updated,
             "error": self._on_error,
         }
+        if media == "track":
+            # Chosen once here rather than tested per frame: the audio path stays branch-free.
+            self._handlers["response.output_audio.delta"] = self._on_untracked_audio_delta
+            self._handlers["response.content_part.added"] = self._on_content_part_added
+            self._handlers["output_audio_buffer.started"] = self._on_buffer_started
+            self._handlers["output_audio_buffer.stopped"] = self._on_buffer_stopped
+            self._handlers["output_audio_buffer.cleared"] = self._on_buffer_stopped
         for name in SERVER_EVENT_TYPES:
             self._handlers.setdefault(name, self._on_other)
 
-    def reset(self) -> None:
-        """Forget the connection's session, tracing choice and function calls."""
-        self.session = None
-        self.interrupt_response = False
-        self.tracing = "auto"
-        self._answered_calls.clear()
-        self._call_responses.clear()
-
-    def receive_frame(self, frame: str | bytes, wants: Wants | None = None) -> Events:
-        """The events for one frame (see ``OpenAIRealtimeProtocol.receive_frame``)."""
+    def receive_frame(self, frame: str | bytes) -> None:
+        """Queue the events for one frame (see ``OpenAIRealtimeProtocol.receive_frame``)."""
+        out = self.events
         if type(frame) is not str:
-            return _unreadable("binary frames are not server events", frame)
+            out.append(_unreadable("binary frames are not server events", frame))
+            return
         try:
             event = json.loads(frame)
         except ValueError:
-            return _unreadable("not JSON", frame)
+            out.append(_unreadable("not JSON", frame))
+            return
         event_type = event.get("type") if type(event) is dict else None
         if type(event_type) is not str:
-            return _unreadable("no string 'type'", frame)
+            out.append(_unreadable("no string 'type'", frame))
+            return
+        wants = self.wants
         if wants is None:
             wants = _everything
-        out: Events = []
         if wants("*"):
             # Re-parsing is a faster deep copy than copy.deepcopy, and a faithful one.
             out.append(("*", ServerEvent(event_type, json.loads(frame))))
         handler = self._handlers.get(event_type)
         if handler is None:
-            return out
+            return
         mark = len(out)
         if event_type != "error" and wants(event_type):
             out.append((event_type, ServerEvent(event_type, event)))
@@ -181,7 +202,12 @@ class ServerEventMapper:
         except Exception as exc:
             del out[mark:]
             out.append(("error", ErrorEvent(MalformedServerEventError(event_type, exc, event))))
-        return out
+
+    def publish(self, name: str, payload: object) -> None:
+        """Queue one event the protocol made (not from a frame), if anyone wants it."""
+        wants = self.wants
+        if wants is None or wants(name):
+            self.events.append((name, payload))
 
     def _on_other(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
         """A known event with no derived behaviour: published under its own name only."""
@@ -201,6 +227,35 @@ class ServerEventMapper:
             out.append(("audio", AudioEvent(data, response_id, item_id, content_index)))
         else:
             self._playback.on_delta(response_id, item_id, content_index, b64_decoded_length(delta))
+
+    def _on_untracked_audio_delta(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
+        # Track media: the server plays (and truncates) this audio itself, so stray deltas
+        # are only published, never tracked or discarded.
+        delta = event["delta"]
+        item_id = event["item_id"]
+        content_index = event.get("content_index", 0)
+        if type(item_id) is not str or type(content_index) is not int or type(delta) is not str:
+            raise TypeError("item_id, content_index and delta must be str, int and str")
+        if wants("audio"):
+            data = binascii.a2b_base64(delta)
+            audio = AudioEvent(data, event.get("response_id"), item_id, content_index)
+            out.append(("audio", audio))
+
+    def _on_content_part_added(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
+        part = _mapping_field(event, "part")
+        if part.get("type") in ("audio", "output_audio"):
+            content_index = event.get("content_index", 0)
+            if type(content_index) is not int:
+                raise TypeError("content_index must be an integer")
+            response_id, item_id = _str_field(event, "response_id"), _str_field(event, "item_id")
+            self._buffer.on_audio_part(response_id, item_id, content_index)
+
+    def _on_buffer_started(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
+        response_id = event.get("response_id")
+        self._buffer.on_started(response_id if type(response_id) is str else None)
+
+    def _on_buffer_stopped(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
+        self._buffer.on_stopped()
 
     def _on_output_audio_done(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
         item_id = _str_field(event, "item_id")
@@ -227,7 +282,8 @@ class ServerEventMapper:
         response_id = response.get("id")
         self._sequencer.on_response_created(response_id if isinstance(response_id, str) else None)
         if wants("turn_started"):
-            out.append(("turn_started", TurnStartedEvent(event)))
+            started = TurnStartedEvent(response_id if type(response_id) is str else None, event)
+            out.append(("turn_started", started))
 
     def _on_response_done(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
         # The response is over whatever its payload looks like: release the sequencer first.
@@ -239,11 +295,10 @@ class ServerEventMapper:
             del self._call_responses[item_id]
         response = _mapping_field(event, "response")
         usage = usage_from_response(response)
-        turn_done = turn_done_event(response, usage)
         if wants("usage_update"):
             out.append(("usage_update", usage))
         if wants("turn_done"):
-            out.append(("turn_done", turn_done))
+            out.append(("turn_done", turn_done_event(response, usage)))
 
     def _on_output_item(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
         item = _mapping_field(event, "item")
@@ -338,6 +393,18 @@ class ServerEventMapper:
         if wants("item_deleted"):
             out.append(("item_deleted", ItemDeletedEvent(item_id)))
 
+    def _on_transcription(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
+        """The user's words: published, and the whole item retrieved (it now has them)."""
+        item_id = _str_field(event, "item_id")
+        transcript = _str_field(event, "transcript")
+        content_index = event.get("content_index", 0)
+        if type(content_index) is not int:
+            raise TypeError("content_index must be an integer")
+        self._queue(retrieve_item_event(item_id))
+        if wants("input_audio_transcription"):
+            transcription = InputAudioTranscriptionEvent(item_id, transcript, content_index, event)
+            out.append(("input_audio_transcription", transcription))
+
     def _on_retrieve_item(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
         """Ask for the whole item rather than rebuilding it from partial events."""
         if event["type"] == "mcp_list_tools.in_progress" and not event.get("item_id"):
@@ -345,11 +412,7 @@ class ServerEventMapper:
         self._queue(retrieve_item_event(_str_field(event, "item_id")))
 
     def _on_speech_started(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
-        if not self._playback.playing:
-            return
-        # When the server cancels on speech itself, a second cancel would only draw an error.
-        events = self._interrupt(not self.interrupt_response)
-        out.extend(pair for pair in events if wants(pair[0]))
+        self._on_speech()
 
     def _on_session_created(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
         session = self._cache_session(event)
@@ -388,5 +451,5 @@ class ServerEventMapper:
         self._sequencer.on_error(event)
 
 
-def _unreadable(reason: str, frame: str | bytes) -> Events:
-    return [("error", ErrorEvent(UnreadableFrameError(reason, frame)))]
+def _unreadable(reason: str, frame: str | bytes) -> tuple[str, object]:
+    return ("error", ErrorEvent(UnreadableFrameError(reason, frame)))

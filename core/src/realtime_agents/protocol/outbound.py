@@ -17,6 +17,7 @@ from ..errors import UserError
 from ..items import McpApprovalRequestItem
 
 __all__ = [
+    "CLEAR_OUTPUT_AUDIO_EVENT",
     "COMMIT_FRAME",
     "append_audio_frame",
     "delete_item_event",
@@ -31,6 +32,8 @@ __all__ = [
 
 #: ``input_audio_buffer.commit``, pre-encoded: it never changes.
 COMMIT_FRAME: Final = '{"type":"input_audio_buffer.commit"}'
+#: ``output_audio_buffer.clear`` (WebRTC/SIP): the server stops playing and truncates itself.
+CLEAR_OUTPUT_AUDIO_EVENT: Final = {"type": "output_audio_buffer.clear"}
 _APPEND_HEAD: Final = '{"type":"input_audio_buffer.append","audio":"'
 _COMPACT: Final = (",", ":")
 

@@ -1,8 +1,10 @@
-"""Playback tracking and the truncate arithmetic.
+"""Playback state for both media modes, and the truncate arithmetic.
 
-When the user barges in, the server must be told how much of the assistant's audio was
-really heard (``conversation.item.truncate``'s ``audio_end_ms``), or the model believes it said
-things nobody heard. Two sources of "heard":
+*Inline* media (:class:`PlaybackTracker`): the client plays the audio it receives in
+``response.output_audio.delta``, so it alone knows what was heard. When the user barges in,
+the server must be told how much of the assistant's audio was really heard
+(``conversation.item.truncate``'s ``audio_end_ms``), or the model believes it said things
+nobody heard. Two sources of "heard":
 
 * **wall clock** (default): items play back to back in arrival order; an item starts playing
   at its first delta, or when the previous item's audio runs out if that is later;
@@ -16,7 +18,14 @@ Unlike the JS SDK, an item's state survives ``response.output_audio.done``: the 
 audio faster than real time, so "all audio sent" usually means "still playing", and a
 barge-in then must still truncate (openai-agents-js issue #1173). An item is forgotten only
 once it is complete (audio done, or its response done) *and* played to the end, or on
-interrupt or reset.
+interrupt.
+
+*Track* media (:class:`OutputAudioBuffer`): the audio travels on a media track or phone line
+and the server plays it from its output audio buffer, truncating unplayed audio itself. The
+client only mirrors what ``output_audio_buffer.started``/``stopped``/``cleared`` say.
+
+A connection's state lives in one protocol object; a new connection gets new trackers, so
+nothing here has a reset.
 """
 
 from __future__ import annotations
@@ -27,11 +36,12 @@ from typing import Final, NamedTuple
 
 from .formats import PCM_24K, WireAudioFormat
 
-__all__ = ["PlaybackTracker", "Truncation"]
+__all__ = ["OutputAudioBuffer", "PlaybackTracker", "Truncation"]
 
 #: Bounds on remembered state: a long session must not grow memory.
 _MAX_ITEMS: Final = 64
 _MAX_DISCARDED: Final = 32
+_MAX_AUDIO_PARTS: Final = 32
 
 
 class Truncation(NamedTuple):
@@ -179,12 +189,6 @@ class PlaybackTracker:
         if len(self._discarded) > _MAX_DISCARDED:
             del self._discarded[next(iter(self._discarded))]
 
-    def reset(self) -> None:
-        """Forget all playback (the connection closed or was replaced)."""
-        self._items.clear()
-        self._discarded.clear()
-        self._last = None
-
     # -- arithmetic ------------------------------------------------------------------------
 
     def _received_ms(self, state: _ItemPlayback) -> float:
@@ -218,3 +222,38 @@ class PlaybackTracker:
         self._items.pop((state.item_id, state.content_index), None)
         if self._last is state:
             self._last = None
+
+
+class OutputAudioBuffer:
+    """Track mode: the server's output audio buffer, as its events describe it.
+
+    ``playing`` is True from ``output_audio_buffer.started`` until ``stopped``/``cleared``, or
+    until the client interrupts (it then stops counting on audio it asked to clear). The
+    buffer events name only the response, so the audio item of each response is remembered
+    from ``response.content_part.added``: an ``audio_interrupted`` can then say which item
+    stopped.
+    """
+
+    def __init__(self) -> None:
+        self.playing = False
+        #: The response whose audio the buffer plays (or last played).
+        self.response_id: str | None = None
+        self._parts: dict[str, tuple[str, int]] = {}  # response id → (item id, content index)
+
+    def on_audio_part(self, response_id: str, item_id: str, content_index: int) -> None:
+        """A response started an audio content part (the buffer plays it next)."""
+        self._parts[response_id] = (item_id, content_index)
+        if len(self._parts) > _MAX_AUDIO_PARTS:
+            del self._parts[next(iter(self._parts))]
+
+    def on_started(self, response_id: str | None) -> None:
+        self.playing = True
+        self.response_id = response_id
+
+    def on_stopped(self) -> None:
+        """The buffer drained or was cleared: nothing plays until the next ``started``."""
+        self.playing = False
+
+    def part_of(self, response_id: str | None) -> tuple[str, int] | None:
+        """``(item_id, content_index)`` of a response's audio, if the server announced it."""
+        return None if response_id is None else self._parts.get(response_id)

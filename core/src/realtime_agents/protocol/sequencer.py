@@ -14,6 +14,9 @@ until the previous response is done:
   requests back, once, so they are retried;
 * ``response.cancel`` is sent only while a response is ongoing, once per response.
 
+One sequencer per connection (it lives in the connection's protocol object): nothing a server
+said on an old connection applies to a new one, so there is no reset.
+
 It is synchronous: a request either goes to ``send`` at once or waits; waiting requests are
 sent from :meth:`on_response_done` / :meth:`on_error`, i.e. while the protocol handles a frame.
 """
@@ -60,15 +63,16 @@ class ResponseCreateSequencer:
     def __init__(self, send: Callable[[dict[str, Any]], None]) -> None:
         self._send = send
         self._counter = 0
-        self.generation = 0
-        self._reset_state()
-
-    def _reset_state(self) -> None:
         self._pending: collections.deque[_Request] = collections.deque()
         self._last_create: _SentCreate | None = None
         self.control = ResponseControl.FREE
         self.ongoing_response_id: str | None = None
         self.ongoing = False
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the ongoing response was cancelled (it ends at its ``response.done``)."""
+        return self.control is ResponseControl.CANCEL_REQUESTED
 
     @property
     def pending(self) -> int:
@@ -152,11 +156,6 @@ class ResponseCreateSequencer:
         return (isinstance(code, str) and "response_create" in code) or (
             isinstance(message, str) and "response.create" in message
         )
-
-    def reset(self) -> None:
-        """Drop every waiting request and forget the server's state (a new generation)."""
-        self.generation += 1
-        self._reset_state()
 
     # -- sending ---------------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ from typing import Any, Final
 
 from ..errors import RealtimeAgentsError
 from ..events import TurnDoneEvent, TurnDoneResponse, Usage
+from ..items import RealtimeItem
+from .wire_items import function_call_from_wire, item_status, mcp_call_from_wire, message_from_wire
 
 __all__ = [
     "SERVER_EVENT_TYPES",
@@ -124,21 +126,41 @@ def usage_from_response(response: Mapping[str, Any]) -> Usage:
     )
 
 
-def turn_done_event(response: Mapping[str, Any], usage: Usage) -> TurnDoneEvent:
-    """``turn_done`` for a ``response.done``'s ``response`` object (raw output items kept)."""
+def turn_done_event(response: dict[str, Any], usage: Usage) -> TurnDoneEvent:
+    """``turn_done`` for a ``response.done``'s ``response`` object.
+
+    ``output`` holds the response's messages, function calls and MCP calls as history items,
+    with their final status (the item's own, else ``completed``); other items (e.g. MCP
+    approval requests, tool listings) appear only in ``provider_data``, the raw response.
+    """
     response_id = response.get("id")
     output = response.get("output")
     status = response.get("status")
     if output is not None and not isinstance(output, list):
         raise TypeError("response.output must be a list")
+    items = [item for item in map(_output_item, output or ()) if item is not None]
     return TurnDoneEvent(
         TurnDoneResponse(
             id=response_id if isinstance(response_id, str) else "",
-            output=output or [],
+            output=items,
             usage=usage,
             status=status if isinstance(status, str) else "completed",
+            provider_data=response,
         )
     )
+
+
+def _output_item(item: object) -> RealtimeItem | None:
+    if not isinstance(item, Mapping):
+        raise TypeError(f"response.output items must be objects, got {type(item).__name__}")
+    kind = item.get("type")
+    if kind == "message":
+        return message_from_wire(item, default_status="completed")
+    if kind == "function_call":
+        return function_call_from_wire(item, status=item_status(item, "completed"))
+    if kind in ("mcp_call", "mcp_tool_call"):
+        return mcp_call_from_wire(item, status=item_status(item, "completed"))
+    return None
 
 
 def interrupt_response_of(session: Mapping[str, Any] | None) -> bool:

@@ -35,6 +35,7 @@ from ..items import (
 __all__ = [
     "function_call_from_wire",
     "has_output_audio",
+    "item_status",
     "mcp_approval_request_from_wire",
     "mcp_call_from_wire",
     "message_from_wire",
@@ -44,7 +45,8 @@ __all__ = [
 _STATUSES: Final = frozenset({"in_progress", "completed", "incomplete"})
 
 
-def _status(item: Mapping[str, Any], default: ItemStatus) -> ItemStatus:
+def item_status(item: Mapping[str, Any], default: ItemStatus) -> ItemStatus:
+    """The item's own ``status`` when it is a valid one, else ``default``."""
     status = item.get("status")
     return status if status in _STATUSES else default
 
@@ -112,7 +114,7 @@ def message_from_wire(
             InputText(_str(p.get("text"))) for p in parts if p.get("type") == "input_text"
         )
         return SystemMessageItem(item_id, texts, previous)
-    status = _status(item, default_status)
+    status = item_status(item, default_status)
     if role == "user":
         user = tuple(c for c in map(_user_part, parts) if c is not None)
         return UserMessageItem(item_id, user, status, previous)
@@ -123,16 +125,23 @@ def message_from_wire(
 
 
 def function_call_from_wire(
-    item: Mapping[str, Any], *, previous_item_id: str | None = None
+    item: Mapping[str, Any],
+    *,
+    previous_item_id: str | None = None,
+    status: ItemStatus = "in_progress",
 ) -> FunctionCallItem:
-    """A function call as history shows it before its output exists: ``in_progress``."""
+    """A function call without its output (``output`` None).
+
+    ``status`` defaults to ``in_progress``: history shows a call as running until the client
+    sends its output, whatever the server item says.
+    """
     return FunctionCallItem(
         item_id=_item_id(item),
         name=_str(item.get("name")),
         arguments=_str(item.get("arguments")),
         call_id=_optional_str(item.get("call_id")),
         output=None,
-        status="in_progress",
+        status=status,
         previous_item_id=_optional_str(previous_item_id),
     )
 
