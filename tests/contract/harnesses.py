@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from server_event_checks import check_emulator
+from server_event_checks import check_emulator, validate_server_events
 
 from realtime_agents.testing import MockRealtimeTransport, ScriptedRealtimeTransport, server_events
 from realtime_agents.testing.contract import (
@@ -222,6 +222,13 @@ class MockHarness(TransportHarness):
 
     async def drop(self, *, index: int = -1) -> None:
         self._mock(index).drop()
+
+    async def stop(self) -> None:
+        await super().stop()
+        for transport in self.transports:
+            assert isinstance(transport, MockRealtimeTransport)
+            # every event the scripted server sent is a real Realtime API event
+            validate_server_events([json.loads(frame) for frame in transport.sent])
 
 
 class ScriptedHarness(TransportHarness):

@@ -101,7 +101,8 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
-        auth_for("", {}, auth, use_insecure_api_key=True)  # validates ``auth`` now
+        if auth not in ("header", "subprotocol"):
+            raise UserError(f"auth must be 'header' or 'subprotocol', not {auth!r}")
         self._model = model or DEFAULT_MODEL
         self._api_key = api_key
         self._url = url

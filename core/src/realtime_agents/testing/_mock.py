@@ -15,7 +15,8 @@ response sequencer, barge-in arithmetic, readiness, the session — runs for rea
 Each connection starts with the mock sending ``session.created``. Client events reach the
 handler one at a time, in order (an ``async`` handler is awaited before the next event); what
 it returns is delivered as server frames, in order. :attr:`MockRealtimeTransport.received`
-holds every client event, :meth:`~MockRealtimeTransport.push` sends a server event unprompted
+holds every client event (:attr:`~MockRealtimeTransport.sent`, every server frame),
+:meth:`~MockRealtimeTransport.push` sends a server event unprompted
 (say, ``input_audio_buffer.speech_started``), :meth:`~MockRealtimeTransport.drop` ends the
 connection as a failing server would.
 """
@@ -27,6 +28,7 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
+from urllib.parse import parse_qs, urlsplit
 
 from ..driver import Channel, ChannelRequest, CloseInfo, OnClose, OnFrame, OpenAIRealtimeTransport
 from ..errors import ConnectionClosedError, UserError
@@ -95,7 +97,9 @@ class _MockChannel(Channel):
         for event in events:
             if not self._open:
                 return
-            self._on_frame(self, event if isinstance(event, str) else json.dumps(event))
+            frame = event if isinstance(event, str) else json.dumps(event)
+            self._owner.sent.append(frame)
+            self._on_frame(self, frame)
 
     def end(self, info: CloseInfo) -> None:
         """The server side ends the connection (``on_close`` is called once)."""
@@ -132,21 +136,15 @@ class MockRealtimeTransport(OpenAIRealtimeTransport):
         self.handler: MockHandler = handler or _silent
         #: Every client event the current (or last) connection sent, decoded, in order.
         self.received: list[dict[str, Any]] = []
+        #: Every server frame the mock delivered, over all connections, in order.
+        self.sent: list[str] = []
         self._mock: _MockChannel | None = None
 
     def create_channel(
         self, request: ChannelRequest, on_frame: OnFrame, on_close: OnClose
     ) -> Channel:
-        self._mock = _MockChannel(self, self.model_of(request), on_frame, on_close)
+        self._mock = _MockChannel(self, _model_of(request), on_frame, on_close)
         return self._mock
-
-    @staticmethod
-    def model_of(request: ChannelRequest) -> str:
-        """The model named in the request's URL (the mock's session reports it)."""
-        from urllib.parse import parse_qs, urlsplit
-
-        values = parse_qs(urlsplit(request.url).query).get("model")
-        return values[0] if values else "gpt-realtime"
 
     def received_types(self) -> list[str]:
         """The ``type`` of every client event received, in order."""
@@ -172,3 +170,9 @@ class MockRealtimeTransport(OpenAIRealtimeTransport):
 
 def _silent(event: dict[str, Any]) -> ServerReply:
     return None
+
+
+def _model_of(request: ChannelRequest) -> str:
+    """The model named in the request's URL (the mock's session reports it)."""
+    values = parse_qs(urlsplit(request.url).query).get("model")
+    return values[0] if values else "gpt-realtime"

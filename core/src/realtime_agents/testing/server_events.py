@@ -120,9 +120,9 @@ def _reply(response_id: str | None, part: Event, deltas: list[Event]) -> list[Ev
     rid = response_id or _id("resp")
     item_id = _id("item")
     where: Event = {"response_id": rid, "item_id": item_id, "output_index": 0, "content_index": 0}
-    empty: Event = {
-        key: "" if key in ("text", "transcript") else value for key, value in part.items()
-    }
+    # Content-part events name the part "text"/"audio"; the item's content, "output_*".
+    streamed: Event = {**part, "type": part["type"].removeprefix("output_")}
+    empty: Event = {k: "" if k in ("text", "transcript") else v for k, v in streamed.items()}
     done = _message(item_id, "completed", [part])
     return [
         response_created(rid),
@@ -139,7 +139,7 @@ def _reply(response_id: str | None, part: Event, deltas: list[Event]) -> list[Ev
         ),
         _event("response.content_part.added", **where, part=empty),
         *[{**delta, **where} for delta in deltas],
-        _event("response.content_part.done", **where, part=part),
+        _event("response.content_part.done", **where, part=streamed),
         _event("response.output_item.done", response_id=rid, output_index=0, item=done),
         _event("conversation.item.done", previous_item_id=None, item=done),
         response_done(rid, [done]),
@@ -228,6 +228,7 @@ def input_transcription(item_id: str, transcript: str, content_index: int = 0) -
         item_id=item_id,
         content_index=content_index,
         transcript=transcript,
+        usage={"type": "duration", "seconds": 1},
     )
 
 
