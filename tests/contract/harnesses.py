@@ -16,14 +16,8 @@ from server_event_checks import check_emulator, validate_server_events
 
 from realtime_agents.testing import MockRealtimeTransport, ScriptedRealtimeTransport, server_events
 from realtime_agents.testing.contract import (
-    AUDIO_IN,
-    AUDIO_OUT,
     CANCELLABLE_CONNECT,
-    CONVERSATION,
-    INPUT_TRANSCRIPTION,
-    INTERRUPT,
-    OPENAI_WIRE,
-    PEER_DROP,
+    CAPABILITIES,
     Reply,
     Script,
     TransportHarness,
@@ -32,18 +26,7 @@ from realtime_agents.transport import ConnectOptions, RealtimeTransportLayer
 
 API_KEY = "sk-contract-0123456789"
 MODEL = "gpt-realtime"
-EVERYTHING = frozenset(
-    {
-        CONVERSATION,
-        AUDIO_IN,
-        AUDIO_OUT,
-        INPUT_TRANSCRIPTION,
-        INTERRUPT,
-        PEER_DROP,
-        CANCELLABLE_CONNECT,
-        OPENAI_WIRE,
-    }
-)
+EVERYTHING = CAPABILITIES  # both transports here have every capability of the contract
 #: No server VAD (turns are committed explicitly) and input transcription on.
 BASE_CONFIG: dict[str, Any] = {
     "audio": {
