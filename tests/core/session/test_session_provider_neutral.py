@@ -24,9 +24,7 @@ def test_no_wire_event_names_in_the_session() -> None:
         (name, node.value)
         for name, tree in _modules().items()
         for node in ast.walk(tree)
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and WIRE.match(node.value)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and WIRE.match(node.value)
     ]
     assert found == []
 
