@@ -14,7 +14,7 @@ from typing import Any, Final, Literal, TypeAlias
 
 import attrs
 
-from .items import McpApprovalRequestItem, McpCallItem, RealtimeItem
+from .items import FunctionCallItem, McpApprovalRequestItem, McpCallItem, RealtimeItem
 
 __all__ = [
     "AudioDoneEvent",
@@ -78,6 +78,22 @@ class FunctionCallEvent:
     previous_item_id: str | None = None
     response_id: str | None = None
     type: Literal["function_call"] = "function_call"
+
+    def answered(self, output: str, *, item_id: str | None = None) -> FunctionCallItem:
+        """The call as a completed history item holding ``output`` (what ``item_update`` carries
+        once it is answered). ``item_id`` stands in when the call has no ``id``."""
+        chosen = self.id or item_id
+        if chosen is None:
+            raise ValueError(f"function call {self.call_id} has no item id")
+        return FunctionCallItem(
+            item_id=chosen,
+            name=self.name,
+            arguments=self.arguments,
+            call_id=self.call_id,
+            output=output,
+            status="completed",
+            previous_item_id=self.previous_item_id,
+        )
 
 
 @attrs.frozen

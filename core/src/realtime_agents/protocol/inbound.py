@@ -95,6 +95,16 @@ def _mapping_field(event: Mapping[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
+def _audio_delta_fields(event: Mapping[str, Any]) -> tuple[str, int, str]:
+    """``item_id``, ``content_index`` and ``delta`` of an audio delta, type-checked."""
+    delta = event["delta"]
+    item_id = event["item_id"]
+    content_index = event.get("content_index", 0)
+    if type(item_id) is not str or type(content_index) is not int or type(delta) is not str:
+        raise TypeError("item_id, content_index and delta must be str, int and str")
+    return item_id, content_index, delta
+
+
 def _remember(store: dict[str, Any], key: str, value: Any = None) -> None:
     store[key] = value
     if len(store) > _MAX_REMEMBERED:
@@ -216,11 +226,7 @@ class ServerEventMapper:
         response_id = event.get("response_id")
         if self._playback.is_discarded(response_id):
             return  # late audio of an interrupted response: never played
-        delta = event["delta"]
-        item_id = event["item_id"]
-        content_index = event.get("content_index", 0)
-        if type(item_id) is not str or type(content_index) is not int or type(delta) is not str:
-            raise TypeError("item_id, content_index and delta must be str, int and str")
+        item_id, content_index, delta = _audio_delta_fields(event)
         if wants("audio"):
             data = binascii.a2b_base64(delta)
             self._playback.on_delta(response_id, item_id, content_index, len(data))
@@ -231,11 +237,7 @@ class ServerEventMapper:
     def _on_untracked_audio_delta(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
         # Track media: the server plays (and truncates) this audio itself, so stray deltas
         # are only published, never tracked or discarded.
-        delta = event["delta"]
-        item_id = event["item_id"]
-        content_index = event.get("content_index", 0)
-        if type(item_id) is not str or type(content_index) is not int or type(delta) is not str:
-            raise TypeError("item_id, content_index and delta must be str, int and str")
+        item_id, content_index, delta = _audio_delta_fields(event)
         if wants("audio"):
             data = binascii.a2b_base64(delta)
             audio = AudioEvent(data, event.get("response_id"), item_id, content_index)

@@ -39,7 +39,7 @@ from typing import Any
 from ..config import DEFAULT_MODEL, RealtimeSessionConfig
 from ..errors import UserError
 from ..events import AudioInterruptedEvent, FunctionCallEvent
-from ..items import FunctionCallItem, McpApprovalRequestItem, RealtimeItem
+from ..items import McpApprovalRequestItem, RealtimeItem
 from .formats import WireAudioFormat
 from .history import history_events
 from .inbound import Events, MediaMode, ServerEventMapper, Wants
@@ -233,16 +233,7 @@ class OpenAIRealtimeProtocol:
         """
         self._queue(function_call_output_event(call.call_id, output))
         if call.id is not None:
-            item = FunctionCallItem(
-                item_id=call.id,
-                name=call.name,
-                arguments=call.arguments,
-                call_id=call.call_id,
-                output=output,
-                status="completed",
-                previous_item_id=call.previous_item_id,
-            )
-            self._inbound.publish("item_update", item)
+            self._inbound.publish("item_update", call.answered(output))
         else:
             logger.debug("function call %s has no item id: no item_update", call.call_id)
         if start_response:

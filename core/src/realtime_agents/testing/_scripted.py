@@ -234,16 +234,7 @@ class ScriptedRealtimeTransport(RealtimeTransportLayer):
             start_response=start_response,
         )
         if tool_call.id is not None:  # as a real transport: the answered call, as an item
-            answered = FunctionCallItem(
-                item_id=tool_call.id,
-                name=tool_call.name,
-                arguments=tool_call.arguments,
-                call_id=tool_call.call_id,
-                output=output,
-                status="completed",
-                previous_item_id=tool_call.previous_item_id,
-            )
-            self.emit("item_update", answered)
+            self.emit("item_update", tool_call.answered(output))
 
     async def interrupt(self, *, cancel_ongoing_response: bool = True) -> None:
         self._record_connected("interrupt", cancel_ongoing_response=cancel_ongoing_response)

@@ -185,15 +185,7 @@ class LoopbackConnection:
         self._answer = functools.partial(self.backend.respond, words)
 
     def add_tool_output(self, call: FunctionCallEvent, output: str, *, respond: bool) -> None:
-        answered = FunctionCallItem(
-            item_id=call.id or self._id("item"),
-            name=call.name,
-            arguments=call.arguments,
-            call_id=call.call_id,
-            output=output,
-            status="completed",
-        )
-        self._publish("item_update", answered)
+        self._publish("item_update", call.answered(output, item_id=call.id or self._id("item")))
         self._answer = functools.partial(self.backend.after_tool, output)
         if respond:
             self.respond()
