@@ -1,18 +1,21 @@
 """What goes into opening a connection: the URL, and the key as a header or subprotocol.
 
-Pure functions over the wire rules of :mod:`realtime_agents.protocol.connection`.
+Pure functions over the wire rules of :mod:`realtime_agents.protocol.connection`; the only
+outside input is ``OPENAI_BASE_URL``, read from the environment the caller passes (by default
+``os.environ``).
 """
 
 from __future__ import annotations
 
+import os
 import urllib.parse
 from collections.abc import Mapping
-from typing import Literal
+from typing import Final, Literal
 
 from ..errors import UserError
 from ..protocol import connection as wire
 
-__all__ = ["Auth", "auth_for", "connect_url"]
+__all__ = ["BASE_URL_ENV", "Auth", "auth_for", "connect_url", "realtime_url_from_base"]
 
 #: ``"header"``: ``Authorization: Bearer``; ``"subprotocol"``: browser style, the key in
 #: ``Sec-WebSocket-Protocol``.
@@ -21,6 +24,11 @@ Auth = Literal["header", "subprotocol"]
 _KEY_HEADERS = frozenset({"authorization", "api-key"})
 #: Query parameters that already say which model or call a URL is for.
 _TARGET_PARAMS = frozenset({"model", "call_id", "deployment"})
+#: The official ``openai`` client's variable for the API's base URL; we honour it too, so one
+#: setting points every client of a program at the same server (a proxy, the emulator).
+BASE_URL_ENV: Final = "OPENAI_BASE_URL"
+#: The WebSocket scheme for each scheme a base URL may have (the ``openai`` client's mapping).
+_WS_SCHEMES: Final = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 
 
 def connect_url(
@@ -29,19 +37,56 @@ def connect_url(
     url: str | None = None,
     call_id: str | None = None,
     default_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> str:
     """The URL to open (precedence as :func:`~realtime_agents.protocol.realtime_url`).
+
+    Without ``url`` and ``default_url``, ``OPENAI_BASE_URL`` from ``environ`` (default:
+    ``os.environ``) replaces OpenAI's address, as it does for the official ``openai`` client
+    (see :func:`realtime_url_from_base`); a ``call_id`` then attaches to a call there.
 
     A URL given without ``model=`` (nor ``call_id=`` or Azure's ``deployment=``) gets the
     model appended: the server refuses a connection that names no model, and the session
     knows which one it wants.
     """
+    if not url and not default_url:
+        base = (os.environ if environ is None else environ).get(BASE_URL_ENV)
+        if base:
+            env_url = realtime_url_from_base(base)
+            if call_id:
+                url = _with_param(env_url, "call_id", call_id)
+            else:
+                default_url = env_url
     chosen = wire.realtime_url(model, url=url, call_id=call_id, default_url=default_url)
     parts = urllib.parse.urlsplit(chosen)
     present = {name for name, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)}
     if present & _TARGET_PARAMS:
         return chosen
-    query = urllib.parse.urlencode([("model", model)])
+    return _with_param(chosen, "model", model)
+
+
+def realtime_url_from_base(base_url: str) -> str:
+    """The Realtime WebSocket URL under an API base URL, derived as the ``openai`` client does.
+
+    ``http://127.0.0.1:8000/v1`` becomes ``ws://127.0.0.1:8000/v1/realtime`` (``https`` gives
+    ``wss``); the path gets ``/realtime`` appended, a query is kept. Anything but an
+    ``http(s)``/``ws(s)`` URL with a host is a :class:`UserError` naming ``OPENAI_BASE_URL``.
+    """
+    parts = urllib.parse.urlsplit(base_url.strip())
+    scheme = _WS_SCHEMES.get(parts.scheme.lower())
+    if scheme is None or not parts.hostname:
+        raise UserError(
+            f"{BASE_URL_ENV} must be an http(s):// URL such as https://api.openai.com/v1, "
+            f"not {wire.redact(base_url)!r}"
+        )
+    path = parts.path.rstrip("/") + "/realtime"
+    return urllib.parse.urlunsplit(parts._replace(scheme=scheme, path=path))
+
+
+def _with_param(url: str, name: str, value: str) -> str:
+    """``url`` with the query parameter ``name=value`` appended."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.urlencode([(name, value)])
     query = f"{parts.query}&{query}" if parts.query else query
     return urllib.parse.urlunsplit(parts._replace(query=query))
 
