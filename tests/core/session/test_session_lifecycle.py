@@ -335,10 +335,12 @@ async def test_transport_events_are_forwarded_only_when_wanted(
 # -- the queue's bound -----------------------------------------------------------------------
 
 
-async def test_overflow_drops_audio_but_never_calls(
+async def test_audio_over_the_byte_bound_is_dropped_but_never_calls(
     connect_session: Any, transport: ScriptedRealtimeTransport
 ) -> None:
-    session = await connect_session(RealtimeAgent("a", tools=[get_weather]), max_queued_events=3)
+    session = await connect_session(
+        RealtimeAgent("a", tools=[get_weather]), max_queued_audio_bytes=6
+    )
     recorder = Recorder(session, ("audio", "error", "agent_tool_start"))
     for _ in range(10):  # no await: the consumer cannot run meanwhile
         transport.emit_audio(b"\x00\x00")
@@ -347,7 +349,74 @@ async def test_overflow_drops_audio_but_never_calls(
     await settle(session)
     assert recorder.names() == ["audio", "audio", "audio", "error", "agent_tool_start"]
     assert isinstance(recorder.of("error")[0].error, EventsDroppedError)
-    assert session.dropped_audio_events == 7
+    assert "over 6 bytes of audio" in str(recorder.of("error")[0].error)
+    assert (session.dropped_audio_events, session.dropped_audio_bytes) == (7, 14)
+
+
+async def test_a_burst_of_many_small_chunks_is_not_dropped(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    # The bound counts bytes: 5000 chunks of 10 ms (far more *events* than the old bound of
+    # 1024 entries) arrive in one burst, as from one socket read, and all are delivered.
+    session = await connect_session(RealtimeAgent("a"))
+    received = bytearray()
+    session.on("audio", lambda event: received.extend(event.data))
+    chunk = bytes(480)
+    for _ in range(5000):
+        transport.emit_audio(chunk)
+    await settle(session)
+    assert len(received) == 5000 * 480
+    assert session.dropped_audio_events == 0
+
+
+def _raw_audio_delta(size: int) -> ServerEvent:
+    delta = "A" * size
+    data = {"type": "response.output_audio.delta", "delta": delta, "item_id": "i"}
+    return ServerEvent(type="response.output_audio.delta", data=data)
+
+
+async def test_an_unread_stream_of_transport_events_holds_at_most_its_audio_bound(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    bound = 64 * 1024
+    session = await connect_session(RealtimeAgent("a"), max_queued_audio_bytes=bound)
+    stream = session.events(transport_events=True)  # left unread while audio streams
+    for index in range(200):
+        transport.emit("*", _raw_audio_delta(4000))
+        transport.emit_audio(bytes(3000))
+        if index % 4 == 0:
+            await settle(session)  # the session itself keeps up: only the stream falls behind
+    transport.emit_turn_done("resp_1")
+    await settle(session)
+    assert session.dropped_audio_events == 0
+    assert stream.dropped > 150
+    assert stream.dropped_bytes >= stream.dropped * 3000
+    await session.close()
+    held = [event async for event in stream]
+    audio = sum(len(e.data) for e in held if getattr(e, "type", None) == "audio")
+    raw = sum(len(e.data["delta"]) for e in held if getattr(e, "type", None) == "transport_event")
+    assert audio + raw <= bound
+    errors = [e for e in held if getattr(e, "type", None) == "error"]
+    assert len(errors) == 1  # one announcement, where the gap starts
+    assert isinstance(errors[0].error, EventsDroppedError)
+    assert [e.type for e in held].count("agent_end") == 1  # state is never dropped
+
+
+async def test_an_unread_stream_overflows_and_says_so_on_the_next_read(
+    connect_session: Any, transport: ScriptedRealtimeTransport, caplog: pytest.LogCaptureFixture
+) -> None:
+    session = await connect_session(RealtimeAgent("a"), max_queued_events=5)
+    stream = session.events()
+    for index in range(8):
+        transport.emit("error", ErrorEvent(error=RuntimeError(f"server trouble {index}")))
+    await settle(session)
+    assert "an event stream was not read: 5 events waited" in caplog.text
+    with pytest.raises(EventsDroppedError, match="more than 5 events waited"):
+        await anext(stream)
+    read = session.events()  # a stream that is read as it goes is unaffected
+    transport.emit("error", ErrorEvent(error=RuntimeError("more")))
+    await settle(session)
+    assert str((await anext(read)).error) == "more"
 
 
 # -- delegation ------------------------------------------------------------------------------

@@ -4,8 +4,12 @@
 prefixed with ``_`` are internal.
 """
 
-from ._link import EventsDroppedError
-from ._queue import DEFAULT_MAX_QUEUED, EventStream
+from ._queue import (
+    DEFAULT_MAX_QUEUED_AUDIO_BYTES,
+    DEFAULT_MAX_QUEUED_EVENTS,
+    EventsDroppedError,
+    EventStream,
+)
 from ._session import RealtimeSession
 from ._tools import ToolErrorFormatter, ToolErrorFormatterArgs, ToolExecutionError
 from .events import (
@@ -28,7 +32,8 @@ from .events import (
 )
 
 __all__ = [
-    "DEFAULT_MAX_QUEUED",
+    "DEFAULT_MAX_QUEUED_AUDIO_BYTES",
+    "DEFAULT_MAX_QUEUED_EVENTS",
     "SESSION_EVENT_NAMES",
     "AgentEndEvent",
     "AgentHandoffEvent",

@@ -12,7 +12,12 @@ import weakref
 from typing import Any
 
 from ..bus import EventEmitter, _Subscriber
-from ._queue import DEFAULT_MAX_QUEUED, EventStream
+from ._queue import (
+    DEFAULT_MAX_QUEUED_AUDIO_BYTES,
+    DEFAULT_MAX_QUEUED_EVENTS,
+    EventStream,
+    audio_cost,
+)
 
 __all__ = ["SessionEmitter"]
 
@@ -20,9 +25,14 @@ __all__ = ["SessionEmitter"]
 class SessionEmitter(EventEmitter):
     """The event-publishing half of a session (see the module docstring)."""
 
-    def __init__(self, max_queued: int = DEFAULT_MAX_QUEUED) -> None:
+    def __init__(
+        self,
+        max_audio_bytes: int = DEFAULT_MAX_QUEUED_AUDIO_BYTES,
+        max_events: int = DEFAULT_MAX_QUEUED_EVENTS,
+    ) -> None:
         super().__init__()
-        self._max_queued = max_queued
+        self._max_audio_bytes = max_audio_bytes
+        self._max_events = max_events
         self._streams: weakref.WeakSet[EventStream[Any]] = weakref.WeakSet()
         self._delivery_stopped = False
 
@@ -30,9 +40,9 @@ class SessionEmitter(EventEmitter):
         """Publish a session event to ``on`` handlers, then to every ``async for`` stream."""
         super().emit(name, event)
         if self._streams:
-            droppable = name == "audio"
+            cost = audio_cost(event) if name == "audio" or name == "transport_event" else 0
             for stream in list(self._streams):
-                stream.push(event, droppable=droppable)
+                stream.push(event, cost)
 
     def events(self, *, transport_events: bool = False) -> EventStream[Any]:
         """A stream of this session's events from now on; ends when the session closes.
@@ -40,7 +50,7 @@ class SessionEmitter(EventEmitter):
         ``transport_events=True`` also starts publishing ``transport_event`` (every raw
         server event), which the session otherwise does only for ``on("transport_event")``.
         """
-        stream: EventStream[Any] = EventStream(self._max_queued)
+        stream: EventStream[Any] = EventStream(self._max_audio_bytes, self._max_events)
         if self._delivery_stopped:
             stream.finish()
         else:

@@ -16,11 +16,10 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..errors import RealtimeAgentsError
-from ..events import ErrorEvent, ServerEvent
+from ..events import ErrorEvent
 from ..items import AssistantMessageItem, OutputText, RealtimeItem
 from ..transport import RealtimeTransportLayer
-from ._queue import EventQueue, QueueClosed
+from ._queue import EventQueue, EventsDroppedError, QueueClosed, audio_cost
 
 __all__ = ["TRANSPORT_EVENTS", "EventsDroppedError", "TransportLink", "last_output_text"]
 
@@ -47,10 +46,6 @@ TRANSPORT_EVENTS = (
 )
 
 
-class EventsDroppedError(RealtimeAgentsError):
-    """Audio was dropped because the session's events were not consumed fast enough."""
-
-
 class _Enqueue:
     """A strong transport subscriber putting one event name on the link's queue."""
 
@@ -67,9 +62,9 @@ class _Enqueue:
 class TransportLink:
     """One transport's events, in order, for one reader (see the module docstring)."""
 
-    def __init__(self, transport: RealtimeTransportLayer, max_queued: int) -> None:
+    def __init__(self, transport: RealtimeTransportLayer, max_audio_bytes: int) -> None:
         self.transport = transport
-        self.queue: EventQueue[tuple[int, str, Any]] = EventQueue(max_queued)
+        self.queue: EventQueue[tuple[int, str, Any]] = EventQueue(max_audio_bytes)
         self.generation = 0
         self._subscriptions: list[tuple[str, _Enqueue]] = []
         self._raw: _Enqueue | None = None
@@ -99,16 +94,18 @@ class TransportLink:
             self._raw = None
 
     def put(self, name: str, event: Any) -> None:
-        """Queue a transport event; audio is dropped (and reported once) when the queue is full."""
-        droppable = name == "audio" or (
-            name == "*" and isinstance(event, ServerEvent) and event.type.endswith("audio.delta")
-        )
-        if self.queue.put((self.generation, name, event), droppable=droppable):
+        """Queue a transport event; audio over the bound is dropped (reported once per burst)."""
+        cost = audio_cost(event) if name == "audio" or name == "*" else 0
+        queue = self.queue
+        if queue.put((self.generation, name, event), cost) or queue.closed:
             return
-        if droppable and not self.queue.closed and not self._dropping:
+        if not self._dropping:
             self._dropping = True
             logger.warning("session events are not consumed fast enough; dropping audio")
-            error = EventsDroppedError("audio dropped: session events not consumed fast enough")
+            error = EventsDroppedError(
+                "audio dropped: the session's events are not consumed fast enough "
+                f"(over {queue.max_audio_bytes} bytes of audio waiting)"
+            )
             self.put_control("_publish", ("error", ErrorEvent(error=error)))
 
     def put_control(self, name: str, payload: Any, generation: int | None = None) -> None:

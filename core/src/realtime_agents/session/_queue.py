@@ -1,33 +1,76 @@
-"""The session's concurrency primitives: one bounded event queue, event streams, owned tasks.
+"""The session's concurrency primitives: bounded event queues, event streams, owned tasks.
 
-**The queue and its bound.** Transports publish events synchronously (a blinker ``send``
-from their read loop), so :meth:`EventQueue.put` can never wait. The bound is therefore a
-policy on *what* is accepted once ``maxsize`` entries are waiting:
+**Bounds, and what they count.** Transports publish events synchronously (a blinker ``send``
+from their read loop), so :meth:`EventQueue.put` can never wait; each bound is a policy on
+what is accepted instead. Memory goes to audio, so audio is bounded by its *bytes*:
 
-* droppable entries — assistant audio chunks (``audio``, and raw ``*.audio.delta`` server
-  events) — are dropped, newest first, and counted in :attr:`EventQueue.dropped`;
-* everything else (function calls, history items, turn boundaries, errors, ...) is always
-  accepted, even past the bound: losing one would leave the conversation inconsistent, and
-  these events are small and few compared to audio.
+* **Audio may be dropped.** Assistant audio (``audio`` events, and raw ``*.audio.delta``
+  server events and their ``transport_event``) is accepted while the audio waiting in the
+  queue is under ``max_audio_bytes`` (default 4 MiB, about 43 s of 24 kHz PCM16); past it,
+  new audio is dropped and counted (:attr:`EventQueue.dropped`, :attr:`~EventQueue.dropped_bytes`).
+  A burst of many small chunks is therefore never dropped for being many.
+* **Nothing else is ever dropped** (function calls, history, turn boundaries, errors, text):
+  losing one would leave the conversation inconsistent. The session's own queue is read by
+  its own task, so these only wait for the length of one burst.
+* **An ``async for`` stream nobody reads** also holds at most ``max_events`` other events
+  (default 10 000). Past that it is *overflowed*: it lets go of what it holds, stops receiving,
+  and the next read raises :class:`EventsDroppedError` — a stream never silently skips state.
 
-So a consumer that falls behind (a blocking ``audio`` handler, say) loses audio, never state,
-and memory stays bounded by ``maxsize`` audio chunks plus the control events in flight.
-Each :class:`EventStream` (one per ``async for``) has its own queue with the same policy.
+How you learn about drops: the session publishes one ``error`` event carrying
+:class:`EventsDroppedError` per burst of dropped audio (and logs a warning);
+``session.dropped_audio_events`` / ``dropped_audio_bytes`` count them; a stream puts the same
+error event in its own sequence, where the gap is, and counts its drops in ``stream.dropped``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-__all__ = ["DEFAULT_MAX_QUEUED", "EventQueue", "EventStream", "TaskSet"]
+from ..errors import RealtimeAgentsError
+from ..events import AudioEvent, ErrorEvent, ServerEvent
 
-#: Entries waiting in a session queue before audio is dropped: about 20 s of 20 ms chunks.
-DEFAULT_MAX_QUEUED = 1024
+__all__ = [
+    "DEFAULT_MAX_QUEUED_AUDIO_BYTES",
+    "DEFAULT_MAX_QUEUED_EVENTS",
+    "EventQueue",
+    "EventStream",
+    "EventsDroppedError",
+    "TaskSet",
+    "audio_cost",
+]
+
+logger = logging.getLogger("realtime_agents.session")
+
+#: Audio bytes a queue holds before it drops new audio: ≈ 43 s of 24 kHz PCM16.
+DEFAULT_MAX_QUEUED_AUDIO_BYTES = 4 * 1024 * 1024
+#: Other events an unread ``async for`` stream holds before it overflows.
+DEFAULT_MAX_QUEUED_EVENTS = 10_000
 
 T = TypeVar("T")
+
+
+class EventsDroppedError(RealtimeAgentsError):
+    """Events were dropped because they were not consumed fast enough (see :mod:`._queue`)."""
+
+
+def audio_cost(event: object) -> int:
+    """Bytes of assistant audio ``event`` holds (0 for anything that must never be dropped).
+
+    ``event`` is an :class:`~realtime_agents.events.AudioEvent`, a raw
+    :class:`~realtime_agents.events.ServerEvent` (an audio delta costs its base64 text), or
+    anything with such a ServerEvent as ``.event`` (the session's ``transport_event``).
+    """
+    if type(event) is AudioEvent:
+        return len(event.data)
+    raw = getattr(event, "event", event)
+    if type(raw) is ServerEvent and raw.type.endswith("audio.delta"):
+        delta = raw.data.get("delta")
+        return len(delta) if type(delta) is str else 0
+    return 0
 
 
 class QueueClosed(Exception):
@@ -35,16 +78,45 @@ class QueueClosed(Exception):
 
 
 class EventQueue(Generic[T]):
-    """A FIFO for one consumer task, with the bound policy of the module docstring."""
+    """A FIFO for one consumer task, with the bounds of the module docstring.
 
-    __slots__ = ("_closed", "_items", "_waiter", "dropped", "maxsize")
+    ``put(entry, cost)``: a positive ``cost`` (audio bytes) makes the entry droppable.
+    ``max_events`` (None: unbounded) is the overflow point for other entries.
+    """
 
-    def __init__(self, maxsize: int = DEFAULT_MAX_QUEUED) -> None:
-        if maxsize < 1:
-            raise ValueError("maxsize must be at least 1")
-        self.maxsize = maxsize
+    __slots__ = (
+        "_closed",
+        "_costs",
+        "_items",
+        "_waiter",
+        "audio_bytes",
+        "dropped",
+        "dropped_bytes",
+        "max_audio_bytes",
+        "max_events",
+        "overflowed",
+    )
+
+    def __init__(
+        self,
+        max_audio_bytes: int = DEFAULT_MAX_QUEUED_AUDIO_BYTES,
+        max_events: int | None = None,
+    ) -> None:
+        if max_audio_bytes < 0:
+            raise ValueError("max_audio_bytes must not be negative")
+        if max_events is not None and max_events < 1:
+            raise ValueError("max_events must be at least 1")
+        self.max_audio_bytes = max_audio_bytes
+        self.max_events = max_events
+        #: Audio bytes waiting in the queue.
+        self.audio_bytes = 0
+        #: Droppable entries dropped, and their bytes.
         self.dropped = 0
+        self.dropped_bytes = 0
+        #: Whether more than ``max_events`` entries waited: the queue closed and let go of them.
+        self.overflowed = False
         self._items: collections.deque[T] = collections.deque()
+        self._costs: collections.deque[int] = collections.deque()
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
 
@@ -55,14 +127,22 @@ class EventQueue(Generic[T]):
     def closed(self) -> bool:
         return self._closed
 
-    def put(self, entry: T, *, droppable: bool = False) -> bool:
-        """Append ``entry``; False if it was dropped (full and droppable) or the queue is closed."""
+    def put(self, entry: T, cost: int = 0) -> bool:
+        """Append ``entry``; False if it was dropped (audio over the bound) or the queue closed."""
         if self._closed:
             return False
-        if droppable and len(self._items) >= self.maxsize:
-            self.dropped += 1
+        if cost:
+            if self.audio_bytes + cost > self.max_audio_bytes:
+                self.dropped += 1
+                self.dropped_bytes += cost
+                return False
+            self.audio_bytes += cost
+        elif self.max_events is not None and len(self._items) >= self.max_events:
+            self.overflowed = True
+            self.close(discard=True)
             return False
         self._items.append(entry)
+        self._costs.append(cost)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -71,7 +151,7 @@ class EventQueue(Generic[T]):
     async def get(self) -> T:
         """The oldest entry, waiting for one; raises :class:`QueueClosed` when closed and empty."""
         await self.wait()
-        return self._items.popleft()
+        return self._pop()
 
     async def wait(self) -> None:
         """Wait until there is an entry; raises :class:`QueueClosed` when closed and empty.
@@ -89,30 +169,66 @@ class EventQueue(Generic[T]):
 
     def pop_ready(self) -> T | None:
         """The oldest entry, or None when the queue is empty (never waits)."""
-        return self._items.popleft() if self._items else None
+        return self._pop() if self._items else None
+
+    def _pop(self) -> T:
+        self.audio_bytes -= self._costs.popleft()
+        return self._items.popleft()
 
     def close(self, *, discard: bool = False) -> None:
         """No more entries; the consumer drains what is left (or nothing, with ``discard``)."""
         self._closed = True
         if discard:
             self._items.clear()
+            self._costs.clear()
+            self.audio_bytes = 0
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
 
 class EventStream(Generic[T]):
-    """``async for event in session``: the session's events from now until it closes."""
+    """``async for event in session``: the session's events from now until it closes.
 
-    def __init__(self, maxsize: int = DEFAULT_MAX_QUEUED) -> None:
-        self._queue: EventQueue[T] = EventQueue(maxsize)
+    Audio this stream drops is announced in the stream itself, by one ``error`` event (an
+    :class:`~realtime_agents.events.ErrorEvent` carrying :class:`EventsDroppedError`) where
+    the gap is; a stream that overflows raises :class:`EventsDroppedError` on the next read.
+    """
+
+    def __init__(
+        self,
+        max_audio_bytes: int = DEFAULT_MAX_QUEUED_AUDIO_BYTES,
+        max_events: int = DEFAULT_MAX_QUEUED_EVENTS,
+    ) -> None:
+        self._queue: EventQueue[T] = EventQueue(max_audio_bytes, max_events)
+        self._gap = False  # audio was dropped since the reader last caught up
 
     @property
     def dropped(self) -> int:
         """Audio events this stream dropped because its reader fell behind."""
         return self._queue.dropped
 
-    def push(self, event: T, *, droppable: bool) -> None:
-        self._queue.put(event, droppable=droppable)
+    @property
+    def dropped_bytes(self) -> int:
+        """The bytes of audio this stream dropped."""
+        return self._queue.dropped_bytes
+
+    def push(self, event: T, cost: int = 0) -> None:
+        """Queue ``event`` (``cost``: its audio bytes, see :func:`audio_cost`)."""
+        queue = self._queue
+        if queue.closed or queue.put(event, cost):
+            return
+        if queue.overflowed:
+            logger.warning(
+                "an event stream was not read: %d events waited, it stopped receiving",
+                queue.max_events,
+            )
+        elif not self._gap:
+            self._gap = True
+            error = EventsDroppedError(
+                "audio dropped: this event stream is not read fast enough "
+                f"(over {queue.max_audio_bytes} bytes of audio waiting)"
+            )
+            queue.put(cast(T, ErrorEvent(error=error)))
 
     def finish(self) -> None:
         """End the iteration once the events already queued have been read."""
@@ -122,10 +238,20 @@ class EventStream(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
+        queue = self._queue
         try:
-            return await self._queue.get()
+            event = await queue.get()
         except QueueClosed:
+            if queue.overflowed:
+                raise EventsDroppedError(
+                    f"this event stream was not read: more than {queue.max_events} events "
+                    "waited, so it let go of them and stopped; read streams as you go "
+                    "(or raise max_queued_events)"
+                ) from None
             raise StopAsyncIteration from None
+        if not queue:
+            self._gap = False
+        return event
 
     async def aclose(self) -> None:
         """Stop receiving events now."""

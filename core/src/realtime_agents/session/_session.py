@@ -58,7 +58,7 @@ from ._emitter import SessionEmitter
 from ._guardrails import GuardrailRunner
 from ._history import ITEM_TYPES, ConversationHistory
 from ._link import TransportLink, last_output_text
-from ._queue import DEFAULT_MAX_QUEUED, TaskSet
+from ._queue import DEFAULT_MAX_QUEUED_AUDIO_BYTES, DEFAULT_MAX_QUEUED_EVENTS, TaskSet
 from ._tools import ToolCallRunner, ToolErrorFormatter
 from .events import (
     AgentEndEvent,
@@ -105,7 +105,10 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
             hosted MCP call completes.
         plugin_host: where named transports, plugin tools and guardrails come from, and who
             gets the tool/guardrail hooks (default: the process-wide host).
-        max_queued_events: the event queue's bound (see :mod:`._queue`).
+        max_queued_audio_bytes: audio each event queue holds before it drops new audio
+            (the session's own, and each ``async for`` stream's; see :mod:`._queue`).
+        max_queued_events: other events an unread ``async for`` stream holds before it
+            overflows (it stops and raises :class:`EventsDroppedError` on the next read).
 
     Raises UserError for a duplicate tool or handoff name, or an unknown plugin tool or
     guardrail name, in any agent reachable through handoffs.
@@ -129,9 +132,10 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         trace_metadata: Mapping[str, Any] | None = None,
         automatically_trigger_response_for_mcp_tool_calls: bool = True,
         plugin_host: PluginHost | None = None,
-        max_queued_events: int = DEFAULT_MAX_QUEUED,
+        max_queued_audio_bytes: int = DEFAULT_MAX_QUEUED_AUDIO_BYTES,
+        max_queued_events: int = DEFAULT_MAX_QUEUED_EVENTS,
     ) -> None:
-        super().__init__(max_queued_events)
+        super().__init__(max_queued_audio_bytes, max_queued_events)
         if not isinstance(agent, RealtimeAgent):
             raise UserError(f"RealtimeSession needs a RealtimeAgent, got {type(agent).__name__}")
         self._host = plugin_host
@@ -139,7 +143,7 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         self._current_agent: RealtimeAgent[Any] = agent
         self._validate_agents(agent)
         self._transport = self._resolve_transport(transport)
-        self._link = TransportLink(self._transport, max_queued_events)
+        self._link = TransportLink(self._transport, max_queued_audio_bytes)
         self._model = model
         self._context: RunContextWrapper[Any] = RunContextWrapper(context)
         self._history = ConversationHistory(store_audio=history_store_audio)
@@ -244,6 +248,11 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
     def dropped_audio_events(self) -> int:
         """Audio chunks dropped because events were not consumed fast enough."""
         return self._link.queue.dropped
+
+    @property
+    def dropped_audio_bytes(self) -> int:
+        """The bytes of those dropped audio chunks."""
+        return self._link.queue.dropped_bytes
 
     @property
     def _generation(self) -> int:
