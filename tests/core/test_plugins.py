@@ -14,6 +14,7 @@ import pluggy
 import pytest
 
 import realtime_agents.plugins
+from realtime_agents._install import install_command, install_hint
 from realtime_agents.errors import TransportNotFoundError, UserError
 from realtime_agents.plugins import (
     BLOCK_ENV,
@@ -99,8 +100,56 @@ def test_unknown_transport_lists_installed_and_package() -> None:
     message = str(info.value)
     assert "'webrtc'" in message
     assert "Installed transports: scripted" in message
-    assert "pip install realtime-agents-webrtc" in message
+    assert "install realtime-agents-webrtc, which is not released yet" in message
+    assert "(once it is: pip install realtime-agents-webrtc)" in message
     assert info.value.installed == ["scripted"]
+
+
+def test_missing_websocket_transport_names_the_command_that_works_from_a_clone() -> None:
+    with pytest.raises(TransportNotFoundError) as info:
+        host_of().default_transport_name()
+    assert str(info.value) == (
+        "Unknown transport 'websocket'. Installed transports: none. To use 'websocket', "
+        "install realtime-agents-websocket from the root of a clone of the realtime-agents "
+        "repository: pip install ./core ./plugins/websocket "
+        "(once it is on PyPI: pip install realtime-agents-websocket)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("distribution", "extra", "command"),
+    [
+        ("realtime-agents", None, "pip install ./core"),
+        ("realtime-agents-websocket", None, "pip install ./core ./plugins/websocket"),
+        ("realtime-agents-emulator", None, "pip install ./emulator"),
+        (
+            "realtime-agents-emulator",
+            "demo",
+            "pip install ./core ./plugins/websocket './emulator[demo]'",
+        ),
+        ("realtime-agents-webrtc", None, "pip install realtime-agents-webrtc"),
+    ],
+)
+def test_install_command_lists_the_folders_a_clone_needs(
+    distribution: str, extra: str | None, command: str
+) -> None:
+    assert install_command(distribution, extra) == command
+
+
+def test_published_distributions_install_by_name() -> None:
+    published = {"realtime-agents-emulator"}
+    command = install_command("realtime-agents-emulator", "demo", published=published)
+    assert command == "pip install 'realtime-agents-emulator[demo]'"
+    hint = install_hint("realtime-agents-emulator", "demo", published=published)
+    assert hint == "install realtime-agents-emulator[demo]: " + command
+
+
+def test_install_hint_gives_the_clone_command_then_the_published_one() -> None:
+    assert install_hint("realtime-agents-emulator", "demo") == (
+        "install realtime-agents-emulator[demo] from the root of a clone of the "
+        "realtime-agents repository: pip install ./core ./plugins/websocket './emulator[demo]' "
+        "(once it is on PyPI: pip install 'realtime-agents-emulator[demo]')"
+    )
 
 
 def test_unknown_third_party_name_has_generic_hint() -> None:

@@ -38,8 +38,10 @@ class TransportNotFoundError(UserError, LookupError):
     """No installed transport has the requested name."""
 
     def __init__(self, name: str, installed: list[str], package: str | None = None) -> None:
+        from ._install import install_hint  # deferred: only a failed lookup needs the wording
+
         listed = ", ".join(sorted(installed)) or "none"
-        hint = f"pip install {package}" if package else "install the package that provides it"
+        hint = install_hint(package) if package else "install the package that provides it"
         super().__init__(
             f"Unknown transport {name!r}. Installed transports: {listed}. To use {name!r}, {hint}."
         )
