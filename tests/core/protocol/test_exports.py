@@ -10,6 +10,7 @@ def test_public_names() -> None:
             "Events",
             "MalformedServerEventError",
             "MediaMode",
+            "OddAudioDeltaError",
             "UnreadableFrameError",
             "OpenAIRealtimeProtocol",
             "PlaybackTracker",

@@ -33,6 +33,7 @@ from realtime_agents.items import (
 from realtime_agents.protocol import (
     SERVER_EVENT_TYPES,
     MalformedServerEventError,
+    OddAudioDeltaError,
     OpenAIRealtimeProtocol,
     UnreadableFrameError,
 )
@@ -149,6 +150,84 @@ def test_audio_delta_tracked_even_when_nobody_listens(proto: OpenAIRealtimeProto
     assert frames.feed(proto, frames.audio_delta("resp_1", "item_a", frames.pcm_ms(100))) == []
     assert proto.audio_playing
     assert proto._playback.received_ms("item_a") == 100.0
+
+
+@pytest.mark.parametrize("media", ["inline", "track"])
+@pytest.mark.parametrize("delta", ["@@@@", "AAAA####AAAA", "AAA", "AAAA=AAA", "AA==AA==", " AAAA"])
+@pytest.mark.parametrize("listening", [True, False])
+def test_audio_delta_that_is_not_strict_base64_is_an_error_and_no_audio(
+    delta: str, media: Any, listening: bool
+) -> None:
+    # Lenient decoding made "@@@@" 0 bytes and "AAAA####AAAA" 6 bytes of silent junk audio.
+    proto = OpenAIRealtimeProtocol(media=media)
+    if not listening:
+        proto.wants = lambda name: name == "error"
+    frame = json.dumps(
+        {
+            "type": "response.output_audio.delta",
+            "response_id": "r",
+            "item_id": "i",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": delta,
+        }
+    )
+    events = [(n, p) for n, p in frames.feed(proto, frame) if n in ("audio", "error")]
+    assert [n for n, _ in events] == ["error"]
+    error = events[0][1]
+    assert isinstance(error, ErrorEvent)
+    assert isinstance(error.error, MalformedServerEventError)
+    assert "delta is not valid base64" in str(error.error)
+    assert not proto.audio_playing
+
+
+@pytest.mark.parametrize("media", ["inline", "track"])
+def test_odd_length_pcm16_delta_is_delivered_and_flagged_once_per_item(media: Any) -> None:
+    proto = OpenAIRealtimeProtocol(media=media)
+    first = frames.feed(proto, frames.audio_delta("resp_1", "item_a", b"\x01\x02\x03"))
+    again = frames.feed(proto, frames.audio_delta("resp_1", "item_a", b"\x04"))
+    assert [n for n, _ in derived(first)] == ["error", "audio"]  # the flag, then the audio
+    assert derived(first)[1][1] == AudioEvent(b"\x01\x02\x03", "resp_1", "item_a", 0)
+    error = derived(first)[0][1]
+    assert isinstance(error, ErrorEvent)
+    assert isinstance(error.error, OddAudioDeltaError)
+    assert "odd length (3 bytes)" in str(error.error)
+    assert [n for n, _ in derived(again)] == ["audio"]  # flagged once per item
+    other = frames.feed(proto, frames.audio_delta("resp_1", "item_b", b"\x01"))
+    assert [n for n, _ in derived(other)] == ["error", "audio"]
+
+
+def test_odd_length_is_fine_for_g711(proto: OpenAIRealtimeProtocol) -> None:
+    frames.feed(proto, frames.session_updated(output_format={"type": "audio/pcmu"}))
+    events = frames.feed(proto, frames.audio_delta("resp_1", "item_a", b"\x01\x02\x03"))
+    assert [n for n, _ in derived(events)] == ["audio"]
+
+
+KEY = "custom-secret-that-matches-no-key-pattern-0123456789"
+
+
+@pytest.mark.parametrize("where", [0, 60, 75, 78, 5000])
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_a_quoted_frame_never_shows_the_key(where: int, as_bytes: bool) -> None:
+    # The quote is cut at 80 characters: a key straddling the cut must not leave a fragment.
+    proto = OpenAIRealtimeProtocol(secret=KEY)
+    text = "x" * where + KEY + " and sk-proj-abcdefghijklmnop1234 too"
+    frame: str | bytes = text.encode() if as_bytes else text
+    [(_, error)] = frames.feed(proto, frame)
+    assert isinstance(error, ErrorEvent)
+    message = str(error.error)
+    for fragment in (KEY[:12], KEY[-12:], "abcdefghijklmnop"):
+        assert fragment not in message
+    assert message.startswith("ignored a server frame: ")
+
+
+def test_a_server_error_quoting_the_key_is_redacted() -> None:
+    proto = OpenAIRealtimeProtocol(secret=KEY)
+    frame = frames.error(code="invalid_api_key", message=f"Incorrect API key provided: {KEY}.")
+    (error,) = [p for n, p in frames.feed(proto, frame) if n == "error"]
+    assert isinstance(error, ErrorEvent)
+    assert KEY not in repr(error) and KEY[-12:] not in repr(error)
+    assert "Incorrect API key provided" in repr(error)
 
 
 # -- the mapping table --------------------------------------------------------------------

@@ -211,7 +211,11 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
         try:
             request, model = await self._request(options)
             proto = OpenAIRealtimeProtocol(
-                model, media=self.media, clock=self._clock, wants=self._wants_while_connecting
+                model,
+                media=self.media,
+                clock=self._clock,
+                wants=self._wants_while_connecting,
+                secret=request.api_key,
             )
             # Queued before opening: the server's first event may arrive with the handshake,
             # and this update (which carries the tracing choice) must go first.

@@ -23,7 +23,12 @@ from .payload import build_session_payload
 from .playback import PlaybackTracker, Truncation
 from .protocol import Events, MediaMode, OpenAIRealtimeProtocol, Wants
 from .sequencer import ResponseControl, ResponseCreateSequencer
-from .server_events import SERVER_EVENT_TYPES, MalformedServerEventError, UnreadableFrameError
+from .server_events import (
+    SERVER_EVENT_TYPES,
+    MalformedServerEventError,
+    OddAudioDeltaError,
+    UnreadableFrameError,
+)
 
 __all__ = [
     "OPENAI_REALTIME_URL",
@@ -32,6 +37,7 @@ __all__ = [
     "Events",
     "MalformedServerEventError",
     "MediaMode",
+    "OddAudioDeltaError",
     "OpenAIRealtimeProtocol",
     "PlaybackTracker",
     "ResponseControl",

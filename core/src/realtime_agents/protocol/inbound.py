@@ -18,7 +18,6 @@ tracks each ``response.output_audio.delta`` for truncation; *track* mirrors the 
 
 from __future__ import annotations
 
-import binascii
 import copy
 import json
 import logging
@@ -39,6 +38,7 @@ from ..events import (
     TurnStartedEvent,
 )
 from ..items import ItemStatus, RealtimeItem
+from .connection import redact
 from .formats import format_from_session
 from .outbound import retrieve_item_event, session_update_event
 from .playback import OutputAudioBuffer, PlaybackTracker
@@ -46,8 +46,9 @@ from .sequencer import ResponseCreateSequencer
 from .server_events import (
     SERVER_EVENT_TYPES,
     MalformedServerEventError,
+    OddAudioDeltaError,
     UnreadableFrameError,
-    b64_decoded_length,
+    decode_audio_delta,
     interrupt_response_of,
     turn_done_event,
     usage_from_response,
@@ -146,7 +147,10 @@ class ServerEventMapper:
         self.interrupt_response = False
         #: The tracing config to apply after ``session.created`` ("auto" unless told).
         self.tracing: object = "auto"
+        #: Redacted from anything this mapper quotes (the key may be echoed back to us).
+        self.secret: str | None = None
         self._answered_calls: dict[str, None] = {}
+        self._odd_audio_items: dict[str, None] = {}
         self._call_responses: dict[str, str | None] = {}  # function_call item id → response id
         self._handlers: dict[str, _Handler] = {
             "response.output_audio.delta": self._on_output_audio_delta,
@@ -184,16 +188,16 @@ class ServerEventMapper:
         """Queue the events for one frame (see ``OpenAIRealtimeProtocol.receive_frame``)."""
         out = self.events
         if type(frame) is not str:
-            out.append(_unreadable("binary frames are not server events", frame))
+            out.append(_unreadable("binary frames are not server events", frame, self.secret))
             return
         try:
             event = json.loads(frame)
         except ValueError:
-            out.append(_unreadable("not JSON", frame))
+            out.append(_unreadable("not JSON", frame, self.secret))
             return
         event_type = event.get("type") if type(event) is dict else None
         if type(event_type) is not str:
-            out.append(_unreadable("no string 'type'", frame))
+            out.append(_unreadable("no string 'type'", frame, self.secret))
             return
         wants = self.wants
         if wants is None:
@@ -227,21 +231,29 @@ class ServerEventMapper:
         if self._playback.is_discarded(response_id):
             return  # late audio of an interrupted response: never played
         item_id, content_index, delta = _audio_delta_fields(event)
+        data = self._audio_of(delta, item_id, out)
+        self._playback.on_delta(response_id, item_id, content_index, len(data))
         if wants("audio"):
-            data = binascii.a2b_base64(delta)
-            self._playback.on_delta(response_id, item_id, content_index, len(data))
             out.append(("audio", AudioEvent(data, response_id, item_id, content_index)))
-        else:
-            self._playback.on_delta(response_id, item_id, content_index, b64_decoded_length(delta))
 
     def _on_untracked_audio_delta(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
         # Track media: the server plays (and truncates) this audio itself, so stray deltas
         # are only published, never tracked or discarded.
         item_id, content_index, delta = _audio_delta_fields(event)
+        data = self._audio_of(delta, item_id, out)
         if wants("audio"):
-            data = binascii.a2b_base64(delta)
             audio = AudioEvent(data, event.get("response_id"), item_id, content_index)
             out.append(("audio", audio))
+
+    def _audio_of(self, delta: str, item_id: str, out: Events) -> bytes:
+        """A delta's audio (ValueError unless strictly base64); odd-length PCM16 is flagged."""
+        data = decode_audio_delta(delta)
+        odd = len(data) & 1 and self._playback.format.bytes_per_sample == 2
+        if odd and item_id not in self._odd_audio_items:
+            # Once per item: the audio is still passed on, as received.
+            _remember(self._odd_audio_items, item_id)
+            out.append(("error", ErrorEvent(OddAudioDeltaError(item_id, len(data)))))
+        return data
 
     def _on_content_part_added(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
         part = _mapping_field(event, "part")
@@ -449,9 +461,16 @@ class ServerEventMapper:
 
     def _on_error(self, event: dict[str, Any], out: Events, wants: Wants) -> None:
         if wants("error"):
-            out.append(("error", ErrorEvent(event)))
+            out.append(("error", ErrorEvent(_redacted(event, self.secret))))
         self._sequencer.on_error(event)
 
 
-def _unreadable(reason: str, frame: str | bytes) -> tuple[str, object]:
-    return ("error", ErrorEvent(UnreadableFrameError(reason, frame)))
+def _redacted(event: dict[str, Any], secret: str | None) -> dict[str, Any]:
+    """``event`` with the key (and anything shaped like a key) redacted: servers quote keys."""
+    text = json.dumps(event)
+    clean = redact(text, secret)
+    return event if clean == text else dict(json.loads(clean))
+
+
+def _unreadable(reason: str, frame: str | bytes, secret: str | None) -> tuple[str, object]:
+    return ("error", ErrorEvent(UnreadableFrameError(reason, frame, secret)))

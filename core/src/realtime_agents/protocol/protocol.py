@@ -57,9 +57,16 @@ from .outbound import (
 from .payload import build_session_payload
 from .playback import OutputAudioBuffer, PlaybackTracker
 from .sequencer import ResponseCreateSequencer
-from .server_events import MalformedServerEventError
+from .server_events import MalformedServerEventError, OddAudioDeltaError
 
-__all__ = ["Events", "MalformedServerEventError", "MediaMode", "OpenAIRealtimeProtocol", "Wants"]
+__all__ = [
+    "Events",
+    "MalformedServerEventError",
+    "MediaMode",
+    "OddAudioDeltaError",
+    "OpenAIRealtimeProtocol",
+    "Wants",
+]
 
 logger = logging.getLogger("realtime_agents.protocol")
 
@@ -74,6 +81,7 @@ class OpenAIRealtimeProtocol:
         clock: Callable[[], float] = time.monotonic,
         media: MediaMode = "inline",
         wants: Wants | None = None,
+        secret: str | None = None,
     ) -> None:
         if media not in ("inline", "track"):
             raise UserError(f"media must be 'inline' or 'track', got {media!r}")
@@ -93,6 +101,8 @@ class OpenAIRealtimeProtocol:
             on_speech_started=self._on_speech_started,
             wants=wants,
         )
+        # Only to redact it: a server (or proxy) may echo the key in a frame we quote.
+        self._inbound.secret = secret
 
     # -- state -------------------------------------------------------------------------------
 
@@ -169,7 +179,11 @@ class OpenAIRealtimeProtocol:
         derived events, each only if :attr:`wants` it. Binary and non-JSON frames give one
         ``error`` carrying an :class:`UnreadableFrameError`; unknown types give only ``*``; a
         known event the protocol cannot read gives ``*`` and an ``error`` carrying a
-        :class:`MalformedServerEventError`. Never raises. Client events it queues (retrieves,
+        :class:`MalformedServerEventError` (so does an audio delta that is not strictly
+        base64: no junk audio); a PCM16 delta of odd length is delivered and flagged once per
+        item (:class:`OddAudioDeltaError`). Quoted frames and server ``error`` events never
+        show ``secret`` (the constructor's key, kept only to redact it). Never raises.
+        Client events it queues (retrieves,
         released creates, a barge-in's cancel) are in :meth:`data_to_send`.
         """
         self._inbound.receive_frame(frame)

@@ -5,18 +5,22 @@
 
 from __future__ import annotations
 
+import binascii
 from collections.abc import Mapping
 from typing import Any, Final
 
 from ..errors import RealtimeAgentsError
 from ..events import TurnDoneEvent, TurnDoneResponse, Usage
 from ..items import RealtimeItem
+from .connection import redact
 from .wire_items import function_call_from_wire, item_status, mcp_call_from_wire, message_from_wire
 
 __all__ = [
     "SERVER_EVENT_TYPES",
     "MalformedServerEventError",
-    "b64_decoded_length",
+    "OddAudioDeltaError",
+    "UnreadableFrameError",
+    "decode_audio_delta",
     "interrupt_response_of",
     "turn_done_event",
     "usage_from_response",
@@ -88,6 +92,26 @@ class MalformedServerEventError(RealtimeAgentsError, ValueError):
         self.event = event
 
 
+class OddAudioDeltaError(RealtimeAgentsError, ValueError):
+    """A PCM16 audio delta with an odd number of bytes: half a sample is missing somewhere.
+
+    Published once per item as an ``error`` event; the audio itself is still delivered as
+    received (nothing is lost, but playback of that item may be misaligned).
+    """
+
+    def __init__(self, item_id: str, size: int) -> None:
+        super().__init__(
+            f"audio delta of item {item_id!r} has an odd length ({size} bytes) for PCM16 "
+            "(2 bytes per sample); passed on as received"
+        )
+        self.item_id = item_id
+        self.size = size
+
+
+#: How much of an unreadable frame is redacted to quote its first 80 characters.
+_QUOTE_WINDOW: Final = 2048
+
+
 class UnreadableFrameError(RealtimeAgentsError, ValueError):
     """A frame that is not a server event: binary, not JSON, or JSON without a string ``type``.
 
@@ -95,10 +119,14 @@ class UnreadableFrameError(RealtimeAgentsError, ValueError):
     says what arrived, so a misbehaving proxy is visible instead of silently ignored.
     """
 
-    def __init__(self, reason: str, frame: str | bytes) -> None:
-        shown = frame[:80]
+    def __init__(self, reason: str, frame: str | bytes, secret: str | None = None) -> None:
+        head = frame[:_QUOTE_WINDOW]
+        text = head.decode("utf-8", "backslashreplace") if isinstance(head, bytes) else head
+        # Redacted before it is cut to 80 characters, so no fragment of a key survives the cut
+        # (the window is far longer than any key; a huge frame is not scanned whole).
+        text = redact(text, secret)
         more = "..." if len(frame) > 80 else ""
-        super().__init__(f"ignored a server frame: {reason}: {shown!r}{more}")
+        super().__init__(f"ignored a server frame: {reason}: {text[:80]!r}{more}")
         self.reason = reason
 
 
@@ -180,6 +208,14 @@ def interrupt_response_of(session: Mapping[str, Any] | None) -> bool:
     return detection.get("interrupt_response") is True
 
 
-def b64_decoded_length(data: str) -> int:
-    """Length of the bytes a padded base64 string decodes to, without decoding it."""
-    return len(data) * 3 // 4 - data.count("=", -2)
+def decode_audio_delta(delta: str) -> bytes:
+    """The bytes of an audio delta's base64 text; ValueError unless it is strictly base64.
+
+    Lenient decoding would turn junk into silent junk audio (``"@@@@"`` into nothing,
+    ``"AAAA####AAAA"`` into 6 bytes): strict mode rejects any character outside the
+    alphabet and bad padding, at no measurable cost.
+    """
+    try:
+        return binascii.a2b_base64(delta, strict_mode=True)
+    except binascii.Error as exc:
+        raise ValueError(f"delta is not valid base64 ({exc})") from None
