@@ -63,6 +63,15 @@ def silence(ms: int) -> bytes:
     return pcm16_silence(ms)
 
 
+def _not_json(constant: str) -> Any:
+    raise AssertionError(f"the server sent {constant}, which is not JSON")
+
+
+def strict_json(text: str | bytes) -> Any:
+    """Parse as a strict client would: ``NaN`` and ``Infinity`` fail (Python's json reads them)."""
+    return json.loads(text, parse_constant=_not_json)
+
+
 class Raw:
     """A raw aiohttp WebSocket client: for frames the openai client never sends."""
 
@@ -104,7 +113,7 @@ class Raw:
         message = await asyncio.wait_for(self.ws.receive(), timeout)
         if message.type != aiohttp.WSMsgType.TEXT:
             raise AssertionError(f"expected a text frame, got {message.type} {message.data!r}")
-        return json.loads(message.data)
+        return strict_json(message.data)
 
     async def recv_until(self, last: str, timeout: float = 5.0) -> list[dict[str, Any]]:
         events = []

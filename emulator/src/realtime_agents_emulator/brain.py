@@ -56,7 +56,8 @@ class CallFunction:
     def arguments_json(self) -> str:
         if isinstance(self.arguments, str):
             return self.arguments
-        return json.dumps(dict(self.arguments), separators=(",", ":"))
+        # Strict: a client parses this string as JSON, and NaN is not JSON.
+        return json.dumps(dict(self.arguments), separators=(",", ":"), allow_nan=False)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from .config import RESPONSE_PARAMS, SESSION
 from .errors import RealtimeError
 from .items import ITEM
 from .schema import Int, Nullable, Schema, Str, obj
+from .wire import check_finite
 
 __all__ = ["WEBSOCKET_TYPES", "client_event_types", "validate_client_event"]
 
@@ -77,6 +78,8 @@ def validate_client_event(event: Mapping[str, object], transport: str) -> dict[s
     accepted = client_event_types(transport)
     if kind not in accepted:
         raise RealtimeError.invalid_value("type", kind, accepted)
+    # Before the schema: a NaN anywhere, free-form fields included, names its param the same way.
+    check_finite(event)
     checked = _SCHEMAS[kind].check(dict(event), "")
     assert isinstance(checked, dict)
     return checked

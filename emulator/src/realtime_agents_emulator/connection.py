@@ -4,21 +4,25 @@ The :class:`ServerConnection` is the transport edge around a :class:`~.session.S
 frames (answering binary and non-JSON frames with the real errors), records every client and
 server event for tests, and sends server events from a single writer task so that their order is
 the order the session produced them and injected delays or faults apply uniformly.
+
+An emulator bug while handling one frame or writing one event costs that frame or event a
+``server_error`` (logged with its traceback and recorded in ``emu.crashes``), never the
+connection; anything escaping the read loop itself closes with 1011, never a bare TCP drop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import logging
 import socket
 import struct
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMessage, WSMsgType, web
 
+from . import wire
+from .connection_log import ConnectionLog
 from .errors import RealtimeError
 from .faults import Faults
 from .ids import IdFactory
@@ -27,11 +31,10 @@ from .session import Session
 
 __all__ = ["ServerConnection"]
 
-log = logging.getLogger(__name__)
-
 Event = dict[str, Any]
 _MALFORMED_FRAME = '{"type": "response.output_audio.delta", "delta": '
 _CLOSE_TIMEOUT_S = 2.0
+_END_OF_STREAM = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR)
 
 
 class ServerConnection:
@@ -55,6 +58,8 @@ class ServerConnection:
         faults: Faults,
         on_crash: Callable[[BaseException], None],
         record_events: bool = True,
+        number: int = 0,
+        api_key: str | None = None,
     ) -> None:
         self._request = request
         self._ws = ws
@@ -72,8 +77,11 @@ class ServerConnection:
         ]
         self.protocol: str | None = ws.ws_protocol
         """The subprotocol the server selected (``"realtime"`` when offered)."""
-        self.api_key: str | None = None
+        self.api_key: str | None = api_key
         """The key the client authenticated with (bearer or subprotocol); never in reprs."""
+        self.number = number
+        """1 for the first connection since the emulator started (as in its log lines)."""
+        self._log = ConnectionLog(number, api_key)
         self.client_events = EventLog(keep=record_events)
         self.server_events = EventLog(keep=record_events)
         self.invalid_frames: list[str | bytes] = []
@@ -82,6 +90,8 @@ class ServerConnection:
         self.close_code: int | None = None
         """The code the server closed with, or else the one the client closed with."""
         self._server_close_code: int | None = None
+        self._close_reason = ""
+        self._drop_reason = ""  # set when the server ended TCP without a close frame
         self._session: Session | None = None
         # (loop time queued, event); None wakes the writer to stop.
         self._queue: asyncio.Queue[tuple[float, Event] | None] = asyncio.Queue()
@@ -145,15 +155,18 @@ class ServerConnection:
         self.faults = self.faults.merged(faults)
 
     def send_event(self, event: Mapping[str, Any]) -> None:
-        """Queue an arbitrary server event (``event_id`` is added when missing)."""
+        """Queue an arbitrary server event (``event_id`` is added when missing).
+
+        Raises :class:`ValueError` (or :class:`TypeError`) here, not in the writer, for an event
+        that is not standard JSON (``NaN``, sets, …).
+        """
+        wire.encode(event)
         self._enqueue({"event_id": self._ids.event(), **event})
 
     def send_error(self, message: str | None = None, code: str | None = "server_error") -> None:
         """Queue a ``server_error`` ``error`` event."""
         error = RealtimeError.server_error(message, code)
-        self._enqueue(
-            {"type": "error", "event_id": self._ids.event(), "error": error.payload(None)}
-        )
+        self._enqueue(self._error_event(error, None))
 
     async def send_malformed(self) -> None:
         """Send one text frame that is not valid JSON."""
@@ -172,6 +185,7 @@ class ServerConnection:
         self._dead = True
         if self._server_close_code is None and not self._ws.closed:
             self._server_close_code = code
+            self._close_reason = reason
         try:
             # A client that stopped reading can block the close frame's write forever.
             async with asyncio.timeout(_CLOSE_TIMEOUT_S):
@@ -183,35 +197,37 @@ class ServerConnection:
 
     async def reject(self, error: RealtimeError, close_code: int) -> None:
         """Admission failure: ``error`` then close (3000 auth, 4000 request shape)."""
+        self._log.opened(self._request.path, self.query, self._request.remote)
         try:
-            event = {"type": "error", "event_id": self._ids.event(), "error": error.payload(None)}
+            event = self._error_event(error, None)
             self.server_events.record(event)
-            await self._ws.send_str(json.dumps(event))
+            self._log.error_sent(event["error"])
+            await self._ws.send_str(wire.encode(event))
             reason = f"{error.type}.{error.code}" if error.code else error.type
             await self.close(close_code, reason)
         except (ConnectionError, RuntimeError):
             pass
         finally:
-            self.close_code = self._server_close_code or self._ws.close_code
-            self._done.set()
+            self._finish("")
 
     async def serve(self, session: Session) -> None:
         """Run the session until the socket closes; then stop its tasks and the writer."""
         self._session = session
         self.accepted = True
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        self._log.opened(self._request.path, self.query, self._request.remote)
+        client_reason = ""
         try:
             session.start()
-            async for message in self._ws:
-                if message.type == WSMsgType.TEXT:
-                    self._on_text(session, message.data)
-                elif message.type == WSMsgType.BINARY:
-                    self.invalid_frames.append(message.data)
-                    session.error(RealtimeError.binary_frame())
-                else:  # ERROR: the transport failed
-                    break
+            while (message := await self._ws.receive()).type not in _END_OF_STREAM:
+                self._on_message(session, message)
+            if message.type == WSMsgType.CLOSE:
+                client_reason = str(message.extra or "")
         except ConnectionError:
             pass  # the client went away; the cleanup below is all there is to do
+        except Exception as exc:  # an emulator bug outside any one frame: close, never just drop
+            self._internal_error(exc, "reading frames")
+            await self.close(1011, "internal error")
         finally:
             await session.close()
             # Events still queued can no longer be delivered. The sentinel wakes an idle writer;
@@ -220,30 +236,54 @@ class ServerConnection:
             self._queue.put_nowait(None)
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
-            self.close_code = self._server_close_code or self._ws.close_code
-            self._done.set()
+            self._finish(client_reason)
 
-    def _on_text(self, session: Session, data: str) -> None:
+    def _finish(self, client_reason: str) -> None:
+        self.close_code = self._server_close_code or self._ws.close_code
+        if self._server_close_code is not None:
+            self._log.closed(self._server_close_code, self._close_reason, by_server=True)
+        elif self._drop_reason:
+            self._log.closed(None, self._drop_reason, by_server=True)
+        else:
+            self._log.closed(self._ws.close_code, client_reason, by_server=False)
+        self._done.set()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _on_message(self, session: Session, message: WSMessage) -> None:
+        """Handle one frame; an unexpected exception costs it a ``server_error``, not the socket."""
+        event: Event | None = None
         try:
-            event = json.loads(data)
-        except ValueError as exc:
-            self.invalid_frames.append(data)
-            session.error(RealtimeError.invalid_json(str(exc)))
-            return
-        if not isinstance(event, dict):
-            self.invalid_frames.append(data)
-            session.error(RealtimeError.not_an_object())
-            return
-        self.client_events.record(event)
-        try:
-            session.handle(event)
+            event = self._event_of(session, message)
+            if event is not None:
+                self.client_events.record(event)
+                self._log.client_event(event.get("type"))
+                session.handle(event)
         except Exception as exc:  # an emulator bug: report it, keep serving like a real server
-            log.exception("internal error handling %s", event.get("type"))
-            self._on_crash(exc)
-            event_id = event.get("event_id")
+            kind = event.get("type") if event is not None else message.type.name.lower()
+            self._internal_error(exc, f"handling {kind}")
+            event_id = event.get("event_id") if event is not None else None
             session.error(
                 RealtimeError.server_error(), event_id if isinstance(event_id, str) else None
             )
+
+    def _event_of(self, session: Session, message: WSMessage) -> Event | None:
+        """The frame's event, or None after answering a frame that is not one."""
+        try:
+            if message.type != WSMsgType.TEXT:
+                raise RealtimeError.binary_frame()
+            event = wire.decode(message.data)
+            if not isinstance(event, dict):
+                raise RealtimeError.not_an_object()
+        except RealtimeError as error:
+            self.invalid_frames.append(message.data)
+            session.error(error)
+            return None
+        return event
+
+    def _internal_error(self, exc: Exception, doing: str) -> None:
+        self._log.internal_error(exc, doing)
+        self._on_crash(exc)
 
     def session_sink(self, event: Event) -> None:
         """Where the session sends its events."""
@@ -264,20 +304,33 @@ class ServerConnection:
             entry = await self._queue.get()
             if entry is None or self._stopping:
                 return
-            queued_at, event = entry
             if self._dead:
                 continue
-            if "__close__" in event:
-                await self.close(*event["__close__"])
-                continue
-            if self.faults.delay_ms:  # a constant latency: each event leaves MS after it was made
-                due = queued_at + self.faults.delay_ms / 1000
-                await asyncio.sleep(max(0.0, due - asyncio.get_running_loop().time()))
-            await self._send_event(event)
+            try:
+                await self._write(*entry)
+            except Exception as exc:  # an emulator bug: lose this event, keep the writer
+                self._internal_error(exc, "writing an event")
+
+    async def _write(self, queued_at: float, event: Event) -> None:
+        if "__close__" in event:
+            await self.close(*event["__close__"])
+            return
+        if self.faults.delay_ms:  # a constant latency: each event leaves MS after it was made
+            due = queued_at + self.faults.delay_ms / 1000
+            await asyncio.sleep(max(0.0, due - asyncio.get_running_loop().time()))
+        await self._send_event(event)
 
     async def _send_event(self, event: Event) -> None:
+        try:
+            text = wire.encode(event)
+        except (ValueError, TypeError, RecursionError) as exc:  # an emulator bug, see encode
+            self._internal_error(exc, f"encoding {event.get('type')}")
+            event = self._error_event(RealtimeError.server_error(), None)
+            text = wire.encode(event)
         self.server_events.record(event)
-        if not await self._send_raw(json.dumps(event)):
+        if event.get("type") == "error":
+            self._log.error_sent(event["error"])
+        if not await self._send_raw(text):
             return
         self._sent += 1
         kind = str(event.get("type", ""))
@@ -299,9 +352,7 @@ class ServerConnection:
         faults, sent = self.faults, self._sent
         if self._once("error", faults.error_after_events == sent):
             error = RealtimeError.server_error(code=faults.error_code)
-            await self._send_event(
-                {"type": "error", "event_id": self._ids.event(), "error": error.payload(None)}
-            )
+            await self._send_event(self._error_event(error, None))
         if self._once("malformed", faults.malformed_after_events == sent):
             await self.send_malformed()
         if self._once("close", faults.close_after_events == sent):
@@ -313,6 +364,13 @@ class ServerConnection:
         if self._once("reset", faults.reset_after_events == sent):
             self._kill(reset=True)
 
+    def _error_event(self, error: RealtimeError, client_event_id: str | None) -> Event:
+        return {
+            "type": "error",
+            "event_id": self._ids.event(),
+            "error": error.payload(client_event_id),
+        }
+
     def _once(self, name: str, condition: bool) -> bool:
         if not condition or name in self._fired:
             return False
@@ -323,6 +381,7 @@ class ServerConnection:
         """End TCP without a close frame: FIN after flushing (``drop``), RST (``reset``), or at
         once, discarding unsent data (``abort``, for clients that stopped reading)."""
         self._dead = True
+        self._drop_reason = self._drop_reason or ("TCP reset" if reset else "TCP closed")
         transport = self._request.transport
         if transport is None:
             return

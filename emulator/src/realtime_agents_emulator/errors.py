@@ -7,6 +7,7 @@ observation the emulator picks a plausible code, listed as "emulator-chosen" in 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -81,6 +82,13 @@ class RealtimeError(Exception):
             f"Expected a value <= {maximum}, but got {value} instead."
         )
         return cls(message, f"{kind}_above_max_value", path)
+
+    @classmethod
+    def not_finite(cls, path: str, value: float) -> RealtimeError:
+        """``NaN`` or ``Infinity``: Python's JSON reads them, the API's JSON has no such numbers."""
+        spelled = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        message = f"Invalid '{path}': expected a finite number, but got {spelled} instead."
+        return cls(message, "invalid_value", path)
 
     @classmethod
     def array_too_long(cls, path: str, maximum: int, length: int) -> RealtimeError:

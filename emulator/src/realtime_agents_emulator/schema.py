@@ -11,6 +11,7 @@ with ``param`` set to the dotted path (``session.audio.input.format.rate``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -109,6 +110,8 @@ class Num(Schema):
     def check(self, value: object, path: str) -> object:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise RealtimeError.invalid_type(path, self.expected, value)
+        if not math.isfinite(value):  # NaN compares false with any bound: check it first
+            raise RealtimeError.not_finite(path, value)
         _bounds(path, value, self.minimum, self.maximum, integer=False)
         return value
 

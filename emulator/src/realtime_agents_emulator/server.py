@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import itertools
 import logging
 import re
 import socket
@@ -23,6 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import wire
 from .auth import ClientSecret, KeyStore
 from .brain import Brain, EchoBrain
 from .config import SESSION, apply_update, default_session
@@ -111,6 +112,7 @@ class Emulator:
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._handed_out = 0
+        self._numbers = itertools.count(1)
         self._arrived = asyncio.Condition()
 
     # -- addresses ----------------------------------------------------------------------------
@@ -223,6 +225,7 @@ class Emulator:
             "session": dict(session or {"type": "realtime"}),
             "expires_after": {"anchor": "created_at", "seconds": ttl_seconds},
         }
+        wire.check_finite(body)  # as for a REST body: no NaN in free-form fields either
         checked = _CLIENT_SECRET_BODY.check(body, "")
         assert isinstance(checked, dict)
         return self._mint(checked)
@@ -256,8 +259,9 @@ class Emulator:
             faults=faults,
             on_crash=self._crash,
             record_events=self._record_events,
+            number=next(self._numbers),
+            api_key=_request_key(request),
         )
-        conn.api_key = _request_key(request)
         await self._arrival(conn)
         error, close_code, secret = self._admit(request)
         if error is None and fault_error is not None:
@@ -323,12 +327,14 @@ class Emulator:
         if error is not None:
             return _error_response(401, error)
         try:
-            body = await request.json() if request.can_read_body else {}
-        except ValueError:
-            return _error_response(
-                400,
-                RealtimeError("We could not parse the JSON body of your request.", "invalid_json"),
-            )
+            body = wire.decode(await request.read()) if request.can_read_body else {}
+            wire.check_finite(body)
+        except RealtimeError as exc:
+            if exc.code == "invalid_json":  # the REST API's wording, not the WebSocket's
+                exc = RealtimeError(
+                    "We could not parse the JSON body of your request.", "invalid_json"
+                )
+            return _error_response(400, exc)
         try:
             checked = _CLIENT_SECRET_BODY.check(body or {}, "")
             assert isinstance(checked, dict)
@@ -340,7 +346,8 @@ class Emulator:
                 "value": secret.value,
                 "expires_at": secret.expires_at,
                 "session": self._public_secret_session(secret),
-            }
+            },
+            dumps=wire.encode,
         )
 
     def _mint(self, body: Mapping[str, Any]) -> ClientSecret:
@@ -363,7 +370,7 @@ class Emulator:
         }
 
     async def _health(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        return web.json_response({"status": "ok"}, dumps=wire.encode)
 
     async def _not_found(self, request: web.Request) -> web.Response:
         return _error_response(
@@ -408,4 +415,4 @@ def _error_response(status: int, error: RealtimeError) -> web.Response:
             "code": error.code,
         }
     }
-    return web.Response(status=status, text=json.dumps(body), content_type="application/json")
+    return web.Response(status=status, text=wire.encode(body), content_type="application/json")
