@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import typing
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from realtime_agents.bus import EventEmitter, signal
-from realtime_agents.errors import HandlerError
-from realtime_agents.events import ErrorEvent
+from realtime_agents import events as events_module
+from realtime_agents.bus import EventEmitter, EventNames, signal
+from realtime_agents.errors import HandlerError, UserError
+from realtime_agents.events import ErrorEvent, RealtimeTransportEventTypes, TransportSubscribe
+from realtime_agents.protocol import SERVER_EVENT_TYPES
+from realtime_agents.testing import MockRealtimeTransport, ScriptedRealtimeTransport
 
 
 class Emitter(EventEmitter):
@@ -279,3 +284,200 @@ async def test_coroutine_handlers_of_one_emitter_share_one_order() -> None:
     await asyncio.wait_for(_until(lambda: len(seen) == 2), 2)
     assert seen == ["audio 1", "interrupted"]
     await emitter.close_handlers()
+
+
+# -- checked names ----------------------------------------------------------------------------
+
+
+class Radio(EventEmitter):
+    """An emitter publishing two names, with an alias from another SDK."""
+
+    event_names = EventNames(
+        ("audio_start", "audio_stopped"),
+        aliases={"audio_end": "audio_stopped"},
+        hints={"audio": "'audio' is published by the speaker."},
+        docs="docs/radio.md",
+    )
+
+
+def _refusal(subscribe: Callable[[], object]) -> str:
+    with pytest.raises(UserError) as info:
+        subscribe()
+    return str(info.value)
+
+
+def test_unknown_name_names_the_object_the_name_a_guess_and_the_docs() -> None:
+    message = _refusal(lambda: Radio().on("audio_stoped", print))
+    assert message == (
+        "Radio has no event 'audio_stoped'; did you mean 'audio_stopped' or 'audio_start'?"
+        " The events of Radio are listed in docs/radio.md."
+    )
+
+
+def test_every_way_of_subscribing_checks_the_name() -> None:
+    radio = Radio()
+    for subscribe in (
+        lambda: radio.on("nope", print),
+        lambda: radio.on("nope"),  # the decorator form fails at once, not when decorating
+        lambda: radio.once("nope", print),
+        lambda: radio.once("nope"),
+        lambda: radio.off("nope"),
+        lambda: radio.off("nope", print),
+    ):
+        assert "Radio has no event 'nope'" in _refusal(subscribe)
+    assert not radio._subscribers
+
+
+async def test_wait_for_checks_the_name_before_waiting() -> None:
+    with pytest.raises(UserError, match="Radio has no event 'nope'"):
+        await Radio().wait_for("nope")
+
+
+def test_alias_from_another_sdk_is_the_only_guess() -> None:
+    assert Radio.event_names is not None
+    assert Radio.event_names.suggestions("audio_end") == ["audio_stopped"]
+    assert "did you mean 'audio_stopped'?" in _refusal(lambda: Radio().on("audio_end", print))
+
+
+def test_camel_case_name_suggests_its_snake_case_spelling() -> None:
+    assert "did you mean 'audio_start'?" in _refusal(lambda: Radio().on("audioStart", print))
+
+
+def test_several_look_alikes_are_all_offered() -> None:
+    assert "did you mean 'audio_start' or 'audio_stopped'?" in _refusal(
+        lambda: Radio().on("audio_st", print)
+    )
+
+
+def test_hint_says_where_a_name_is_published() -> None:
+    message = _refusal(lambda: Radio().on("audio", print))
+    assert "'audio' is published by the speaker." in message
+
+
+def test_name_without_any_guess_still_points_at_the_docs() -> None:
+    message = _refusal(lambda: Radio().on("zzz", print))
+    assert message == "Radio has no event 'zzz'. The events of Radio are listed in docs/radio.md."
+
+
+def test_non_string_name_is_refused() -> None:
+    message = _refusal(lambda: Radio().on(42, print))  # type: ignore[call-overload]
+    assert message == "Radio event names are strings, not int (42)"
+
+
+def test_known_names_subscribe_and_deliver() -> None:
+    radio = Radio()
+    seen: list[object] = []
+    radio.on("audio_start", seen.append)
+    radio.once("audio_stopped")(seen.append)
+    radio.emit("audio_start", 1)
+    radio.emit("audio_stopped", 2)
+    radio.emit("audio_stopped", 3)
+    radio.off("audio_start")
+    radio.emit("audio_start", 4)
+    assert seen == [1, 2]
+
+
+def test_emit_does_not_check_names() -> None:
+    """The check costs nothing when publishing: only subscribing is checked."""
+    radio = Radio()
+    radio.emit("unlisted", 1)
+    assert not radio.has_listeners("unlisted")
+
+
+def test_a_subclass_adds_its_own_names_and_keeps_aliases_and_docs() -> None:
+    class LoudRadio(Radio):
+        event_names = Radio.event_names | {"volume_change"}  # type: ignore[operator]
+
+    seen: list[object] = []
+    LoudRadio().on("volume_change", seen.append)
+    assert "did you mean 'audio_stopped'?" in _refusal(lambda: LoudRadio().on("audio_end", print))
+    assert "docs/radio.md" in _refusal(lambda: LoudRadio().on("zzz", print))
+    assert "volume_change" not in Radio.event_names  # type: ignore[operator]
+    assert sorted(LoudRadio.event_names or ()) == ["audio_start", "audio_stopped", "volume_change"]
+
+
+def test_aliases_must_lead_to_published_names() -> None:
+    with pytest.raises(ValueError, match=r"not published: \['gone'\]"):
+        EventNames(("a",), aliases={"b": "gone"})
+
+
+def test_bare_emitter_accepts_any_name() -> None:
+    assert EventEmitter.event_names is None
+    emitter = EventEmitter()
+    seen: list[object] = []
+    emitter.on("anything at all", seen.append)
+    emitter.emit("anything at all", 1)
+    assert seen == [1]
+
+
+def test_once_is_a_decorator_without_handler() -> None:
+    emitter = Emitter()
+    seen: list[object] = []
+
+    @emitter.once("x")
+    def handler(event: object) -> None:
+        seen.append(event)
+
+    emitter.emit("x", 1)
+    emitter.emit("x", 2)
+    assert seen == [1]
+
+
+# -- the transports' names --------------------------------------------------------------------
+
+
+def test_a_transport_accepts_the_contract_names_only() -> None:
+    transport = ScriptedRealtimeTransport()
+    for name in RealtimeTransportEventTypes:
+        transport.on(name, print)
+    message = _refusal(lambda: transport.on("tool_start", print))
+    assert message.startswith("ScriptedRealtimeTransport has no event 'tool_start'")
+    assert "docs/writing-a-transport.md#events" in message
+
+
+@pytest.mark.parametrize(
+    ("foreign", "ours"),
+    [
+        ("raw_server_event", "*"),  # openai-agents-python's model events
+        ("item_updated", "item_update"),
+        ("transcript_delta", "audio_transcript_delta"),
+        ("turn_ended", "turn_done"),
+        ("connection_status", "connection_change"),
+        ("connected", "connection_change"),  # the JS SDK's OpenAI transports
+    ],
+)
+def test_names_from_other_sdks_lead_to_ours(foreign: str, ours: str) -> None:
+    message = _refusal(lambda: ScriptedRealtimeTransport().on(foreign, print))
+    assert f"did you mean {ours!r}?" in message
+
+
+def test_openai_transports_also_accept_every_server_event_type() -> None:
+    transport = MockRealtimeTransport()
+    for name in SERVER_EVENT_TYPES:
+        transport.on(name, print)
+    assert set(transport.event_names) == set(RealtimeTransportEventTypes) | SERVER_EVENT_TYPES
+    message = _refusal(lambda: transport.on("response.audio.delta", print))  # the beta name
+    assert "did you mean 'response.output_audio.delta'" in message
+
+
+def test_a_transport_plugin_extends_the_names() -> None:
+    class TwilioLike(ScriptedRealtimeTransport):
+        event_names = ScriptedRealtimeTransport.event_names | {"twilio_message"}
+
+    seen: list[object] = []
+    TwilioLike().on("twilio_message", seen.append)
+    assert "did you mean '*'?" in _refusal(lambda: TwilioLike().on("raw_server_event", print))
+    assert "twilio_message" not in ScriptedRealtimeTransport.event_names
+
+
+def test_transport_typing_has_one_overload_per_contract_name_with_its_payload() -> None:
+    typed = {}
+    for overload in typing.get_overloads(TransportSubscribe.__call__):
+        hints = typing.get_type_hints(overload, vars(events_module))
+        name = hints["name"]
+        if typing.get_origin(name) is typing.Literal:
+            (literal,) = typing.get_args(name)
+            typed[literal] = typing.get_args(hints["handler"])[0][0]
+    assert list(typed) == list(RealtimeTransportEventTypes)
+    for name, payload in typed.items():
+        assert payload == RealtimeTransportEventTypes[name], name

@@ -22,7 +22,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias
 
-from .bus import EventEmitter
+from .bus import EventEmitter, EventNames
 from .errors import UserError
 from .guardrail import OutputGuardrail
 from .handoff import Handoff, realtime_handoff
@@ -52,6 +52,24 @@ class RealtimeAgent(EventEmitter, Generic[TContext]):
     Duplicate tool or handoff names are rejected here, for what can be checked without the
     plugins; the session checks again once plugin tools are resolved, before connecting.
     """
+
+    #: What ``agent.on`` accepts: the session events a session also publishes on its agent.
+    event_names = EventNames(
+        (
+            "agent_start",
+            "agent_end",
+            "agent_handoff",
+            "agent_tool_start",
+            "agent_tool_end",
+            "audio_start",
+        ),
+        aliases={
+            "handoff": "agent_handoff",
+            "tool_start": "agent_tool_start",
+            "tool_end": "agent_tool_end",
+        },
+        docs="docs/session-events.md",
+    )
 
     def __init__(
         self,

@@ -24,27 +24,37 @@ them again only after something connected or disconnected anywhere in the namesp
 signal announces that on its ``receiver_connected``/``receiver_disconnected``). Weakly held
 receivers (which may die without announcing it) and muted signals always go through
 ``Signal.send``, so blinker's semantics are kept.
+
+Why names are checked: a misspelt name, or one brought from another SDK (openai-agents-python's
+``tool_start`` is our ``agent_tool_start``), would otherwise subscribe to an event nobody
+publishes and fail silently. An emitter class lists what it publishes in
+:attr:`EventEmitter.event_names`; ``on``/``once``/``off``/``wait_for`` reject any other name
+with a "did you mean". The check runs when subscribing, never in :meth:`EventEmitter.emit`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import difflib
 import inspect
 import logging
+import re
 import weakref
-from collections.abc import Awaitable, Callable
-from typing import Any, Final, TypeVar, overload
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar, Final, TypeVar, overload
 
 import blinker
 
-from .errors import HandlerError
+from .errors import HandlerError, UserError
 
-__all__ = ["NAMESPACE", "EventEmitter", "Handler", "signal"]
+__all__ = ["NAMESPACE", "EventEmitter", "EventNames", "Handler", "signal"]
 
 logger = logging.getLogger("realtime_agents.bus")
 
-Handler = Callable[[Any], Awaitable[None] | None]
+#: An event handler: a function or a coroutine function of the payload (its result is ignored).
+Handler = Callable[[Any], object]
 H = TypeVar("H", bound=Handler)
 
 
@@ -78,6 +88,89 @@ def signal(name: str) -> blinker.NamedSignal:
     return NAMESPACE.signal(name)
 
 
+class EventNames(Collection[str]):
+    """The event names an emitter class publishes, and what to say about any other name.
+
+    ``aliases`` maps names users bring from other SDKs to ours (``tool_start`` →
+    ``agent_tool_start``); ``hints`` holds a sentence for a name that is published somewhere
+    else (the session's ``turn_done`` is its transport's); ``docs`` says where the names are
+    listed. ``|`` adds names and keeps the rest, which is how a subclass publishing more says so::
+
+        class MyTransport(RealtimeTransportLayer):
+            event_names = RealtimeTransportLayer.event_names | {"my_backend_event"}
+    """
+
+    __slots__ = ("_names", "aliases", "docs", "hints")
+
+    def __init__(
+        self,
+        names: Iterable[str],
+        *,
+        aliases: Mapping[str, str] | None = None,
+        hints: Mapping[str, str] | None = None,
+        docs: str = "",
+    ) -> None:
+        self._names = frozenset(names)
+        self.aliases: Mapping[str, str] = MappingProxyType(dict(aliases or {}))
+        self.hints: Mapping[str, str] = MappingProxyType(dict(hints or {}))
+        self.docs = docs
+        stray = sorted(set(self.aliases.values()) - self._names)
+        if stray:
+            raise ValueError(f"aliases lead to names that are not published: {stray}")
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __or__(self, names: Iterable[str]) -> EventNames:
+        merged = self._names | frozenset(names)
+        return EventNames(merged, aliases=self.aliases, hints=self.hints, docs=self.docs)
+
+    def __repr__(self) -> str:
+        return f"EventNames({sorted(self._names)!r})"
+
+    def check(self, owner: str, name: object) -> None:
+        """Raise :class:`UserError` unless ``name`` is one of these; ``owner`` names the emitter."""
+        if isinstance(name, str) and name in self._names:
+            return
+        raise UserError(self._unknown(owner, name))
+
+    def suggestions(self, name: str) -> list[str]:
+        """Known names ``name`` was probably meant to be: its alias, else look-alikes."""
+        if name in self.aliases:
+            return [self.aliases[name]]
+        # camelCase (the JS SDK's spelling of fields) to snake_case before comparing
+        snake = _CAMEL_HUMP.sub("_", name).lower()
+        if snake in self._names:
+            return [snake]
+        return difflib.get_close_matches(snake, self._names, n=3, cutoff=0.6)
+
+    def _unknown(self, owner: str, name: object) -> str:
+        if not isinstance(name, str):
+            return f"{owner} event names are strings, not {type(name).__name__} ({name!r})"
+        message = f"{owner} has no event {name!r}"
+        close = self.suggestions(name)
+        message += f"; did you mean {_either(close)}?" if close else "."
+        if name in self.hints:
+            message += f" {self.hints[name]}"
+        if self.docs:
+            message += f" The events of {owner} are listed in {self.docs}."
+        return message
+
+
+_CAMEL_HUMP: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _either(names: list[str]) -> str:
+    quoted = [repr(n) for n in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
 class _Subscriber:
     """One registered handler; called by blinker as ``subscriber(sender, event=...)``."""
 
@@ -109,6 +202,11 @@ class EventEmitter:
     coroutine handlers, so nothing outlives its owner.
     """
 
+    #: What this class publishes: ``on``, ``once``, ``off`` and ``wait_for`` reject any other
+    #: name. None (the bare mixin) accepts every name. A subclass that publishes more extends
+    #: its base's set: ``event_names = Base.event_names | {"extra"}``.
+    event_names: ClassVar[EventNames | None] = None
+
     def __init__(self) -> None:
         self._subscribers: dict[str, list[_Subscriber]] = {}
         self._workers: set[asyncio.Task[None]] = set()
@@ -124,20 +222,31 @@ class EventEmitter:
     def on(self, name: str, handler: H | None = None) -> H | Callable[[H], H]:
         """Call ``handler(event)`` for every ``name`` event and return ``handler``.
 
-        Without ``handler`` it returns a decorator: ``@transport.on("audio")``.
+        Without ``handler`` it returns a decorator: ``@transport.on("audio")``. Raises
+        :class:`UserError` if this object publishes no event ``name``.
         """
+        self._check_name(name)
         if handler is None:
             return lambda fn: self.on(name, fn)
         self._connect(_Subscriber(self, name, handler, once=False))
         return handler
 
-    def once(self, name: str, handler: H) -> H:
+    @overload
+    def once(self, name: str, handler: H) -> H: ...
+    @overload
+    def once(self, name: str, handler: None = None) -> Callable[[H], H]: ...
+
+    def once(self, name: str, handler: H | None = None) -> H | Callable[[H], H]:
         """Like :meth:`on`, but only for the next ``name`` event."""
+        self._check_name(name)
+        if handler is None:
+            return lambda fn: self.once(name, fn)
         self._connect(_Subscriber(self, name, handler, once=True))
         return handler
 
     def off(self, name: str, handler: Handler | None = None) -> None:
         """Remove ``handler`` from ``name`` (every handler of ``name`` when ``handler`` is None)."""
+        self._check_name(name)
         for sub in list(self._subscribers.get(name, ())):
             if handler is None or sub.handler == handler:
                 self._disconnect(sub)
@@ -179,6 +288,7 @@ class EventEmitter:
         timeout: float | None = None,
     ) -> Any:
         """Wait for the next ``name`` event for which ``predicate`` holds, and return it."""
+        self._check_name(name)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
         def check(event: Any) -> None:
@@ -206,6 +316,12 @@ class EventEmitter:
             task.cancel()
         if workers:
             await asyncio.gather(*workers, return_exceptions=True)
+
+    def _check_name(self, name: str) -> None:
+        # At subscribe time only: emit() stays a dictionary lookup.
+        known = self.event_names
+        if known is not None:
+            known.check(type(self).__name__, name)
 
     def _connect(self, sub: _Subscriber) -> None:
         self._subscribers.setdefault(sub.name, []).append(sub)

@@ -8,15 +8,17 @@ The names match the JS SDK's transport contract so its documentation translates 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar, overload
 
 import attrs
 
+from .bus import EventNames
 from .items import FunctionCallItem, McpApprovalRequestItem, McpCallItem, RealtimeItem
 
 __all__ = [
+    "CONTRACT_EVENTS",
     "AudioDoneEvent",
     "AudioEvent",
     "AudioInterruptedEvent",
@@ -32,6 +34,7 @@ __all__ = [
     "ServerEvent",
     "TranscriptDeltaEvent",
     "TransportEventPayload",
+    "TransportSubscribe",
     "TurnDoneEvent",
     "TurnDoneResponse",
     "TurnStartedEvent",
@@ -308,3 +311,145 @@ def _event_types() -> dict[str, object]:
 #: ``type`` is the item's kind), ``usage_update`` a :class:`Usage`, and ``*`` the raw
 #: :class:`ServerEvent`, which OpenAI transports also publish under the event's own ``type``.
 RealtimeTransportEventTypes: Final[Mapping[str, object]] = MappingProxyType(_event_types())
+
+#: Names users bring from openai-agents-python (its model events) and the JS SDK, and ours.
+_TRANSPORT_ALIASES: Final = {
+    "connection_status": "connection_change",
+    "connected": "connection_change",
+    "disconnected": "connection_change",
+    "exception": "error",
+    "input_audio_transcription_completed": "input_audio_transcription",
+    "item_updated": "item_update",
+    "raw_server_event": "*",
+    "response_done": "turn_done",
+    "response_started": "turn_started",
+    "transcript_delta": "audio_transcript_delta",
+    "turn_ended": "turn_done",
+    "usage": "usage_update",
+}
+
+#: What every transport publishes, checked by ``transport.on``; OpenAI transports add each
+#: server event type, and a transport of your own may add its events with ``|``.
+CONTRACT_EVENTS: Final = EventNames(
+    RealtimeTransportEventTypes,
+    aliases=_TRANSPORT_ALIASES,
+    docs="docs/writing-a-transport.md#events (and realtime_agents.RealtimeTransportEventTypes)",
+)
+
+
+# -- typing: each contract event name with its payload ---------------------------------------
+#
+# RealtimeTransportLayer declares its ``on``/``once`` as this protocol for type checkers only.
+# Any other name still type-checks (transports publish more: OpenAI's server events, a plugin's
+# own), with an untyped payload; unknown names are rejected when subscribing. One overload
+# per contract name, in the order of RealtimeTransportEventTypes (tests/core/test_bus.py checks).
+
+_P = TypeVar("_P")
+_R = TypeVar("_R")
+_F = TypeVar("_F", bound=Callable[[Any], object])
+#: A handler of payload ``_P``: a function or a coroutine function (its result is ignored).
+_On: TypeAlias = Callable[[_P], _R]
+
+
+class TransportSubscribe(Protocol):
+    """``transport.on(name, handler)`` and ``transport.once(name, handler)``: ``handler`` gets
+    the payload of ``name``; both return ``handler``, and without it they are decorators."""
+
+    @overload
+    def __call__(
+        self, name: Literal["*"], handler: _On[ServerEvent, _R]
+    ) -> _On[ServerEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["error"], handler: _On[ErrorEvent, _R]
+    ) -> _On[ErrorEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["function_call"], handler: _On[FunctionCallEvent, _R]
+    ) -> _On[FunctionCallEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["audio"], handler: _On[AudioEvent, _R]
+    ) -> _On[AudioEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["audio_interrupted"], handler: _On[AudioInterruptedEvent, _R]
+    ) -> _On[AudioInterruptedEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["audio_transcript_delta"], handler: _On[TranscriptDeltaEvent, _R]
+    ) -> _On[TranscriptDeltaEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["output_text_delta"], handler: _On[OutputTextDeltaEvent, _R]
+    ) -> _On[OutputTextDeltaEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["audio_done"], handler: _On[AudioDoneEvent, _R]
+    ) -> _On[AudioDoneEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["usage_update"], handler: _On[Usage, _R]
+    ) -> _On[Usage, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["item_update"], handler: _On[RealtimeItem, _R]
+    ) -> _On[RealtimeItem, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["item_deleted"], handler: _On[ItemDeletedEvent, _R]
+    ) -> _On[ItemDeletedEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["connection_change"], handler: _On[ConnectionChangeEvent, _R]
+    ) -> _On[ConnectionChangeEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["turn_started"], handler: _On[TurnStartedEvent, _R]
+    ) -> _On[TurnStartedEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["turn_done"], handler: _On[TurnDoneEvent, _R]
+    ) -> _On[TurnDoneEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self,
+        name: Literal["input_audio_transcription"],
+        handler: _On[InputAudioTranscriptionEvent, _R],
+    ) -> _On[InputAudioTranscriptionEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["mcp_tool_call_completed"], handler: _On[McpCallItem, _R]
+    ) -> _On[McpCallItem, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["mcp_approval_request"], handler: _On[McpApprovalRequestItem, _R]
+    ) -> _On[McpApprovalRequestItem, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["mcp_tools_listed"], handler: _On[McpToolsListedEvent, _R]
+    ) -> _On[McpToolsListedEvent, _R]: ...
+
+    @overload
+    def __call__(self, name: str, handler: _F) -> _F: ...
+    @overload
+    def __call__(self, name: str, handler: None = None) -> Callable[[_F], _F]: ...
+
+    def __call__(self, name: str, handler: Any = None) -> Any: ...

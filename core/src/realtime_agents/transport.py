@@ -41,17 +41,22 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import attrs
 
 from .bus import EventEmitter
 from .errors import NotSupportedError, UserError
-from .events import ConnectionChangeEvent, ConnectionStatus, RealtimeTransportEventTypes
+from .events import (
+    CONTRACT_EVENTS,
+    ConnectionChangeEvent,
+    ConnectionStatus,
+    RealtimeTransportEventTypes,
+)
 
 if TYPE_CHECKING:
     from .config import RealtimeSessionConfig
-    from .events import FunctionCallEvent
+    from .events import FunctionCallEvent, TransportSubscribe
     from .items import McpApprovalRequestItem, RealtimeItem
 
 __all__ = [
@@ -99,6 +104,19 @@ async def resolve_api_key(api_key: ApiKey | None) -> str | None:
 
 class RealtimeTransportLayer(EventEmitter, abc.ABC):
     """Base class of every transport (see the module docstring for the contract)."""
+
+    #: The names ``on``/``once``/``off``/``wait_for`` accept: the contract's events. A
+    #: transport that publishes more says so: ``event_names = Base.event_names | {"mine"}``.
+    event_names = CONTRACT_EVENTS
+
+    if TYPE_CHECKING:
+        # For type checkers: the contract's names with their payload types; other names stay
+        # allowed, untyped, since subclasses publish more. Subscribing runs EventEmitter's
+        # methods. mypy calls this an incompatible override because a contract name's
+        # overload returns the handler typed by its payload rather than as the handler's own
+        # type; the str overloads are EventEmitter's own.
+        on: ClassVar[TransportSubscribe]  # type: ignore[assignment]
+        once: ClassVar[TransportSubscribe]  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__()

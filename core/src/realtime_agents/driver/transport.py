@@ -43,7 +43,7 @@ from ..errors import (
 )
 from ..events import ConnectionStatus, ErrorEvent, FunctionCallEvent
 from ..items import McpApprovalRequestItem, RealtimeItem
-from ..protocol import MediaMode, OpenAIRealtimeProtocol
+from ..protocol import SERVER_EVENT_TYPES, MediaMode, OpenAIRealtimeProtocol
 from ..protocol.connection import redact
 from ..transport import (
     ApiKey,
@@ -83,6 +83,8 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
         clock: seconds, for the wall-clock playback estimate (tests pass a fake clock).
     """
 
+    #: The contract's events, and each server event under its own ``type``.
+    event_names = RealtimeTransportLayer.event_names | SERVER_EVENT_TYPES
     #: How audio travels: ``"inline"`` in events, ``"track"`` on a media track or phone line.
     media: ClassVar[MediaMode] = "inline"
     #: The server event that makes a connection ready; None: the first event of any type.

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from ..agent import RealtimeAgent
 from ..errors import UserError
@@ -61,6 +61,7 @@ from ._link import TransportLink, last_output_text
 from ._queue import DEFAULT_MAX_QUEUED_AUDIO_BYTES, DEFAULT_MAX_QUEUED_EVENTS, TaskSet
 from ._tools import ToolCallRunner, ToolErrorFormatter
 from .events import (
+    SESSION_EVENTS,
     AgentEndEvent,
     AgentHandoffEvent,
     AgentStartEvent,
@@ -77,6 +78,7 @@ from .events import (
 if TYPE_CHECKING:
     from ..config import RealtimeSessionConfig
     from ..plugins import PluginHost
+    from .events import SessionOff, SessionSubscribe, SessionWaitFor
 
 __all__ = ["RealtimeSession"]
 
@@ -113,6 +115,18 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
     Raises UserError for a duplicate tool or handoff name, or an unknown plugin tool or
     guardrail name, in any agent reachable through handoffs.
     """
+
+    #: The names ``on``/``once``/``off``/``wait_for`` accept (others raise UserError).
+    event_names = SESSION_EVENTS
+
+    if TYPE_CHECKING:
+        # For type checkers: each event name with its payload type, and only those names.
+        # Subscribing runs EventEmitter's methods; mypy calls the narrower names an
+        # incompatible override, which they are on purpose.
+        on: ClassVar[SessionSubscribe]  # type: ignore[assignment]
+        once: ClassVar[SessionSubscribe]  # type: ignore[assignment]
+        off: ClassVar[SessionOff]  # type: ignore[assignment]
+        wait_for: ClassVar[SessionWaitFor]  # type: ignore[assignment]
 
     def __init__(
         self,

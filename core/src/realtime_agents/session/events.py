@@ -15,11 +15,20 @@ reuse the transport's payloads unchanged (no copy on the audio hot path):
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, TypeVar, overload
 
 import attrs
 
-from ..events import AudioEvent, AudioInterruptedEvent, ErrorEvent, FunctionCallEvent, ServerEvent
+from ..bus import EventNames
+from ..events import (
+    AudioEvent,
+    AudioInterruptedEvent,
+    ErrorEvent,
+    FunctionCallEvent,
+    RealtimeTransportEventTypes,
+    ServerEvent,
+)
 from ..items import McpApprovalRequestItem, McpCallItem, RealtimeItem
 from ..run_context import RunContextWrapper
 
@@ -30,6 +39,7 @@ if TYPE_CHECKING:
     from ..tools import FunctionTool
 
 __all__ = [
+    "SESSION_EVENTS",
     "SESSION_EVENT_NAMES",
     "AgentEndEvent",
     "AgentHandoffEvent",
@@ -43,6 +53,10 @@ __all__ = [
     "HistoryUpdatedEvent",
     "McpToolCallCompletedEvent",
     "RealtimeSessionEvent",
+    "SessionEventName",
+    "SessionOff",
+    "SessionSubscribe",
+    "SessionWaitFor",
     "ToolApprovalItem",
     "ToolApprovalRequestedEvent",
     "TransportEvent",
@@ -227,11 +241,24 @@ class McpToolCallCompletedEvent:
     type: Literal["mcp_tool_call_completed"] = "mcp_tool_call_completed"
 
 
+#: Every payload ``session.on`` handlers and ``async for event in session`` receive.
 RealtimeSessionEvent: TypeAlias = (
-    "AgentStartEvent | AgentEndEvent | AgentHandoffEvent | AgentToolStartEvent"
-    " | AgentToolEndEvent | TransportEvent | AudioStartEvent | AudioStoppedEvent | AudioEvent"
-    " | AudioInterruptedEvent | GuardrailTrippedEvent | HistoryUpdatedEvent | HistoryAddedEvent"
-    " | ErrorEvent | ToolApprovalRequestedEvent | McpToolCallCompletedEvent"
+    AgentStartEvent
+    | AgentEndEvent
+    | AgentHandoffEvent
+    | AgentToolStartEvent
+    | AgentToolEndEvent
+    | TransportEvent
+    | AudioStartEvent
+    | AudioStoppedEvent
+    | AudioEvent
+    | AudioInterruptedEvent
+    | GuardrailTrippedEvent
+    | HistoryUpdatedEvent
+    | HistoryAddedEvent
+    | ErrorEvent
+    | ToolApprovalRequestedEvent
+    | McpToolCallCompletedEvent
 )
 
 #: Every session event name and the class of its payload.
@@ -253,6 +280,187 @@ SESSION_EVENT_NAMES: Final[dict[str, type]] = {
     "tool_approval_requested": ToolApprovalRequestedEvent,
     "mcp_tool_call_completed": McpToolCallCompletedEvent,
 }
+
+#: openai-agents-python's session event names (and the raw ``*`` of the JS transport) → ours.
+_ALIASES: Final = {
+    "handoff": "agent_handoff",
+    "tool_start": "agent_tool_start",
+    "tool_end": "agent_tool_end",
+    "tool_approval_required": "tool_approval_requested",
+    "audio_end": "audio_stopped",
+    "raw_model_event": "transport_event",
+    "*": "transport_event",
+}
+
+
+def _hints() -> dict[str, str]:
+    # Names a session does not publish but its transport does: say where they are.
+    hints = {
+        name: f"{name!r} is published by the transport: session.transport.on({name!r}, handler)."
+        for name in RealtimeTransportEventTypes
+        if name not in SESSION_EVENT_NAMES
+    }
+    timeout = "input_audio_buffer.timeout_triggered"
+    hints["input_audio_timeout_triggered"] = (
+        f"OpenAI transports publish the server event: session.transport.on({timeout!r}, handler)."
+    )
+    hints["mcp_tools_changed"] = (
+        "Hosted MCP tool lists arrive as the transport's 'mcp_tools_listed' event."
+    )
+    return hints
+
+
+#: What ``session.on`` (``once``, ``off``, ``wait_for``) accepts: unknown names are a UserError.
+SESSION_EVENTS: Final = EventNames(
+    SESSION_EVENT_NAMES,
+    aliases=_ALIASES,
+    hints=_hints(),
+    docs="docs/session-events.md (and realtime_agents.session.SESSION_EVENT_NAMES)",
+)
+
+# -- typing: each event name with its payload ------------------------------------------------
+#
+# RealtimeSession declares its ``on``/``once``/``off``/``wait_for`` as these protocols for type
+# checkers only: subscribing runs EventEmitter's methods. One overload per name, in the order
+# of SESSION_EVENT_NAMES; tests/core/session/test_session_events_typed.py checks they agree.
+
+#: A session event name, for type checkers: ``session.on("nope", ...)`` is a type error.
+SessionEventName: TypeAlias = Literal[
+    "agent_start",
+    "agent_end",
+    "agent_handoff",
+    "agent_tool_start",
+    "agent_tool_end",
+    "transport_event",
+    "audio_start",
+    "audio_stopped",
+    "audio",
+    "audio_interrupted",
+    "guardrail_tripped",
+    "history_updated",
+    "history_added",
+    "error",
+    "tool_approval_requested",
+    "mcp_tool_call_completed",
+]
+
+_E = TypeVar("_E")
+_R = TypeVar("_R")
+_F = TypeVar("_F", bound=Callable[[Any], object])
+#: A handler of payload ``_E``: a function or a coroutine function (its result is ignored).
+_On: TypeAlias = Callable[[_E], _R]
+
+
+class SessionSubscribe(Protocol):
+    """``session.on(name, handler)`` and ``session.once(name, handler)``: ``handler`` gets the
+    payload of ``name``; both return ``handler``, and without it they are decorators."""
+
+    @overload
+    def __call__(
+        self, name: Literal["agent_start"], handler: _On[AgentStartEvent, _R]
+    ) -> _On[AgentStartEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["agent_end"], handler: _On[AgentEndEvent, _R]
+    ) -> _On[AgentEndEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["agent_handoff"], handler: _On[AgentHandoffEvent, _R]
+    ) -> _On[AgentHandoffEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["agent_tool_start"], handler: _On[AgentToolStartEvent, _R]
+    ) -> _On[AgentToolStartEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["agent_tool_end"], handler: _On[AgentToolEndEvent, _R]
+    ) -> _On[AgentToolEndEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["transport_event"], handler: _On[TransportEvent, _R]
+    ) -> _On[TransportEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["audio_start"], handler: _On[AudioStartEvent, _R]
+    ) -> _On[AudioStartEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["audio_stopped"], handler: _On[AudioStoppedEvent, _R]
+    ) -> _On[AudioStoppedEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["audio"], handler: _On[AudioEvent, _R]
+    ) -> _On[AudioEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["audio_interrupted"], handler: _On[AudioInterruptedEvent, _R]
+    ) -> _On[AudioInterruptedEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["guardrail_tripped"], handler: _On[GuardrailTrippedEvent, _R]
+    ) -> _On[GuardrailTrippedEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["history_updated"], handler: _On[HistoryUpdatedEvent, _R]
+    ) -> _On[HistoryUpdatedEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["history_added"], handler: _On[HistoryAddedEvent, _R]
+    ) -> _On[HistoryAddedEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["error"], handler: _On[ErrorEvent, _R]
+    ) -> _On[ErrorEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["tool_approval_requested"], handler: _On[ToolApprovalRequestedEvent, _R]
+    ) -> _On[ToolApprovalRequestedEvent, _R]: ...
+
+    @overload
+    def __call__(
+        self, name: Literal["mcp_tool_call_completed"], handler: _On[McpToolCallCompletedEvent, _R]
+    ) -> _On[McpToolCallCompletedEvent, _R]: ...
+
+    @overload
+    def __call__(self, name: SessionEventName, handler: None = None) -> Callable[[_F], _F]: ...
+
+    def __call__(self, name: str, handler: Any = None) -> Any: ...
+
+
+class SessionOff(Protocol):
+    """``session.off(name, handler=None)``: remove one handler of ``name``, or all of them."""
+
+    def __call__(
+        self, name: SessionEventName, handler: Callable[..., object] | None = None
+    ) -> None: ...
+
+
+class SessionWaitFor(Protocol):
+    """``await session.wait_for(name, predicate=None, *, timeout=None)``: the next payload of
+    ``name`` for which ``predicate`` holds."""
+
+    async def __call__(
+        self,
+        name: SessionEventName,
+        predicate: Callable[[Any], bool] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Any: ...
+
 
 # Handoffs are tools too; a name both kinds of call target share.
 CallTarget: TypeAlias = "FunctionTool | Handoff"
