@@ -15,6 +15,7 @@ nothing a tool does to it can change the session's own history.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
@@ -44,11 +45,17 @@ class RunContextWrapper(Generic[TContext]):
 
 @attrs.define
 class ToolContext(RunContextWrapper[TContext]):
-    """The context of one tool call: the wrapper's fields plus which call this is."""
+    """The context of one tool call: the wrapper's fields plus which call this is.
+
+    ``cancelled`` is set when the call is abandoned: it timed out or its session closed. An
+    async tool also gets ``CancelledError``; a sync tool runs on in its thread, so a long one
+    should wait on ``ctx.cancelled.wait(seconds)`` (not ``time.sleep``) and return once set.
+    """
 
     tool_name: str = ""
     call_id: str = ""
     tool_arguments: str = ""
+    cancelled: threading.Event = attrs.field(factory=threading.Event, eq=False, repr=False)
 
     @classmethod
     def for_call(

@@ -23,7 +23,7 @@ from realtime_agents.tools import (
     tool,
     validate_tool_name,
 )
-from realtime_agents.tools._schema import parse_docstring
+from realtime_agents.tools._docstring import parse_docstring
 
 
 class Unit(enum.Enum):
@@ -80,19 +80,38 @@ def test_plain_decorator_builds_schema_from_signature_and_google_docstring() -> 
         "description": "Get the weather for a city.\n\nUses a made-up service.",
         "parameters": {
             "type": "object",
+            # Strict (the default): every property required, no "default" keyword; one with
+            # a default is nullable instead (null means "use the default").
             "properties": {
                 "city": {"type": "string", "description": "The city's name. Any spelling."},
                 "unit": {
-                    "enum": ["celsius", "fahrenheit"],
-                    "type": "string",
+                    "anyOf": [{"$ref": "#/$defs/Unit"}, {"type": "null"}],
                     "description": "Temperature unit.",
-                    "default": "celsius",
                 },
-                "days": {"type": "integer", "default": 1},
+                "days": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
             },
-            "required": ["city"],
+            "required": ["city", "unit", "days"],
             "additionalProperties": False,
+            "$defs": {"Unit": {"enum": ["celsius", "fahrenheit"], "type": "string"}},
         },
+    }
+
+
+def test_non_strict_schema_keeps_defaults_and_optional_parameters() -> None:
+    @tool(strict=False)
+    def get_weather(city: str, unit: Unit = Unit.C, days: int = 1) -> str:
+        return city
+
+    assert get_weather.params_json_schema == {
+        "type": "object",
+        "properties": {
+            "city": {"type": "string"},
+            "unit": {"$ref": "#/$defs/Unit", "default": "celsius"},
+            "days": {"type": "integer", "default": 1},
+        },
+        "required": ["city"],
+        "additionalProperties": False,
+        "$defs": {"Unit": {"enum": ["celsius", "fahrenheit"], "type": "string"}},
     }
 
 
@@ -138,7 +157,8 @@ def test_sphinx_and_numpy_docstrings() -> None:
 
 
 def test_schema_of_rich_annotations() -> None:
-    @tool
+    # strict=False: free-form dicts and Any have no strict form (see test_tool_schemas.py).
+    @tool(strict=False)
     def rich(
         mode: Literal["fast", "slow"],
         tags: list[str] | None,
@@ -153,20 +173,27 @@ def test_schema_of_rich_annotations() -> None:
     ) -> None:
         pass
 
-    props = rich.params_json_schema["properties"]
+    schema = rich.params_json_schema
+    props, defs = schema["properties"], schema["$defs"]
     assert props["mode"] == {"enum": ["fast", "slow"], "type": "string"}
     assert props["tags"] == {
         "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]
     }
     assert props["scores"] == {"type": "object", "additionalProperties": {"type": "number"}}
     assert props["pair"]["prefixItems"] == [{"type": "integer"}, {"type": "string"}]
-    assert props["point"]["required"] == ["x"]
-    assert props["box"]["properties"] == {"width": {"type": "number"}, "label": {"type": "string"}}
-    assert props["address"]["required"] == ["street", "number"]
-    assert props["filters"]["required"] == ["color", "size"]
+    assert defs["Point"]["required"] == ["x"]
+    assert defs["Point"]["properties"]["y"] == {"type": "integer", "default": 0}
+    assert defs["Box"]["properties"] == {
+        "width": {"type": "number"},
+        "label": {"type": "string", "default": "box"},
+    }
+    assert defs["Address"]["required"] == ["street", "number"]
+    assert defs["Filters"]["required"] == ["color", "size"]
     assert props["note"] == {"type": "string", "description": "a free note", "default": ""}
     assert props["anything"] == {"default": None}
-    assert rich.params_json_schema["required"][:2] == ["mode", "tags"]
+    assert schema["required"] == [
+        "mode", "tags", "scores", "pair", "point", "box", "address", "filters"
+    ]  # fmt: skip
 
 
 async def test_arguments_are_converted_to_the_annotated_types() -> None:
@@ -214,14 +241,14 @@ async def test_arguments_are_converted_to_the_annotated_types() -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({}, "missing required argument 'city'"),
-        ({"city": 3}, "'city' must be a string, got 3"),
-        ({"city": "x", "days": "2"}, "'days' must be an integer"),
-        ({"city": "x", "days": True}, "'days' must be an integer"),
-        ({"city": "x", "unit": "kelvin"}, "'unit' must be one of ['celsius', 'fahrenheit']"),
-        ({"city": "x", "extra": 1}, "unexpected argument(s): extra"),
-        ({"city": "x", "point": {"x": "1"}}, "'point.x' must be an integer"),
-        ({"city": "x", "point": {"x": 1, "z": 2}}, "'point' has unexpected field(s): z"),
+        ({}, "'city': Field required"),
+        ({"city": 3}, "'city': Input should be a valid string"),
+        ({"city": "x", "days": "two"}, "'days': Input should be a valid integer"),
+        ({"city": "x", "days": 2.5}, "'days': Input should be a valid integer"),
+        ({"city": "x", "unit": "kelvin"}, "'unit': Input should be 'celsius' or 'fahrenheit'"),
+        ({"city": "x", "extra": 1}, "'extra': Extra inputs are not permitted"),
+        ({"city": "x", "point": {"x": "one"}}, "'point.x': Input should be a valid integer"),
+        ({"city": "x", "point": {"x": 1, "z": 2}}, "'point.z': Extra inputs are not permitted"),
     ],
 )
 async def test_bad_arguments_raise_a_clear_error(arguments: dict[str, Any], message: str) -> None:

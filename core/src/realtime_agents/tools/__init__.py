@@ -13,18 +13,35 @@
         return f"Sunny in {city}"
 
     @tool(needs_approval=True, timeout=5.0)
-    async def refund(ctx: ToolContext[Shop], order_id: str, amount: float) -> dict[str, str]: ...
+    async def refund(ctx: ToolContext[Shop], order_id: UUID, amount: Decimal) -> dict[str, str]: ...
 
-The schema comes from the signature (types, defaults, ``Literal``, enums, ``Optional``,
-lists, dicts, ``Annotated[T, "description"]``, attrs classes, dataclasses, TypedDicts and —
-when installed — pydantic models) and the docstring (Google, Sphinx or NumPy style). The
-model's JSON arguments are checked and converted back to those types before the call; a
-mismatch is a :class:`ToolArgumentsError` whose message the model gets as the tool's output.
+**Schemas and arguments.** Pydantic builds the schema from the signature and validates the
+model's JSON arguments into the annotated types before the call (dates, UUIDs, decimals,
+enums, ``Literal``, unions, containers, dataclasses, TypedDicts, pydantic models, attrs
+classes, ``Annotated[T, Field(ge=1, le=10)]``, ``Annotated[T, "description"]``); descriptions
+also come from the docstring (Google, Sphinx or NumPy style). Pydantic is imported when the
+first tool is defined, not by ``import realtime_agents``. A type pydantic cannot handle is a
+:class:`~realtime_agents.errors.UserError` when the tool is defined. Arguments that do not
+fit are a :class:`ToolArgumentsError` whose message (where, and why; never the input) the
+model gets as the tool's output, so it can call again.
+
+``strict=True`` (the default) gives a schema valid for OpenAI's strict function calling:
+every object closed and all its properties required; a parameter with a default is nullable
+instead, and ``null`` means "use the default". ``strict=False`` gives pydantic's plain schema
+with ``default`` values; ``Any`` and free-form ``dict`` parameters need it.
 
 A first parameter annotated :class:`~realtime_agents.run_context.RunContextWrapper` (or
 :class:`~realtime_agents.run_context.ToolContext`) receives the call's context and is not
-part of the schema. Synchronous functions run in a worker thread (inline under Pyodide, which
-has none) so a slow tool never stalls the audio; coroutine functions run on the event loop.
+part of the schema.
+
+**Threads, timeouts and shutdown.** Coroutine functions run on the event loop. Synchronous
+functions run on a daemon thread of their own (inline under Pyodide, which has none), so a
+slow tool never stalls the audio. When a call times out or its session closes, the call is
+abandoned at once and ``ToolContext.cancelled`` (a :class:`threading.Event`) is set: an async
+tool also gets :class:`asyncio.CancelledError`; a sync tool cannot be interrupted, so it keeps
+running until it returns (its result is dropped) — a long one should wait on
+``ctx.cancelled.wait(seconds)`` rather than ``time.sleep`` and return when it is set. A sync
+tool that never returns does not keep the program from exiting: daemon threads are not joined.
 """
 
 from __future__ import annotations
@@ -35,7 +52,7 @@ import inspect
 import json
 import re
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
 import attrs
@@ -43,6 +60,7 @@ import attrs
 from ..errors import RealtimeAgentsError, UserError
 from ..run_context import RunContextWrapper, ToolContext
 from ._schema import FunctionSignature, ToolArgumentsError, describe_function
+from ._threads import run_in_daemon_thread
 
 if TYPE_CHECKING:
     from ..config import FunctionToolDefinition
@@ -160,13 +178,20 @@ class FunctionTool:
         return bool(await _maybe_await(self.is_enabled(ctx, agent)))
 
     async def invoke(self, ctx: ToolContext[Any], arguments: dict[str, Any]) -> Any:
-        """Run the tool, honouring ``timeout`` (raises :class:`ToolTimeoutError`)."""
-        if self.timeout is None:
-            return await self.on_invoke(ctx, arguments)
+        """Run the tool, honouring ``timeout`` (raises :class:`ToolTimeoutError`).
+
+        A timeout or a cancellation (the session closing) sets ``ctx.cancelled``.
+        """
         try:
-            return await asyncio.wait_for(self.on_invoke(ctx, arguments), self.timeout)
-        except TimeoutError:
-            raise ToolTimeoutError(self.name, self.timeout) from None
+            if self.timeout is None:
+                return await self.on_invoke(ctx, arguments)
+            try:
+                return await asyncio.wait_for(self.on_invoke(ctx, arguments), self.timeout)
+            except TimeoutError:
+                raise ToolTimeoutError(self.name, self.timeout) from None
+        except (asyncio.CancelledError, ToolTimeoutError):
+            ctx.cancelled.set()
+            raise
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.function is None:
@@ -213,11 +238,14 @@ def tool(
     ``timeout_behavior="error_as_result"`` the model is told the tool timed out; with
     ``"raise_exception"`` the session publishes an ``error`` event and sends no output.
     ``run_in_thread`` (default: yes for sync functions where threads exist) keeps a blocking
-    function off the event loop.
+    function off the event loop, on a daemon thread (see the module docstring). ``strict``
+    picks the schema form. UserError when a parameter's type cannot be described.
     """
 
-    def build(fn: Callable[..., Any]) -> FunctionTool:
-        signature = describe_function(fn, strict=strict)
+    def build(fn: Callable[..., Any], localns: Mapping[str, Any] | None = None) -> FunctionTool:
+        # The defining scope, for string annotations naming classes local to it.
+        scope = _caller_locals() if localns is None else localns
+        signature = describe_function(fn, strict=strict, localns=scope)
         return FunctionTool(
             name=name or fn.__name__,
             description=description if description is not None else signature.description,
@@ -231,7 +259,12 @@ def tool(
             function=fn,
         )
 
-    return build if func is None else build(func)
+    return build if func is None else build(func, _caller_locals())
+
+
+def _caller_locals() -> Mapping[str, Any]:
+    """The local names of the scope that called our caller (where the tool is defined)."""
+    return sys._getframe(2).f_locals
 
 
 def _invoker(
@@ -247,7 +280,7 @@ def _invoker(
         if is_async:
             return await fn(*args, **kwargs)
         if threaded:
-            return await asyncio.to_thread(fn, *args, **kwargs)
+            return await run_in_daemon_thread(fn, *args, **kwargs)
         return await _maybe_await(fn(*args, **kwargs))
 
     return invoke

@@ -1,37 +1,37 @@
-"""Signatures to JSON schema, docstrings to descriptions, JSON arguments back to Python values.
+"""A function's signature and docstring as a tool: its JSON schema and how to call it.
 
-Pure functions, no I/O; :func:`describe_function` is what :func:`realtime_agents.tool.tool` uses.
-Supported annotations: ``str``, ``int``, ``float``, ``bool``, ``None``, ``Literal``, enums,
-``Optional``/unions, lists/tuples/sets, ``dict[str, T]``, ``Annotated[T, "description"]``,
-attrs classes, dataclasses, TypedDicts and pydantic models (duck-typed, pydantic is optional).
-Anything else is described as "any value" and passed through unconverted.
+:func:`describe_function` is what :func:`realtime_agents.tools.tool` uses. Pydantic does the
+type work (see :mod:`._arguments`): any type it validates is supported — ``str``, numbers,
+``bool``, ``datetime.date/datetime/time/timedelta``, ``UUID``, ``Decimal``, enums, ``Literal``,
+``Optional`` and unions, ``list/tuple/set/frozenset``, ``dict``, dataclasses, TypedDicts,
+pydantic models, attrs classes (bridged), ``Annotated[T, Field(ge=1, le=10)]`` and
+annotated-types constraints, and ``Annotated[T, "a description"]``. Descriptions come from the
+annotation or else from the docstring (Google, Sphinx or NumPy). A type pydantic cannot handle
+is refused when the tool is defined, with a :class:`~realtime_agents.errors.UserError` naming
+the function, the parameter and the type; so is, with ``strict=True``, a type a strict schema
+cannot describe (``Any``, an unannotated parameter, a ``dict`` with free-form keys).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import inspect
-import json
 import re
-import types
-from collections import abc
 from collections.abc import Callable, Mapping
-from typing import (
-    Annotated,
-    Any,
-    Literal,
-    Union,
-    get_args,
-    get_origin,
-    get_type_hints,
-    is_typeddict,
-)
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 import attrs
 
-from ..errors import RealtimeAgentsError, UserError
+from ..errors import UserError
 from ..run_context import RunContextWrapper
+from ._arguments import (
+    ArgumentsModel,
+    Parameter,
+    ParameterError,
+    ToolArgumentsError,
+    ValueModel,
+)
+from ._docstring import parse_docstring
+from ._json_schema import NotStrictError, strict_schema
 
 __all__ = [
     "FunctionSignature",
@@ -43,81 +43,11 @@ __all__ = [
 ]
 
 
-class ToolArgumentsError(RealtimeAgentsError, ValueError):
-    """The model's arguments do not fit the tool's parameters; the message says where."""
-
-
-_DOC_SECTION = re.compile(
-    r"^(args|arguments|parameters|params|keyword args|keyword arguments|other parameters|"
-    r"returns?|yields?|raises?|examples?|notes?|attributes|see also|warnings?)\s*:$",
-    re.IGNORECASE,
-)
-_PARAM_SECTIONS = frozenset(
-    {
-        "args",
-        "arguments",
-        "parameters",
-        "params",
-        "keyword args",
-        "keyword arguments",
-        "other parameters",
-    }
-)
-_GOOGLE_PARAM = re.compile(r"^\*{0,2}(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
-_NUMPY_PARAM = re.compile(r"^(\w+)\s*(?::.*)?$")
-_SPHINX_PARAM = re.compile(r"^:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$")
-_EMPTY = inspect.Parameter.empty
-
-
-def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
-    """``(description, {parameter: description})`` from a Google, Sphinx or NumPy docstring."""
-    lines = inspect.cleandoc(doc).splitlines() if doc else []
-    summary: list[str] = []
-    params: dict[str, str] = {}
-    section: str | None = None
-    numpy = False
-    current: str | None = None
-    base: int | None = None
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        following = lines[index + 1].strip() if index + 1 < len(lines) else ""
-        if stripped and following and set(following) == {"-"}:
-            section, numpy, current, base = stripped.lower(), True, None, None
-            continue
-        if stripped and set(stripped) == {"-"} and numpy:
-            continue
-        sphinx = _SPHINX_PARAM.match(stripped)
-        if sphinx:
-            section, current = "sphinx", sphinx.group(1)
-            params[current] = sphinx.group(2).strip()
-            continue
-        if _DOC_SECTION.match(stripped):
-            section, numpy, current, base = stripped[:-1].lower(), False, None, None
-            continue
-        if section is None:
-            summary.append(line)
-        elif section == "sphinx":
-            if stripped.startswith(":"):
-                current = None
-            elif stripped and current:
-                params[current] = f"{params[current]} {stripped}".strip()
-        elif section in _PARAM_SECTIONS and stripped:
-            indent = len(line) - len(line.lstrip())
-            if base is None or indent <= base:
-                base = indent if base is None else base
-                match = (_NUMPY_PARAM if numpy else _GOOGLE_PARAM).match(stripped)
-                current = match.group(1) if match else None
-                if current:
-                    params[current] = "" if numpy else match.group(2).strip()  # type: ignore[union-attr]
-            elif current:
-                params[current] = f"{params[current]} {stripped}".strip()
-    return "\n".join(summary).strip(), params
-
-
 @attrs.frozen
-class _Param:
+class _Slot:
+    """Where a validated argument goes in the call."""
+
     name: str
-    annotation: Any
     default: Any
     positional_only: bool
 
@@ -128,69 +58,145 @@ class FunctionSignature:
 
     description: str
     json_schema: dict[str, Any]
-    params: tuple[_Param, ...]
+    slots: tuple[_Slot, ...]
     takes_context: bool
+    arguments: ArgumentsModel = attrs.field(repr=False)
 
     def bind(self, arguments: Mapping[str, Any]) -> tuple[list[Any], dict[str, Any]]:
-        """Positional and keyword arguments for the function, converted to its types."""
-        known = {p.name for p in self.params}
-        unknown = sorted(set(arguments) - known)
-        if unknown:
-            raise ToolArgumentsError(f"unexpected argument(s): {', '.join(unknown)}")
+        """Positional and keyword arguments for the function, converted to its types.
+
+        A parameter the model left out (or set to ``null`` where its type has no null) is not
+        passed, so the function's own default applies.
+        """
+        given = self.arguments.validate(arguments)
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
-        for param in self.params:
-            if param.name in arguments:
-                value = convert(arguments[param.name], param.annotation, param.name)
-            elif param.default is not _EMPTY:
-                value = param.default
-            else:
-                raise ToolArgumentsError(f"missing required argument '{param.name}'")
-            if param.positional_only:
-                args.append(value)
-            else:
-                kwargs[param.name] = value
+        for slot in self.slots:
+            if slot.positional_only:
+                args.append(given.get(slot.name, slot.default))
+            elif slot.name in given:
+                kwargs[slot.name] = given[slot.name]
         return args, kwargs
 
 
-def describe_function(fn: Callable[..., Any], *, strict: bool = True) -> FunctionSignature:
-    """The JSON schema and calling convention of ``fn`` (see the module docstring)."""
+def describe_function(
+    fn: Callable[..., Any], *, strict: bool = True, localns: Mapping[str, Any] | None = None
+) -> FunctionSignature:
+    """The JSON schema and calling convention of ``fn`` (see the module docstring).
+
+    ``localns`` resolves string annotations that name classes local to the defining function.
+    """
     signature = inspect.signature(fn)
-    try:
-        hints = get_type_hints(fn, include_extras=True)
-    except Exception:  # unresolvable forward references: fall back to "any"
-        hints = {}
+    hints = _type_hints(fn, signature, localns)
     description, docs = parse_docstring(inspect.getdoc(fn))
     params = list(signature.parameters.values())
     takes_context = bool(params) and _is_context(hints.get(params[0].name, params[0].annotation))
     if takes_context:
         params = params[1:]
-    defs: dict[str, Any] = {}
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    described: list[_Param] = []
+    parameters: list[Parameter] = []
     for param in params:
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise UserError(f"tool {fn.__name__!r}: *args and **kwargs cannot be described")
         annotation = hints.get(param.name, Any)
-        prop = schema_for(annotation, defs)
-        if docs.get(param.name):
-            prop = {**prop, "description": docs[param.name]}
-        if param.default is _EMPTY:
-            required.append(param.name)
-        elif _jsonable(param.default):
-            prop = {**prop, "default": _plain(param.default)}
-        properties[param.name] = prop
-        described.append(
-            _Param(param.name, annotation, param.default, param.kind is param.POSITIONAL_ONLY)
-        )
-    json_schema: dict[str, Any] = {"type": "object", "properties": properties}
-    json_schema["required"] = required
-    if strict:
-        json_schema["additionalProperties"] = False
-    if defs:
-        json_schema["$defs"] = defs
-    return FunctionSignature(description, json_schema, tuple(described), takes_context)
+        text = None if _describes_itself(annotation) else docs.get(param.name) or None
+        parameters.append(Parameter(param.name, annotation, param.default, text))
+    model = _arguments_model(fn, parameters)
+    json_schema = _strict(fn, parameters, model.schema) if strict else model.schema
+    slots = tuple(_Slot(p.name, p.default, p.kind is p.POSITIONAL_ONLY) for p in params)
+    return FunctionSignature(description, json_schema, slots, takes_context, model)
+
+
+def schema_for(annotation: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    """The strict JSON schema of an object type (a handoff's input); its ``$defs`` go in ``defs``.
+
+    UserError when pydantic or strict mode cannot describe ``annotation``.
+    """
+    try:
+        schema = strict_schema(ValueModel(annotation).schema)
+    except (ParameterError, NotStrictError) as exc:
+        where = _where(exc.location) if isinstance(exc, NotStrictError) else ""
+        raise UserError(f"{_type_name(annotation)}{where}: {exc}") from None
+    defs.update(schema.pop("$defs", {}))
+    return schema
+
+
+def convert(value: Any, annotation: Any, path: str) -> Any:
+    """``value`` (decoded JSON) as an ``annotation``; ToolArgumentsError naming what is wrong.
+
+    ``path`` names the value itself in the message when the problem is the value as a whole.
+    """
+    try:
+        return ValueModel(annotation).validate(value)
+    except ToolArgumentsError as exc:
+        message = str(exc)
+        located = message if message.startswith("'") else f"'{path}': {message}"
+        raise ToolArgumentsError(located) from None
+
+
+def _arguments_model(fn: Callable[..., Any], parameters: list[Parameter]) -> ArgumentsModel:
+    try:
+        return ArgumentsModel(f"{fn.__name__}_arguments", parameters)
+    except ParameterError as exc:
+        if exc.name is None:
+            raise UserError(f"tool {fn.__name__!r}: {exc.reason}") from None
+        annotation = next(p.annotation for p in parameters if p.name == exc.name)
+        raise UserError(
+            f"tool {fn.__name__!r}: parameter {exc.name!r} has type "
+            f"{_type_name(annotation)}, which cannot be used: {exc.reason}"
+        ) from None
+
+
+def _strict(
+    fn: Callable[..., Any], parameters: list[Parameter], schema: dict[str, Any]
+) -> dict[str, Any]:
+    try:
+        return strict_schema(schema)
+    except NotStrictError as exc:
+        name = exc.location[0] if exc.location else None
+        annotation = next((p.annotation for p in parameters if p.name == name), None)
+        if annotation is None:
+            raise UserError(f"tool {fn.__name__!r}: {exc.reason}") from None
+        what = "has no type annotation" if annotation is Any else f"({_type_name(annotation)})"
+        raise UserError(
+            f"tool {fn.__name__!r}: parameter {name!r} {what}{_where(exc.location[1:])} "
+            f"{exc.reason}, which a strict JSON schema cannot describe; give it a concrete "
+            "type (a dataclass, TypedDict or pydantic model for objects) or use "
+            "@tool(strict=False)"
+        ) from None
+
+
+def _where(location: tuple[str, ...]) -> str:
+    return f" at {'.'.join(location)!r}" if location else ""
+
+
+def _type_hints(
+    fn: Callable[..., Any], signature: inspect.Signature, localns: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Resolved annotations; UserError naming the parameter whose annotation is unresolvable."""
+    try:
+        return get_type_hints(fn, localns=dict(localns or {}), include_extras=True)
+    except Exception as exc:
+        problem: Exception = exc
+    for param in signature.parameters.values():
+        if isinstance(param.annotation, str):
+            try:
+                eval(param.annotation, getattr(fn, "__globals__", {}), dict(localns or {}))
+            except Exception as exc:
+                raise UserError(
+                    f"tool {fn.__name__!r}: the annotation of parameter {param.name!r} "
+                    f"({param.annotation}) cannot be resolved: {exc}"
+                ) from None
+    raise UserError(f"tool {fn.__name__!r}: its annotations cannot be resolved: {problem}")
+
+
+def _describes_itself(annotation: Any) -> bool:
+    """Whether ``Annotated`` metadata gives a description (a string or ``Field(description)``)."""
+    if get_origin(annotation) is not Annotated:
+        return False
+    return any(
+        isinstance(meta, str) or isinstance(getattr(meta, "description", None), str)
+        for meta in get_args(annotation)[1:]
+    )
 
 
 def _is_context(annotation: Any) -> bool:
@@ -200,215 +206,7 @@ def _is_context(annotation: Any) -> bool:
     return isinstance(origin, type) and issubclass(origin, RunContextWrapper)
 
 
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
-
-
-def _jsonable(value: Any) -> bool:
-    try:
-        json.dumps(_plain(value))
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-_JSON_TYPES: tuple[tuple[type, str], ...] = (
-    (bool, "boolean"),
-    (int, "integer"),
-    (float, "number"),
-    (str, "string"),
-    (type(None), "null"),
-)
-
-
-def _json_type(value: Any) -> str | None:
-    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), None)
-
-
-def _enum_schema(values: list[Any]) -> dict[str, Any]:
-    types = {_json_type(v) for v in values}
-    out: dict[str, Any] = {"enum": values}
-    if len(types) == 1 and None not in types:
-        out["type"] = types.pop()
-    return out
-
-
-def _fields_of(cls: type) -> dict[str, Any] | None:
-    """Field name -> annotation for attrs classes, dataclasses and TypedDicts."""
-    if attrs.has(cls) or dataclasses.is_dataclass(cls) or is_typeddict(cls):
-        try:
-            return get_type_hints(cls, include_extras=True)
-        except Exception:
-            return dict.fromkeys(getattr(cls, "__annotations__", {}), Any)
-    return None
-
-
-def _required_fields(cls: type, fields: dict[str, Any]) -> list[str]:
-    if is_typeddict(cls):
-        return sorted(cls.__required_keys__)  # type: ignore[attr-defined]
-    if attrs.has(cls):
-        return [f.name for f in attrs.fields(cls) if f.default is attrs.NOTHING and f.init]
-    return [
-        f.name
-        for f in dataclasses.fields(cls)
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-    ]
-
-
-def schema_for(annotation: Any, defs: dict[str, Any]) -> dict[str, Any]:
-    """The JSON schema of a type annotation; ``defs`` collects pydantic ``$defs``."""
-    origin, args = get_origin(annotation), get_args(annotation)
-    if annotation is Any or annotation is _EMPTY or isinstance(annotation, str):
-        return {}
-    if origin is Annotated:
-        out = schema_for(args[0], defs)
-        for meta in args[1:]:
-            text = meta if isinstance(meta, str) else getattr(meta, "description", None)
-            if isinstance(text, str):
-                out = {**out, "description": text}
-        return out
-    for kind, name in _JSON_TYPES:
-        if annotation is kind or (kind is type(None) and annotation is None):
-            return {"type": name}
-    if origin is Literal:
-        return _enum_schema(list(args))
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return _enum_schema([m.value for m in annotation])
-    if origin is Union or origin is types.UnionType:
-        return {"anyOf": [schema_for(a, defs) for a in args]}
-    if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
-        items = [schema_for(a, defs) for a in args]
-        return {"type": "array", "prefixItems": items, "minItems": len(args), "maxItems": len(args)}
-    container = origin or annotation
-    if container in _SEQUENCES:
-        return {"type": "array", "items": schema_for(args[0], defs) if args else {}}
-    if container in _MAPPINGS:
-        return {"type": "object", "additionalProperties": schema_for(args[1], defs) if args else {}}
-    model_schema = getattr(annotation, "model_json_schema", None)
-    if isinstance(annotation, type) and callable(model_schema):
-        out = dict(model_schema(ref_template="#/$defs/{model}"))
-        defs.update(out.pop("$defs", {}))
-        return out
-    fields = _fields_of(annotation) if isinstance(annotation, type) else None
-    if fields is not None:
-        return {
-            "type": "object",
-            "properties": {name: schema_for(hint, defs) for name, hint in fields.items()},
-            "required": _required_fields(annotation, fields),
-            "additionalProperties": False,
-        }
-    return {}
-
-
-_SEQUENCES: frozenset[Any] = frozenset(
-    {
-        list,
-        tuple,
-        set,
-        frozenset,
-        abc.Sequence,
-        abc.MutableSequence,
-        abc.Set,
-        abc.Collection,
-        abc.Iterable,
-    }
-)
-_MAPPINGS: frozenset[Any] = frozenset({dict, abc.Mapping, abc.MutableMapping})
-
-
-def convert(value: Any, annotation: Any, path: str) -> Any:
-    """``value`` (decoded JSON) as an instance of ``annotation``; ToolArgumentsError if it isn't."""
-    origin, args = get_origin(annotation), get_args(annotation)
-    if annotation is Any or annotation is _EMPTY or isinstance(annotation, str):
-        return value
-    if origin is Annotated:
-        return convert(value, args[0], path)
-    if annotation is None or annotation is type(None):
-        return _expect(value is None, value, None, "null", path)
-    if annotation is bool:
-        return _expect(isinstance(value, bool), value, value, "a boolean", path)
-    if annotation is int:
-        ok = _json_type(value) == "integer" or (isinstance(value, float) and value.is_integer())
-        return _expect(ok, value, int(value) if ok else None, "an integer", path)
-    if annotation is float:
-        ok = _json_type(value) in ("integer", "number")
-        return _expect(ok, value, float(value) if ok else None, "a number", path)
-    if annotation is str:
-        return _expect(isinstance(value, str), value, value, "a string", path)
-    if origin is Literal:
-        match = [a for a in args if a == value and type(a) is type(value)]
-        return _expect(
-            bool(match), value, match[0] if match else None, f"one of {list(args)}", path
-        )
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return _convert_enum(value, annotation, path)
-    if origin is Union or origin is types.UnionType:
-        return _convert_union(value, args, path)
-    return _convert_structured(value, annotation, origin, args, path)
-
-
-def _expect(ok: bool, value: Any, result: Any, expected: str, path: str) -> Any:
-    if not ok:
-        raise ToolArgumentsError(f"'{path}' must be {expected}, got {json.dumps(value)[:80]}")
-    return result
-
-
-def _convert_enum(value: Any, annotation: type[enum.Enum], path: str) -> Any:
-    try:
-        return annotation(value)
-    except ValueError:
-        options = [m.value for m in annotation]
-        raise ToolArgumentsError(f"'{path}' must be one of {options}, got {value!r}") from None
-
-
-def _convert_union(value: Any, options: tuple[Any, ...], path: str) -> Any:
-    if value is None and (type(None) in options or None in options):
-        return None
-    problems: list[str] = []
-    for option in options:
-        if option is type(None) or option is None:
-            continue
-        try:
-            return convert(value, option, path)
-        except ToolArgumentsError as exc:
-            problems.append(str(exc))
-    raise ToolArgumentsError(" or ".join(problems))
-
-
-def _convert_structured(
-    value: Any, annotation: Any, origin: Any, args: tuple[Any, ...], path: str
-) -> Any:
-    container = origin or annotation
-    if container in _SEQUENCES:
-        _expect(isinstance(value, list), value, None, "an array", path)
-        if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
-            _expect(len(value) == len(args), value, None, f"an array of {len(args)}", path)
-            pairs = enumerate(zip(value, args, strict=True))
-            return tuple(convert(v, a, f"{path}[{i}]") for i, (v, a) in pairs)
-        item = args[0] if args else Any
-        items = [convert(v, item, f"{path}[{i}]") for i, v in enumerate(value)]
-        return items if container not in (tuple, set, frozenset) else container(items)
-    if container in _MAPPINGS:
-        _expect(isinstance(value, dict), value, None, "an object", path)
-        kind = args[1] if len(args) == 2 else Any
-        return {k: convert(v, kind, f"{path}.{k}") for k, v in value.items()}
-    validate = getattr(annotation, "model_validate", None)
-    if isinstance(annotation, type) and callable(validate):
-        try:
-            return validate(value)
-        except Exception as exc:  # pydantic.ValidationError, without importing pydantic
-            raise ToolArgumentsError(f"'{path}' is invalid: {exc}") from None
-    fields = _fields_of(annotation) if isinstance(annotation, type) else None
-    if fields is None:
-        return value
-    _expect(isinstance(value, dict), value, None, "an object", path)
-    unknown = sorted(set(value) - set(fields))
-    if unknown:
-        raise ToolArgumentsError(f"'{path}' has unexpected field(s): {', '.join(unknown)}")
-    kwargs = {k: convert(v, fields[k], f"{path}.{k}") for k, v in value.items()}
-    if is_typeddict(annotation):
-        return kwargs
-    try:
-        return annotation(**kwargs)
-    except TypeError as exc:
-        raise ToolArgumentsError(f"'{path}' is invalid: {exc}") from None
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type):
+        return annotation.__qualname__
+    return repr(annotation).replace("typing.", "")
