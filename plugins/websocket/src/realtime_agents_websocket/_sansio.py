@@ -35,7 +35,7 @@ from realtime_agents.driver import Channel, ChannelRequest, CloseInfo, OnClose, 
 from realtime_agents.errors import ConnectionClosedError, ConnectionFailedError
 
 from ._channel import ChannelSettings
-from ._errors import RedactingLogger, map_websockets_exceptions
+from ._errors import RedactingLogger, closing_info, map_websockets_exceptions
 
 __all__ = ["SansIOChannel"]
 
@@ -81,7 +81,7 @@ class SansIOChannel(asyncio.Protocol, Channel):
 
     async def open(self, request: ChannelRequest) -> None:
         """TCP (+TLS) connect and WebSocket handshake, within ``open_timeout``."""
-        with map_websockets_exceptions(connecting=True, secret=request.api_key):
+        with map_websockets_exceptions(connecting=True, secret=request.api_key, url=request.url):
             await self._open(request)
 
     async def _open(self, request: ChannelRequest) -> None:
@@ -212,13 +212,14 @@ class SansIOChannel(asyncio.Protocol, Channel):
             )
         elif not self._closing:
             self._closing = True
-            code = ws.close_code if ws is not None else 1006
-            reason = (ws.close_reason if ws is not None else "") or ""
-            # After a closing handshake, how TCP went down does not matter.
-            clean = ws is not None and ws.close_rcvd is not None
-            self._on_close(
-                self, CloseInfo(code, reason, self._close_error or (None if clean else exc))
+            error = self._close_error or exc
+            # After a closing handshake, how TCP went down does not matter (closing_info).
+            info = (
+                closing_info(ws.close_rcvd, ws.close_sent, error)
+                if ws is not None
+                else CloseInfo(1006, "", error)
             )
+            self._on_close(self, info)
         if not self._lost.done():
             self._lost.set_result(None)
 

@@ -4,14 +4,20 @@ Used with a user's ``create_websocket`` factory, and with websockets' asyncio cl
 the sans-I/O channel cannot be (an HTTP or SOCKS proxy applies, or ``backend="websockets"``).
 One reader task delivers messages to ``on_frame``; one writer task sends queued frames in
 order, so ``write`` stays synchronous and order-preserving like the sans-I/O channel's.
-Both tasks belong to the channel and are cancelled by :meth:`SocketChannel.aclose`.
+
+On a connection it opened with websockets, the channel also keeps the connection alive
+itself (websockets' own keepalive is off): a ping every ``ping_interval``, and a peer that
+has not answered within ``ping_timeout`` is reported at once — websockets would first
+wait ``close_timeout`` for a closing handshake the dead peer will never send — exactly
+as the sans-I/O channel does. All tasks belong to the channel and are cancelled by
+:meth:`SocketChannel.aclose`, which also drops the socket if the closing handshake cannot
+finish in ``close_timeout`` (a peer that stopped reading blocks it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -48,8 +54,8 @@ async def connect_with_websockets(
         max_size=settings.max_size,
         open_timeout=settings.open_timeout,
         close_timeout=settings.close_timeout,
-        ping_interval=settings.ping_interval,
-        ping_timeout=settings.ping_timeout,
+        ping_interval=None,  # SocketChannel._keepalive does it (see the module docstring)
+        ping_timeout=None,
         user_agent_header=None,  # the request's headers carry ours
         logger=RedactingLogger(logging.getLogger("websockets.client"), request.api_key),
         **extra,
@@ -80,7 +86,7 @@ class SocketChannel(Channel):
         self._closing = False
 
     async def open(self, request: ChannelRequest) -> None:
-        with map_websockets_exceptions(connecting=True, secret=request.api_key):
+        with map_websockets_exceptions(connecting=True, secret=request.api_key, url=request.url):
             if self._create is None:
                 self._ws = await connect_with_websockets(request, self._settings)
             else:
@@ -94,6 +100,9 @@ class SocketChannel(Channel):
             loop.create_task(self._read(), name="realtime_agents_websocket reader"),
             loop.create_task(self._write(), name="realtime_agents_websocket writer"),
         ]
+        if self._create is None and self._settings.ping_interval:
+            keepalive = loop.create_task(self._keepalive(), name="realtime_agents_websocket ping")
+            self._tasks.append(keepalive)
 
     @property
     def is_open(self) -> bool:
@@ -142,6 +151,34 @@ class SocketChannel(Channel):
             self._open = False
             self._drained.set()
 
+    async def _keepalive(self) -> None:
+        ws = self._ws
+        interval, timeout = self._settings.ping_interval, self._settings.ping_timeout
+        assert ws is not None
+        assert interval
+        ping = ws.ping  # type: ignore[attr-defined]  # websockets' connection (see open)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                # The ping itself is inside the deadline: a peer that stopped reading blocks
+                # the send, and that is as dead as a peer that does not answer.
+                async with asyncio.timeout(timeout):
+                    await (await ping())
+            except TimeoutError:
+                error = ConnectionClosedError("the server did not answer a keepalive ping in time")
+                self._finish(CloseInfo(1011, "keepalive ping timeout", error))
+                self._drop_socket()
+                return
+            except Exception:
+                return  # the connection is closing: the reader reports how
+
+    def _drop_socket(self) -> None:
+        # websockets' connections expose their asyncio transport; aborting it is the only way
+        # to let go of a socket whose closing handshake cannot complete.
+        transport = getattr(self._ws, "transport", None)
+        if isinstance(transport, asyncio.BaseTransport):
+            transport.abort()
+
     def _finish(self, info: CloseInfo) -> None:
         self._open = False
         self._drained.set()
@@ -161,9 +198,14 @@ class SocketChannel(Channel):
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._ws is not None:
-            with contextlib.suppress(Exception, TimeoutError):
+            try:
                 async with asyncio.timeout(self._settings.close_timeout):
                     await self._ws.close(code, reason)
+            except TimeoutError:
+                self._drop_socket()
+            except Exception:
+                logger.debug("closing the websocket failed", exc_info=True)
+                self._drop_socket()
 
     def abort(self) -> None:
         # Only the tasks can be stopped synchronously; aclose() releases the socket.
