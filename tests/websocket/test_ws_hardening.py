@@ -135,3 +135,39 @@ async def test_an_open_timeout_names_the_host_and_port(backend: str) -> None:
         with pytest.raises(ConnectionFailedError, match=f"timed out .* to 127.0.0.1:{port}"):
             await transport.connect(api_key=KEY)
         assert not peers.empty()
+
+
+def _chain(error: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    pending = [error]
+    while pending:
+        link = pending.pop()
+        if link is not None and not any(link is s for s in seen):
+            seen.append(link)
+            pending += [link.__cause__, link.__context__]
+    return seen
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_refused_handshake_quoting_the_key_leaks_it_nowhere_in_the_chain(
+    backend: str,
+) -> None:
+    key = "plain-secret-no-known-prefix-9876543210"
+
+    def refuse(connection: ServerConnection, request: object) -> object:
+        auth = request.headers["Authorization"]  # type: ignore[attr-defined]
+        return connection.respond(401, f"rejected: {auth}\n")
+
+    async def handler(ws: ServerConnection) -> None:
+        await ws.wait_closed()
+
+    async with ws_server(handler, process_request=refuse) as url:
+        transport = OpenAIRealtimeWebSocket(url=url, backend=backend)
+        with pytest.raises(ConnectionFailedError) as caught:
+            await transport.connect(api_key=key)
+    chain = _chain(caught.value)
+    assert "HTTP 401" in str(caught.value)
+    for link in chain:
+        assert key not in repr(link)
+        assert key not in str(link)
+        assert key not in repr(getattr(link, "args", ()))

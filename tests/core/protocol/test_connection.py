@@ -85,3 +85,38 @@ def test_redact_text() -> None:
     assert "Bearer sk-proj-***" in cleaned
     assert redact("token ek_68af296e8e408191a1120ab6383263c2 leaked") == "token ek_***63c2 leaked"
     assert redact("custom-secret-value in url", "custom-secret-value") == "*** in url"
+
+
+def _chain(error: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    pending = [error]
+    while pending:
+        link = pending.pop()
+        if link is None or any(link is s for s in seen):
+            continue
+        seen.append(link)
+        pending += [link.__cause__, link.__context__]
+    return seen
+
+
+def test_cut_secret_links_detaches_every_link_that_mentions_the_key() -> None:
+    from realtime_agents.protocol.connection import cut_secret_links
+
+    secret = "plain-secret-value-123"
+    clean = ValueError("nothing to see")
+    leaky_context = OSError(f"header Authorization: Bearer {secret}")
+    leaky_context.__context__ = clean
+    middle = RuntimeError("wrapped")
+    middle.__context__ = leaky_context
+    noted = KeyError("x")
+    noted.add_note(f"url was wss://host/?key={secret}")
+    middle.__cause__ = noted
+    top = ConnectionError("the connection failed")
+    top.__cause__ = middle
+    assert cut_secret_links(top, secret) is top
+    chain = _chain(top)
+    assert chain == [top, middle]
+    assert not any(secret in repr(e) or secret in str(e) for e in chain)
+    untouched = ConnectionError("x")
+    untouched.__context__ = clean
+    assert _chain(cut_secret_links(untouched, None)) == [untouched, clean]

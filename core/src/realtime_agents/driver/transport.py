@@ -31,6 +31,7 @@ import contextlib
 import logging
 import os
 import time
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Concatenate, ParamSpec
 
@@ -44,7 +45,7 @@ from ..errors import (
 from ..events import ConnectionStatus, ErrorEvent, FunctionCallEvent
 from ..items import McpApprovalRequestItem, RealtimeItem
 from ..protocol import SERVER_EVENT_TYPES, MediaMode, OpenAIRealtimeProtocol
-from ..protocol.connection import redact
+from ..protocol.connection import cut_secret_links, redact
 from ..transport import (
     ApiKey,
     ConnectOptions,
@@ -236,7 +237,7 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
             if options.url:
                 self._url = options.url
             self.set_status(ConnectionStatus.CONNECTED)
-        except BaseException:
+        except BaseException as exc:
             self._stop_waiting()
             if channel is not None:
                 if self._channel is channel:
@@ -244,6 +245,7 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
                 await channel.aclose()
             self._proto = None
             self.set_status(ConnectionStatus.DISCONNECTED)
+            cut_secret_links(exc, self._secret)
             raise
 
     async def _request(self, options: ConnectOptions) -> tuple[ChannelRequest, str]:
@@ -296,8 +298,10 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
         try:
             proto.receive_frame(data)
         except Exception as exc:  # a protocol bug must not kill the connection
-            logger.exception("receive_frame failed")
-            self.emit("error", ErrorEvent(error=exc))
+            # The traceback's frames, without the exception's text, which could quote the key.
+            where = "".join(traceback.format_tb(exc.__traceback__))
+            logger.error("receive_frame failed: %s\n%s", redact(repr(exc), self._secret), where)
+            self.emit("error", ErrorEvent(error=cut_secret_links(exc, self._secret)))
         events = proto.events_received()
         emit = self.emit
         for name, payload in events:
@@ -338,12 +342,11 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
 
     def _closed_error(self, info: CloseInfo) -> BaseException:
         if isinstance(info.error, RealtimeAgentsError):
-            return info.error
+            return cut_secret_links(info.error, self._secret)
         reason = info.reason or (str(info.error) if info.error is not None else "")
         error = _close_error(info.code, reason, connecting=False, secret=self._secret)
-        if info.error is not None and not _mentions(info.error, self._secret):
-            error.__cause__ = info.error
-        return error
+        error.__cause__ = info.error
+        return cut_secret_links(error, self._secret)
 
     def _connect_failure(self, info: CloseInfo) -> ConnectionFailedError:
         reason = self._ready_error or info.reason or (str(info.error) if info.error else "")
@@ -385,7 +388,11 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
         """Apply one protocol intent on the live connection and flush what it queued."""
         proto, channel = self._live(intent.__name__)
         intent(proto, *args, **kwargs)
-        await self._flush(proto, channel)
+        try:
+            await self._flush(proto, channel)
+        except RealtimeAgentsError as exc:
+            cut_secret_links(exc, self._secret)
+            raise
 
     async def send_event(self, event: Mapping[str, Any]) -> None:
         """Send a raw client event; ``response.create``/``response.cancel`` are sequenced."""
@@ -488,10 +495,6 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
         self._proto = None
         self.set_status(ConnectionStatus.DISCONNECTED)
         await self.close_handlers()
-
-
-def _mentions(error: BaseException, secret: str | None) -> bool:
-    return secret is not None and secret != "" and secret in repr(error)
 
 
 def _error_message(payload: object) -> str:

@@ -19,6 +19,7 @@ __all__ = [
     "OPENAI_REALTIME_URL",
     "auth_headers",
     "browser_subprotocols",
+    "cut_secret_links",
     "realtime_url",
     "redact",
     "redact_key",
@@ -126,3 +127,35 @@ def redact(text: str, *secrets: str | None) -> str:
         if secret:
             text = text.replace(secret, redact_key(secret))
     return _SECRET_PATTERNS.sub(lambda m: redact_key(m.group(0)), text)
+
+
+def _mentions(error: BaseException, secret: str) -> bool:
+    notes = getattr(error, "__notes__", None) or ()
+    return secret in repr(error) or secret in str(error) or any(secret in n for n in notes)
+
+
+def cut_secret_links(error: BaseException, secret: str | None) -> BaseException:
+    """Detach each exception chained to ``error`` that mentions ``secret``; returns ``error``.
+
+    Our messages are redacted when they are made, but an exception we chain to ours as
+    ``__cause__`` or ``__context__`` (a library's, below us) may quote a header or a URL
+    with the key, and anyone walking the chain — a traceback printer, an error reporter —
+    would show it. A link that mentions the key is cut, with everything behind it.
+    """
+    if not secret:
+        return error
+    pending, seen = [error], set()
+    while pending:
+        link = pending.pop()
+        if id(link) in seen:
+            continue
+        seen.add(id(link))
+        for name in ("__cause__", "__context__"):
+            nested = getattr(link, name)
+            if nested is None:
+                continue
+            if _mentions(nested, secret):
+                setattr(link, name, None)
+            else:
+                pending.append(nested)
+    return error
