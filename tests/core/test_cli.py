@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,12 @@ class Greet:
         return 7
 
 
+class Documented(Greet):
+    """A command with a description: what it does, with an example."""
+
+    description = "Say hello to someone.\n\nexample:\n  %(prog)s --name Ada\n"
+
+
 def host_with(**commands: Any) -> PluginHost:
     class Plugin:
         @hookimpl
@@ -62,6 +69,65 @@ def test_help_lists_every_installed_command(capsys: pytest.CaptureFixture[str]) 
         "zap",
     ]
     assert "'demo' needs: pip install 'realtime-agents-emulator[demo]'" in out
+
+
+def test_help_describes_the_tool_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"], host=host_with(greet=Greet()))
+    out = capsys.readouterr().out
+    assert "\nexamples:\n  realtime-agents demo " in out
+    assert "  realtime-agents COMMAND --help " in out
+    assert "--version   print the version of realtime-agents and exit" in out
+
+
+def test_a_command_help_shows_its_description_as_written(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["greet", "--help"], host=host_with(greet=Documented()))
+    assert "\nSay hello to someone.\n\nexample:\n  realtime-agents greet --name Ada\n" in (
+        capsys.readouterr().out
+    )
+
+
+def test_a_command_without_a_description_shows_its_summary(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["greet", "--help"], host=host_with(greet=Greet()))
+    assert "\nsay hello\n" in capsys.readouterr().out
+
+
+def run_installed(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """The console script as users run it, with every installed package's commands."""
+    script = Path(sys.executable).with_name("realtime-agents")
+    return subprocess.run(
+        [str(script), *arguments], capture_output=True, text=True, timeout=30, check=False
+    )
+
+
+def test_installed_script_prints_its_version() -> None:
+    result = run_installed("--version")
+    assert (result.returncode, result.stdout) == (
+        0,
+        f"realtime-agents {realtime_agents.__version__}\n",
+    )
+
+
+def test_installed_script_without_a_command_lists_the_commands() -> None:
+    result = run_installed()
+    assert result.returncode == 2
+    listed = re.findall(r"^    (\S+)\s+\S", result.stderr.split("\ncommands:\n")[1], re.M)
+    assert {"demo", "emulator"} <= set(listed)
+
+
+def test_every_installed_command_has_a_summary_and_examples() -> None:
+    listed = re.findall(r"^    (\S+)\s+(\S.*)$", run_installed("--help").stdout, re.M)
+    assert listed
+    for name, summary in listed:
+        assert len(summary) > 10, name
+        help_text = run_installed(name, "--help").stdout
+        assert re.search(rf"^examples?:\n  realtime-agents {name}\b", help_text, re.M), help_text
 
 
 def test_version_is_the_core_version(capsys: pytest.CaptureFixture[str]) -> None:

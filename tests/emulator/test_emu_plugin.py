@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 import realtime_agents_emulator.plugin
 from realtime_agents.cli import main
 from realtime_agents.plugins import PluginHost, build_plugin_manager
+from realtime_agents_emulator.demo import DEFAULT_AUDIO_SPEED
 from realtime_agents_emulator.plugin import DemoCommand, EmulatorCommand
 
 SCRIPT = Path(sys.executable).with_name("realtime-agents")
@@ -51,8 +53,47 @@ def test_help_lists_the_commands_and_imports_nothing_heavy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
     )
     assert re.search(r"^\s+demo\s+run a voice agent", result.stdout, re.M), result.stdout
-    assert re.search(r"^\s+emulator\s+run the local Realtime API", result.stdout, re.M)
+    assert re.search(r"^\s+emulator\s+run a local emulator of OpenAI", result.stdout, re.M)
     assert result.stdout.rstrip().endswith("imported: []")
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            "emulator",
+            [
+                "examples: realtime-agents emulator --port 8000 ",
+                "--port PORT TCP port; 0 picks a free one (default: 8000)",
+                "(default: INFO)",
+            ],
+        ),
+        (
+            "demo",
+            [
+                "examples: realtime-agents demo realtime-agents demo --audio-speed 1 ",
+                "--audio-speed SPEED emulator audio pacing: 1 real time, 4 four times as fast, "
+                "0 unpaced (default: 4)",
+            ],
+        ),
+    ],
+)
+def test_each_command_help_describes_it_with_examples_and_defaults(
+    command: str, expected: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"], host=emulator_host())
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines at any width
+    for fragment in expected:
+        assert fragment in text
+
+
+def test_the_demo_help_states_the_demo_default() -> None:
+    # The command states the default in its help without importing the demo: keep them equal.
+    parser = argparse.ArgumentParser()
+    DemoCommand().add_arguments(parser)
+    assert f"(default: {DEFAULT_AUDIO_SPEED:g})" in " ".join(parser.format_help().split())
 
 
 def test_emulator_command_rejects_a_missing_brain(

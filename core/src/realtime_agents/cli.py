@@ -3,6 +3,10 @@
 Every subcommand comes from a plugin (hook ``realtime_agents_register_commands``); core ships
 none, so it never imports what a command needs (the demo lives in realtime-agents-emulator).
 Commands import their heavy modules in ``run``, so ``realtime-agents --help`` stays instant.
+
+A command's ``help`` is its one-line summary in ``realtime-agents --help``. Its own ``--help``
+shows its optional ``description`` attribute when it has one (what it does, with examples; kept
+as written, ``%(prog)s`` is the command's name), else the summary.
 """
 
 from __future__ import annotations
@@ -18,6 +22,15 @@ from .plugins import CliCommand, PluginHost, default_host
 __all__ = ["main"]
 
 PROG = "realtime-agents"
+DESCRIPTION = """\
+Realtime (speech-to-speech) voice agents over OpenAI's Realtime API. The commands come from the
+installed realtime-agents packages.
+
+examples:
+  realtime-agents demo                   # a voice agent with a tool and a handoff, offline
+  realtime-agents emulator --port 8000   # a local Realtime API for tests and development
+  realtime-agents COMMAND --help         # what a command does and its options
+"""
 #: What to install for a command we know of that no installed package provides.
 _PACKAGE_FOR = {
     "demo": "realtime-agents-emulator[demo]",
@@ -53,17 +66,28 @@ def main(argv: Sequence[str] | None = None, *, host: PluginHost | None = None) -
 def _parser(commands: Mapping[str, CliCommand]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Realtime voice agents over OpenAI's Realtime API.",
+        description=DESCRIPTION,
         epilog=_not_installed(commands),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {__version__}",
+        help="print the version of realtime-agents and exit",
+    )
     parser.set_defaults(command=None)
     if commands:
         subparsers = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
         for name in sorted(commands):
             command = commands[name]
-            subparser = subparsers.add_parser(name, help=command.help, description=command.help)
+            subparser = subparsers.add_parser(
+                name,
+                help=command.help,
+                # Optional: the CliCommand protocol requires only the one-line help.
+                description=getattr(command, "description", None) or command.help,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
             command.add_arguments(subparser)
     return parser
 

@@ -2,9 +2,12 @@
 
     realtime-agents-emulator --port 8000 [--api-key KEY ...] [--brain rules.yaml]
                              [--audio-speed 1.0] [--speech auto|espeak|synthetic]
+                             [--log-level INFO]
 
-Prints one line ``Realtime API emulator listening on http://127.0.0.1:PORT (base_url …/v1)``
-once it accepts connections (``--port 0`` picks a free port), then serves until SIGINT/SIGTERM.
+Prints a banner once it accepts connections (``--port 0`` picks a free port): its first line is
+``Realtime API emulator listening on http://127.0.0.1:PORT (base_url …/v1, speech …)``, the next
+ones the REST ``base_url`` for the openai client and the ``ws://`` URL for realtime-agents
+transports. Then it serves until SIGINT/SIGTERM, logging connections and errors on stderr.
 
 ``realtime-agents emulator`` (see :mod:`.plugin`) is the same command: it declares its options
 with :func:`add_arguments` and runs :func:`run`. Declaring options imports nothing heavy; the
@@ -25,37 +28,87 @@ if TYPE_CHECKING:
     from .brain import Brain
     from .server import Emulator
 
-__all__ = ["DESCRIPTION", "add_arguments", "main", "run"]
+__all__ = ["DESCRIPTION", "DETAILS", "LOG_LEVELS", "add_arguments", "banner", "main", "run"]
 
-DESCRIPTION = "A local emulator of the OpenAI Realtime API (WebSocket + REST)."
+DESCRIPTION = "Run a local emulator of OpenAI's Realtime API (WebSocket + REST), offline."
+"""The one-line summary (``realtime-agents --help`` lists it)."""
+
+DETAILS = """\
+Run a local emulator of OpenAI's Realtime API (WebSocket + REST) with a scripted model, until
+Ctrl-C. Point the openai client (base_url) or a realtime-agents transport (url) at it: the
+banner prints both. It logs each connection and each error it sends on stderr.
+
+examples:
+  %(prog)s --port 8000
+  %(prog)s --port 0 --api-key sk-test --brain rules.yaml --audio-speed 0
+  %(prog)s --log-level debug          # also log the type of every client event
+"""
+"""The command's description in its own ``--help``: what it does, with examples."""
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="realtime-agents-emulator", description=DESCRIPTION)
+    parser = argparse.ArgumentParser(
+        prog="realtime-agents-emulator",
+        description=DETAILS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_arguments(parser)
     return parser
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare the emulator's options (``--host``, ``--port``, ``--api-key``, …) on ``parser``."""
-    parser.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="TCP port; 0 picks a free one")
+    """Declare the emulator's options (``--host``, ``--port``, ``--api-key``, …) on ``parser``.
+
+    Each help text states its default itself, whatever formatter the parser uses.
+    """
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on: 127.0.0.1, localhost or ::1 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="TCP port; 0 picks a free one (default: %(default)s)"
+    )
     parser.add_argument(
         "--api-key",
         action="append",
         dest="api_keys",
         metavar="KEY",
-        help="accepted API key (repeatable); without it any sk-… key is accepted",
+        help="accept only this API key; repeat for more (default: any key starting with sk-)",
     )
-    parser.add_argument("--brain", metavar="RULES", help="rules file (.json, .yaml or .yml)")
+    parser.add_argument(
+        "--brain",
+        metavar="RULES",
+        help="rules file (.yaml, .yml or .json) scripting the model's answers "
+        "(default: echo what the user says)",
+    )
     parser.add_argument(
         "--audio-speed",
         type=float,
         default=1.0,
-        help="output audio pacing: 1 real time, 2 twice as fast, 0 as fast as possible",
+        metavar="SPEED",
+        help="output audio pacing: 1 real time, 2 twice as fast, 0 as fast as possible "
+        "(default: %(default)s)",
     )
-    parser.add_argument("--speech", choices=("auto", "espeak", "synthetic"), default="auto")
-    parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    parser.add_argument(
+        "--speech",
+        choices=("auto", "espeak", "synthetic"),
+        default="auto",
+        help="voice of the model: espeak-ng, a synthetic signal, or auto (espeak-ng if "
+        "installed) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,  # before the choices check: "debug" is DEBUG
+        choices=LOG_LEVELS,
+        default="INFO",
+        metavar="LEVEL",
+        help="what to log on stderr, one of debug, info, warning, error, critical: info logs "
+        "each connection and each error sent, debug also each client event's type; API keys "
+        "are never logged (default: %(default)s)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,7 +123,9 @@ def run(args: argparse.Namespace) -> int:
     from .rules import RulesBrain
     from .server import Emulator
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     brain: Brain | None = None
     if args.brain:
         try:
@@ -91,14 +146,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve(emulator))
+        asyncio.run(_serve(emulator, keys_given=len(args.api_keys or ())))
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
-async def _serve(emulator: Emulator) -> None:
+async def _serve(emulator: Emulator, *, keys_given: int) -> None:
     import asyncio
 
     stop = asyncio.Event()
@@ -107,12 +162,31 @@ async def _serve(emulator: Emulator) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     async with emulator:
-        print(
-            f"Realtime API emulator listening on {emulator.url} (base_url {emulator.base_url}, "
-            f"speech {emulator.speech_engine})",
-            flush=True,
-        )
+        print(banner(emulator, keys_given=keys_given), flush=True)
         await stop.wait()
+
+
+def banner(emulator: Emulator, *, keys_given: int = 0) -> str:
+    """What a started emulator prints: where it listens and what to pass to clients.
+
+    The first line is stable (scripts read the port from it). Keys are never printed.
+    """
+    keys = (
+        f"the {keys_given} given with --api-key"
+        if keys_given
+        else "any key starting with sk- (e.g. sk-test)"
+    )
+    return "\n".join(
+        (
+            f"Realtime API emulator listening on {emulator.url} "
+            f"(base_url {emulator.base_url}, speech {emulator.speech_engine})",
+            f"  openai client:    AsyncOpenAI(base_url={emulator.base_url!r}, api_key=...)",
+            f"  realtime-agents:  await session.connect(url={emulator.ws_url!r}, api_key=...)",
+            f"  other clients:    {emulator.ws_url}?model=gpt-realtime",
+            f"  API keys:         {keys}",
+            "Press Ctrl-C to stop.",
+        )
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,14 +19,24 @@ class DemoCommand:
     """``realtime-agents demo [--audio-speed X]``: :mod:`.demo`, offline, in seconds."""
 
     help = "run a voice agent with a tool and a handoff against the local emulator, offline"
+    description = """\
+Run a voice agent with a tool and a handoff against an in-process Realtime API emulator, and
+print the timeline: what the user said, the tool call and its result, the handoff, what each
+agent said, and how long the first audio took. Nothing leaves the machine; no API key is needed.
+
+examples:
+  %(prog)s
+  %(prog)s --audio-speed 1            # the emulator's audio at real-time pace
+"""
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             "--audio-speed",
             type=_speed,
             default=None,  # None: the demo's own default, without importing the demo here
-            help="emulator audio pacing: 1 = real time, 4 = four times faster (default), "
-            "0 = unpaced",
+            metavar="SPEED",
+            help="emulator audio pacing: 1 real time, 4 four times as fast, 0 unpaced "
+            "(default: 4)",
         )
 
     def run(self, args: argparse.Namespace) -> int:
@@ -39,7 +49,13 @@ class DemoCommand:
 class EmulatorCommand:
     """``realtime-agents emulator …``: the ``realtime-agents-emulator`` console script."""
 
-    help = "run the local Realtime API emulator until interrupted (as realtime-agents-emulator)"
+    help = "run a local emulator of OpenAI's Realtime API until Ctrl-C (for tests and development)"
+
+    @property
+    def description(self) -> str:
+        from .cli import DETAILS
+
+        return DETAILS
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         from .cli import add_arguments
