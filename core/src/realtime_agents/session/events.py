@@ -300,9 +300,9 @@ def _hints() -> dict[str, str]:
         for name in RealtimeTransportEventTypes
         if name not in SESSION_EVENT_NAMES
     }
-    timeout = "input_audio_buffer.timeout_triggered"
+    # The session names no wire events: the docs give the OpenAI server event's name.
     hints["input_audio_timeout_triggered"] = (
-        f"OpenAI transports publish the server event: session.transport.on({timeout!r}, handler)."
+        "OpenAI transports publish it as a server event, on session.transport."
     )
     hints["mcp_tools_changed"] = (
         "Hosted MCP tool lists arrive as the transport's 'mcp_tools_listed' event."
