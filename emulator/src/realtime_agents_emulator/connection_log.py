@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 from .auth import mask_key
 
@@ -35,11 +35,13 @@ def redacted_target(path: str, query: Mapping[str, str]) -> str:
     """``path?query`` as safe to log: secret-looking parameters become ``***``."""
     if not query:
         return path
-    safe = {
-        name: _REDACTED if _SECRET_NAME.search(name) or _KEY_LIKE.match(value) else value
+    pairs = (
+        f"{quote(name)}={_REDACTED}"
+        if _SECRET_NAME.search(name) or _KEY_LIKE.match(value)
+        else f"{quote(name)}={quote(value, safe='/:,')}"
         for name, value in query.items()
-    }
-    return f"{path}?{urlencode(safe, safe='/:,')}"
+    )
+    return f"{path}?{'&'.join(pairs)}"
 
 
 class ConnectionLog:
