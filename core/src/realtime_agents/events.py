@@ -14,11 +14,9 @@ from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar, overload
 
 import attrs
 
-from .bus import EventNames
 from .items import FunctionCallItem, McpApprovalRequestItem, McpCallItem, RealtimeItem
 
 __all__ = [
-    "CONTRACT_EVENTS",
     "AudioDoneEvent",
     "AudioEvent",
     "AudioInterruptedEvent",
@@ -311,31 +309,6 @@ def _event_types() -> dict[str, object]:
 #: ``type`` is the item's kind), ``usage_update`` a :class:`Usage`, and ``*`` the raw
 #: :class:`ServerEvent`, which OpenAI transports also publish under the event's own ``type``.
 RealtimeTransportEventTypes: Final[Mapping[str, object]] = MappingProxyType(_event_types())
-
-#: Names users bring from openai-agents-python (its model events) and the JS SDK, and ours.
-_TRANSPORT_ALIASES: Final = {
-    "connection_status": "connection_change",
-    "connected": "connection_change",
-    "disconnected": "connection_change",
-    "exception": "error",
-    "input_audio_transcription_completed": "input_audio_transcription",
-    "item_updated": "item_update",
-    "raw_server_event": "*",
-    "response_done": "turn_done",
-    "response_started": "turn_started",
-    "transcript_delta": "audio_transcript_delta",
-    "turn_ended": "turn_done",
-    "usage": "usage_update",
-}
-
-#: What every transport publishes, checked by ``transport.on``; OpenAI transports add each
-#: server event type, and a transport of your own may add its events with ``|``.
-CONTRACT_EVENTS: Final = EventNames(
-    RealtimeTransportEventTypes,
-    aliases=_TRANSPORT_ALIASES,
-    docs="docs/writing-a-transport.md#events (and realtime_agents.RealtimeTransportEventTypes)",
-)
-
 
 # -- typing: each contract event name with its payload ---------------------------------------
 #

@@ -41,18 +41,13 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 
 import attrs
 
-from .bus import EventEmitter
+from .bus import EventEmitter, EventNames
 from .errors import NotSupportedError, UserError
-from .events import (
-    CONTRACT_EVENTS,
-    ConnectionChangeEvent,
-    ConnectionStatus,
-    RealtimeTransportEventTypes,
-)
+from .events import ConnectionChangeEvent, ConnectionStatus, RealtimeTransportEventTypes
 
 if TYPE_CHECKING:
     from .config import RealtimeSessionConfig
@@ -60,6 +55,7 @@ if TYPE_CHECKING:
     from .items import McpApprovalRequestItem, RealtimeItem
 
 __all__ = [
+    "CONTRACT_EVENTS",
     "ApiKey",
     "ConnectOptions",
     "RealtimeTransportEventTypes",
@@ -88,6 +84,31 @@ class ConnectOptions:
     url: str | None = None
     call_id: str | None = None
     initial_session_config: RealtimeSessionConfig | None = None
+
+
+#: Names users bring from openai-agents-python (its model events) and the JS SDK, and ours.
+_TRANSPORT_ALIASES: Final = {
+    "connection_status": "connection_change",
+    "connected": "connection_change",
+    "disconnected": "connection_change",
+    "exception": "error",
+    "input_audio_transcription_completed": "input_audio_transcription",
+    "item_updated": "item_update",
+    "raw_server_event": "*",
+    "response_done": "turn_done",
+    "response_started": "turn_started",
+    "transcript_delta": "audio_transcript_delta",
+    "turn_ended": "turn_done",
+    "usage": "usage_update",
+}
+
+#: What every transport publishes, checked by ``transport.on``; OpenAI transports add each
+#: server event type, and a transport of your own may add its events with ``|``.
+CONTRACT_EVENTS: Final = EventNames(
+    RealtimeTransportEventTypes,
+    aliases=_TRANSPORT_ALIASES,
+    docs="docs/writing-a-transport.md#events (and realtime_agents.RealtimeTransportEventTypes)",
+)
 
 
 async def resolve_api_key(api_key: ApiKey | None) -> str | None:
