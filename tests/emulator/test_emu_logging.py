@@ -79,10 +79,10 @@ async def test_server_closes_and_drops_are_logged(emu: Emulator, caplog) -> None
         await raw.close_message()
     for conn in emu.connections:
         await conn.wait_closed()
-    closes = [r.getMessage() for r in caplog.records if " closed by " in r.getMessage()]
+    closes = [r.getMessage() for r in caplog.records if " by the server" in r.getMessage()]
     assert closes == [
         'connection 1 closed by the server: code 4001 "bye from the server"',
-        'connection 2 closed by the server: without a close code "TCP closed"',
+        "connection 2 dropped by the server: TCP closed without a close frame",
     ]
 
 

@@ -5,7 +5,8 @@ Logger ``realtime_agents_emulator.connection``:
 * INFO ``connection 3 opened: /v1/realtime?model=gpt-realtime from 127.0.0.1``;
 * DEBUG ``connection 3: client event session.update`` (the type only, never the payload);
 * INFO ``connection 3: sent error invalid_value (param session.type): <message>``;
-* INFO ``connection 3 closed by the client: code 1000 "bye"``.
+* INFO ``connection 3 closed by the client: code 1000 "bye"`` (or ``dropped by the server: TCP
+  reset without a close frame`` after a fault).
 
 Headers and subprotocols are never logged: they carry the API key (``Authorization``, or
 ``openai-insecure-api-key.<key>``). Query parameters whose name suggests a secret, and values
@@ -70,10 +71,16 @@ class ConnectionLog:
         )
 
     def closed(self, code: int | None, reason: str, *, by_server: bool) -> None:
+        """The end: ``code`` None means TCP ended without a close frame (``reason`` says how)."""
         side = "the server" if by_server else "the client"
-        how = f"code {code}" if code is not None else "without a close code"
+        if code is None:
+            how = reason or "TCP closed"
+            log.info(
+                "connection %d dropped by %s: %s without a close frame", self.number, side, how
+            )
+            return
         because = f' "{self._safe(reason)}"' if reason else ""
-        log.info("connection %d closed by %s: %s%s", self.number, side, how, because)
+        log.info("connection %d closed by %s: code %d%s", self.number, side, code, because)
 
     def internal_error(self, exc: BaseException, doing: str) -> None:
         """An emulator bug: logged with its traceback (the client gets a ``server_error``)."""

@@ -37,7 +37,7 @@ def decode(text: str | bytes) -> Any:
         raise _too_deep() from None
     except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError for bytes
         raise RealtimeError.invalid_json(str(exc)) from None
-    if any(depth >= MAX_DEPTH for node, _, depth in _nodes(value) if _is_container(node)):
+    if _deeper_than_allowed(value):
         raise _too_deep()
     return value
 
@@ -75,8 +75,17 @@ def _nodes(value: Any) -> Iterator[tuple[Any, str, int]]:
             stack.extend((child, f"{path}[{index}]", depth + 1) for index, child in enumerate(node))
 
 
-def _is_container(node: Any) -> bool:
-    return isinstance(node, dict | list)
+def _deeper_than_allowed(value: Any) -> bool:
+    """Whether containers nest deeper than :data:`MAX_DEPTH` (an explicit stack, no paths:
+    this runs on every frame, audio appends included)."""
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _too_deep() -> RealtimeError:
