@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import difflib
 import inspect
 import logging
 import re
@@ -148,6 +147,8 @@ class EventNames(Collection[str]):
         snake = _CAMEL_HUMP.sub("_", name).lower()
         if snake in self._names:
             return [snake]
+        import difflib  # only when someone subscribed to a wrong name: not at import time
+
         return difflib.get_close_matches(snake, self._names, n=3, cutoff=0.6)
 
     def _unknown(self, owner: str, name: object) -> str:
