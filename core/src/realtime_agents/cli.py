@@ -16,6 +16,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from . import __version__
+from ._install import install_hint
 from .errors import UserError
 from .plugins import CliCommand, PluginHost, default_host
 
@@ -31,10 +32,11 @@ examples:
   realtime-agents emulator --port 8000   # a local Realtime API for tests and development
   realtime-agents COMMAND --help         # what a command does and its options
 """
-#: What to install for a command we know of that no installed package provides.
-_PACKAGE_FOR = {
-    "demo": "realtime-agents-emulator[demo]",
-    "emulator": "realtime-agents-emulator",
+#: What to install for a command we know of that no installed package provides:
+#: (distribution, extra).
+_PACKAGE_FOR: dict[str, tuple[str, str | None]] = {
+    "demo": ("realtime-agents-emulator", "demo"),
+    "emulator": ("realtime-agents-emulator", None),
 }
 
 
@@ -98,17 +100,14 @@ def _install_hint(arguments: Sequence[str], commands: Mapping[str, CliCommand]) 
     name = next((arg for arg in arguments if not arg.startswith("-")), None)
     if name is None or name in commands or name not in _PACKAGE_FOR:
         return None
-    return (
-        f"{PROG}: the {name!r} command is not installed; it comes with "
-        f"{_PACKAGE_FOR[name].partition('[')[0]}:\n  pip install '{_PACKAGE_FOR[name]}'"
-    )
+    return f"{PROG}: the {name!r} command is not installed; {install_hint(*_PACKAGE_FOR[name])}"
 
 
 def _not_installed(commands: Mapping[str, CliCommand]) -> str | None:
     """The help's epilog: the commands we know of that no installed package provides."""
     lines = [] if commands else ["No command is installed."]
     lines += [
-        f"{name!r} needs: pip install '{package}'"
+        f"The {name!r} command is not installed; {install_hint(*package)}."
         for name, package in _PACKAGE_FOR.items()
         if name not in commands
     ]
