@@ -35,8 +35,7 @@ examples:
             type=_speed,
             default=None,  # None: the demo's own default, without importing the demo here
             metavar="SPEED",
-            help="emulator audio pacing: 1 real time, 4 four times as fast, 0 unpaced "
-            "(default: 4)",
+            help="emulator audio pacing: 1 real time, 4 four times as fast, 0 unpaced (default: 4)",
         )
 
     def run(self, args: argparse.Namespace) -> int:
