@@ -73,7 +73,7 @@ class _Bridge:
     def _mirror(self, cls: type) -> Any:
         if cls in self._seen:
             raise UnsupportedTypeError(
-                f"{cls.__qualname__} refers to itself; recursive attrs classes and TypedDicts "
+                f"{cls.__name__} refers to itself; recursive attrs classes and TypedDicts "
                 "are not supported here (a pydantic model or a dataclass can be recursive)"
             )
         self._seen.add(cls)
@@ -159,7 +159,7 @@ def _hints(cls: type) -> dict[str, Any]:
         return get_type_hints(cls, include_extras=True)
     except Exception as exc:  # an unresolvable forward reference
         raise UnsupportedTypeError(
-            f"the annotations of {cls.__qualname__} cannot be resolved ({exc})"
+            f"the annotations of {cls.__name__} cannot be resolved ({exc})"
         ) from None
 
 

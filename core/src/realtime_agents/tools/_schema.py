@@ -94,6 +94,7 @@ def describe_function(
     if takes_context:
         params = params[1:]
     parameters: list[Parameter] = []
+    untyped = {p.name for p in params if p.name not in hints}
     for param in params:
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise UserError(f"tool {fn.__name__!r}: *args and **kwargs cannot be described")
@@ -101,7 +102,7 @@ def describe_function(
         text = None if _describes_itself(annotation) else docs.get(param.name) or None
         parameters.append(Parameter(param.name, annotation, param.default, text))
     model = _arguments_model(fn, parameters)
-    json_schema = _strict(fn, parameters, model.schema) if strict else model.schema
+    json_schema = _strict(fn, parameters, model.schema, untyped) if strict else model.schema
     slots = tuple(_Slot(p.name, p.default, p.kind is p.POSITIONAL_ONLY) for p in params)
     return FunctionSignature(description, json_schema, slots, takes_context, model)
 
@@ -111,11 +112,16 @@ def schema_for(annotation: Any, defs: dict[str, Any]) -> dict[str, Any]:
 
     UserError when pydantic or strict mode cannot describe ``annotation``.
     """
+    name = _type_name(annotation)
     try:
         schema = strict_schema(ValueModel(annotation).schema)
-    except (ParameterError, NotStrictError) as exc:
-        where = _where(exc.location) if isinstance(exc, NotStrictError) else ""
-        raise UserError(f"{_type_name(annotation)}{where}: {exc}") from None
+    except ParameterError as exc:
+        raise UserError(f"input type {name} cannot be used: {exc.reason}") from None
+    except NotStrictError as exc:
+        where = _where(("input", *exc.location))
+        raise UserError(
+            f"input type {name}{where} {exc.reason}, which a strict JSON schema cannot describe"
+        ) from None
     defs.update(schema.pop("$defs", {}))
     return schema
 
@@ -147,26 +153,32 @@ def _arguments_model(fn: Callable[..., Any], parameters: list[Parameter]) -> Arg
 
 
 def _strict(
-    fn: Callable[..., Any], parameters: list[Parameter], schema: dict[str, Any]
+    fn: Callable[..., Any], parameters: list[Parameter], schema: dict[str, Any], untyped: set[str]
 ) -> dict[str, Any]:
     try:
         return strict_schema(schema)
     except NotStrictError as exc:
         name = exc.location[0] if exc.location else None
         annotation = next((p.annotation for p in parameters if p.name == name), None)
-        if annotation is None:
+        if name is None or annotation is None:
             raise UserError(f"tool {fn.__name__!r}: {exc.reason}") from None
-        what = "has no type annotation" if annotation is Any else f"({_type_name(annotation)})"
+        if name in untyped:
+            problem = "has no type annotation"
+        else:
+            problem = f"({_type_name(annotation)}){_where(exc.location)} {exc.reason}"
         raise UserError(
-            f"tool {fn.__name__!r}: parameter {name!r} {what}{_where(exc.location[1:])} "
-            f"{exc.reason}, which a strict JSON schema cannot describe; give it a concrete "
-            "type (a dataclass, TypedDict or pydantic model for objects) or use "
-            "@tool(strict=False)"
+            f"tool {fn.__name__!r}: parameter {name!r} {problem}, which a strict JSON schema "
+            "cannot describe; give it a concrete type (a dataclass, TypedDict or pydantic "
+            "model for objects) or use @tool(strict=False)"
         ) from None
 
 
 def _where(location: tuple[str, ...]) -> str:
-    return f" at {'.'.join(location)!r}" if location else ""
+    """`` at 'box.sizes[]'`` for a value inside a parameter; nothing for the parameter itself."""
+    if len(location) < 2:
+        return ""
+    path = location[0] + "".join(p if p == "[]" else f".{p}" for p in location[1:])
+    return f" at {path!r}"
 
 
 def _type_hints(
@@ -208,5 +220,5 @@ def _is_context(annotation: Any) -> bool:
 
 def _type_name(annotation: Any) -> str:
     if isinstance(annotation, type):
-        return annotation.__qualname__
+        return annotation.__name__
     return repr(annotation).replace("typing.", "")
