@@ -172,6 +172,27 @@ class ServerConnection:
         """Send one text frame that is not valid JSON."""
         await self._send_raw(_MALFORMED_FRAME)
 
+    async def send_text(self, text: str) -> None:
+        """Send one text frame exactly as given: any JSON, or none."""
+        await self._send_raw(text)
+
+    async def send_binary(self, data: bytes) -> None:
+        """Send one binary frame (the Realtime API never does: clients must cope)."""
+        if not (self._dead or self._ws.closed):
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await self._ws.send_bytes(data)
+
+    def stall(self) -> None:
+        """Play dead: stop reading from the socket, so no event is handled and no ping answered.
+
+        The TCP connection stays open, as with a peer whose process hangs or whose network
+        path silently drops packets; the client's keepalive is what must notice.
+        """
+        self._dead = True
+        transport = self._request.transport
+        if transport is not None and not transport.is_closing():
+            transport.pause_reading()
+
     async def drop(self) -> None:
         """Close TCP without a WebSocket close frame (the client sees an abnormal closure)."""
         self._kill(reset=False)
