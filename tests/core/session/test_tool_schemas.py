@@ -437,6 +437,9 @@ async def test_recursive_models_and_discriminated_unions() -> None:
     tree = {"value": 1, "children": [{"value": 2, "children": None}]}
     got = await call(grow, {"tree": tree, "pet": {"kind": "dog"}})
     assert got == (Tree(value=1, children=[Tree(value=2)]), Dog(kind="dog"))
+    # null means the default inside the member the discriminator picks, too.
+    got = await call(grow, {"tree": {"value": 3}, "pet": {"kind": "cat", "lives": None}})
+    assert got == (Tree(value=3), Cat(kind="cat", lives=9))
     message = await refusal(grow, {"tree": {"value": 1}, "pet": {"kind": "cow"}})
     assert message.startswith("'pet': Input tag 'cow' found using 'kind' does not match")
 
@@ -832,6 +835,12 @@ def test_a_missing_annotation_and_an_unresolvable_one_are_named() -> None:
         "tool 'later': the annotation of parameter 'value' (NotDefinedAnywhere) cannot be "
         "resolved: name 'NotDefinedAnywhere' is not defined"
     )
+
+    def unresolved_return(value: int) -> OnlyForTypeCheckers:  # type: ignore[name-defined]  # noqa: F821
+        return value
+
+    # The return annotation is never needed, so it need not resolve.
+    assert define(unresolved_return).params_json_schema["required"] == ["value"]
 
 
 @attrs.define

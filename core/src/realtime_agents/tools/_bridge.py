@@ -9,7 +9,9 @@
   there; an equivalent one is built (the validated value is a plain dict either way).
 
 Unions, ``Annotated`` and generic containers are rebuilt around rewritten members; every other
-type is returned unchanged. Only the pydantic path calls this, so pydantic is imported lazily.
+type is returned unchanged — so an attrs class inside a dataclass or a pydantic model (which
+pydantic reads by itself) is still refused. Only the pydantic path calls this, so pydantic is
+imported lazily.
 """
 
 from __future__ import annotations

@@ -134,8 +134,9 @@ def _resolve(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> Mapping[str,
 def _drop_nulls(value: Any, schema: Mapping[str, Any], defs: Mapping[str, Any]) -> Any:
     schema = _resolve(schema, defs)
     branches = [b for b in (*schema.get("anyOf", ()), *schema.get("oneOf", ())) if b != _NULL]
-    if len(branches) == 1:
-        return _drop_nulls(value, branches[0], defs)
+    if branches:
+        branch = _branch_for(value, branches, defs)
+        return value if branch is None else _drop_nulls(value, branch, defs)
     if isinstance(value, dict) and isinstance(schema.get("properties"), dict):
         return _drop_null_properties(value, schema, defs)
     if isinstance(value, dict) and isinstance(schema.get("additionalProperties"), dict):
@@ -149,6 +150,36 @@ def _drop_nulls(value: Any, schema: Mapping[str, Any], defs: Mapping[str, Any]) 
         if isinstance(items, dict):
             return [_drop_nulls(item, items, defs) for item in value]
     return value
+
+
+def _branch_for(
+    value: Any, branches: list[Mapping[str, Any]], defs: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """The one union member ``value`` can be (None when unsure: then nothing is dropped).
+
+    Objects are told apart by their single-valued properties (a discriminator's ``const``).
+    """
+    if len(branches) == 1:
+        return branches[0]
+    resolved = [_resolve(branch, defs) for branch in branches]
+    if isinstance(value, dict):
+        fitting = [b for b in resolved if _tags_fit(value, b)]
+    elif isinstance(value, list):
+        fitting = [b for b in resolved if b.get("type") == "array"]
+    else:
+        return None
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _tags_fit(value: dict[str, Any], schema: Mapping[str, Any]) -> bool:
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return False
+    for name, sub in properties.items():
+        allowed = [sub["const"]] if "const" in sub else sub.get("enum", ())
+        if len(allowed) == 1 and name in value and value[name] != allowed[0]:
+            return False
+    return True
 
 
 def _drop_null_properties(

@@ -14,8 +14,11 @@ cannot describe (``Any``, an unannotated parameter, a ``dict`` with free-form ke
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
+import sys
+import types
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
@@ -60,7 +63,7 @@ class FunctionSignature:
     json_schema: dict[str, Any]
     slots: tuple[_Slot, ...]
     takes_context: bool
-    arguments: ArgumentsModel = attrs.field(repr=False)
+    model: ArgumentsModel = attrs.field(repr=False)
 
     def bind(self, arguments: Mapping[str, Any]) -> tuple[list[Any], dict[str, Any]]:
         """Positional and keyword arguments for the function, converted to its types.
@@ -68,7 +71,7 @@ class FunctionSignature:
         A parameter the model left out (or set to ``null`` where its type has no null) is not
         passed, so the function's own default applies.
         """
-        given = self.arguments.validate(arguments)
+        given = self.model.validate(arguments)
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
         for slot in self.slots:
@@ -114,7 +117,7 @@ def schema_for(annotation: Any, defs: dict[str, Any]) -> dict[str, Any]:
     """
     name = _type_name(annotation)
     try:
-        schema = strict_schema(ValueModel(annotation).schema)
+        schema = strict_schema(_value_model(annotation).schema)
     except ParameterError as exc:
         raise UserError(f"input type {name} cannot be used: {exc.reason}") from None
     except NotStrictError as exc:
@@ -132,11 +135,24 @@ def convert(value: Any, annotation: Any, path: str) -> Any:
     ``path`` names the value itself in the message when the problem is the value as a whole.
     """
     try:
-        return ValueModel(annotation).validate(value)
+        return _value_model(annotation).validate(value)
     except ToolArgumentsError as exc:
         message = str(exc)
         located = message if message.startswith("'") else f"'{path}': {message}"
         raise ToolArgumentsError(located) from None
+
+
+def _value_model(annotation: Any) -> ValueModel:
+    """One pydantic adapter per type, not one per handoff call (building one takes ~1 ms)."""
+    try:
+        return _cached_value_model(annotation)
+    except TypeError:  # an unhashable annotation (Annotated with unhashable metadata)
+        return ValueModel(annotation)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_value_model(annotation: Any) -> ValueModel:
+    return ValueModel(annotation)
 
 
 def _arguments_model(fn: Callable[..., Any], parameters: list[Parameter]) -> ArgumentsModel:
@@ -184,21 +200,41 @@ def _where(location: tuple[str, ...]) -> str:
 def _type_hints(
     fn: Callable[..., Any], signature: inspect.Signature, localns: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    """Resolved annotations; UserError naming the parameter whose annotation is unresolvable."""
+    """The parameters' resolved annotations (the return annotation is never needed).
+
+    UserError naming the parameter whose annotation cannot be resolved.
+    """
+    annotations = {
+        name: param.annotation
+        for name, param in signature.parameters.items()
+        if param.annotation is not param.empty
+    }
     try:
-        return get_type_hints(fn, localns=dict(localns or {}), include_extras=True)
+        return _resolve(fn, annotations, localns)
     except Exception as exc:
         problem: Exception = exc
-    for param in signature.parameters.values():
-        if isinstance(param.annotation, str):
-            try:
-                eval(param.annotation, getattr(fn, "__globals__", {}), dict(localns or {}))
-            except Exception as exc:
-                raise UserError(
-                    f"tool {fn.__name__!r}: the annotation of parameter {param.name!r} "
-                    f"({param.annotation}) cannot be resolved: {exc}"
-                ) from None
+    for name, annotation in annotations.items():
+        try:
+            _resolve(fn, {name: annotation}, localns)
+        except Exception as exc:
+            raise UserError(
+                f"tool {fn.__name__!r}: the annotation of parameter {name!r} "
+                f"({annotation}) cannot be resolved: {exc}"
+            ) from None
     raise UserError(f"tool {fn.__name__!r}: its annotations cannot be resolved: {problem}")
+
+
+def _resolve(
+    fn: Callable[..., Any], annotations: dict[str, Any], localns: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """``get_type_hints`` of just these annotations, in ``fn``'s module and ``localns``."""
+    unwrapped = inspect.unwrap(fn)
+    globalns = getattr(unwrapped, "__globals__", None)
+    if globalns is None:  # a callable object: its module's names
+        module = sys.modules.get(getattr(unwrapped, "__module__", None) or "")
+        globalns = vars(module) if module is not None else {}
+    holder = types.SimpleNamespace(__annotations__=annotations)
+    return get_type_hints(holder, globalns, dict(localns or {}), include_extras=True)
 
 
 def _describes_itself(annotation: Any) -> bool:
