@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import typing
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -481,3 +482,36 @@ def test_transport_typing_has_one_overload_per_contract_name_with_its_payload() 
     assert list(typed) == list(RealtimeTransportEventTypes)
     for name, payload in typed.items():
         assert payload == RealtimeTransportEventTypes[name], name
+
+
+async def test_a_slow_coroutine_handler_loses_audio_past_the_bound_and_nothing_else() -> None:
+    from realtime_agents.events import AudioEvent
+    from realtime_agents.session import EventsDroppedError
+
+    class Tight(EventEmitter):
+        max_queued_audio_bytes = 1000
+
+    emitter = Tight()
+    release = asyncio.Event()
+    handled: list[Any] = []
+
+    async def slow(event: Any) -> None:
+        await release.wait()
+        handled.append(event)
+
+    errors: list[Any] = []
+    emitter.on("audio", slow)
+    emitter.on("turn_done", slow)
+    emitter.on("error", errors.append)
+    for _ in range(10):  # 3000 bytes for a handler that cannot keep up
+        emitter.emit("audio", AudioEvent(bytes(300), "r", "i", 0))
+    emitter.emit("turn_done", "done")
+    assert len(errors) == 1  # one report per burst
+    assert isinstance(errors[0].error, EventsDroppedError)
+    release.set()
+    await asyncio.sleep(0.01)
+    assert [type(e).__name__ for e in handled] == ["AudioEvent"] * 3 + ["str"]
+    emitter.emit("audio", AudioEvent(bytes(300), "r", "i", 0))  # caught up: accepted again
+    await asyncio.sleep(0.01)
+    assert len(handled) == 5
+    await emitter.close_handlers()

@@ -35,7 +35,6 @@ with a "did you mean". The check runs when subscribing, never in :meth:`EventEmi
 from __future__ import annotations
 
 import asyncio
-import collections
 import inspect
 import logging
 import re
@@ -46,6 +45,7 @@ from typing import Any, ClassVar, Final, TypeVar, overload
 
 import blinker
 
+from ._queue import DEFAULT_MAX_QUEUED_AUDIO_BYTES, EventQueue, EventsDroppedError, audio_cost
 from .errors import HandlerError, UserError
 
 __all__ = ["NAMESPACE", "EventEmitter", "EventNames", "Handler", "signal"]
@@ -207,11 +207,16 @@ class EventEmitter:
     #: name. None (the bare mixin) accepts every name. A subclass that publishes more extends
     #: its base's set: ``event_names = Base.event_names | {"extra"}``.
     event_names: ClassVar[EventNames | None] = None
+    #: Audio the calls waiting for coroutine handlers may hold before newer audio is dropped.
+    max_queued_audio_bytes: ClassVar[int] = DEFAULT_MAX_QUEUED_AUDIO_BYTES
 
     def __init__(self) -> None:
         self._subscribers: dict[str, list[_Subscriber]] = {}
         self._workers: set[asyncio.Task[None]] = set()
-        self._async_calls: collections.deque[tuple[_Subscriber, Any]] = collections.deque()
+        self._async_calls: EventQueue[tuple[_Subscriber, Any]] = EventQueue(
+            self.max_queued_audio_bytes
+        )
+        self._dropping_audio = False
         self._async_worker: asyncio.Task[None] | None = None
         self._resolved: dict[str, _Dispatch] = {}
 
@@ -336,16 +341,19 @@ class EventEmitter:
 
     def _queue_async(self, sub: _Subscriber, event: Any) -> None:
         """Queue a coroutine handler's call behind every earlier one of this emitter."""
-        self._async_calls.append((sub, event))
-        if self._async_worker is not None and not self._async_worker.done():
-            return  # the running worker will get to it
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self._async_calls.pop()
             problem = RuntimeError("coroutine handlers need a running event loop")
             self._handler_failed(sub, problem)
             return
+        calls = self._async_calls
+        if not calls.put((sub, event), audio_cost(event)):
+            if not calls.closed:
+                self._audio_dropped(calls)
+            return
+        if self._async_worker is not None and not self._async_worker.done():
+            return  # the running worker will get to it
         worker = self._async_worker = loop.create_task(
             self._drain_async(), name="realtime_agents handlers"
         )
@@ -354,12 +362,27 @@ class EventEmitter:
 
     async def _drain_async(self) -> None:
         calls = self._async_calls
-        while calls:
-            sub, event = calls.popleft()
+        while (call := calls.pop_ready()) is not None:
+            sub, event = call
             try:
                 await sub.handler(event)  # type: ignore[misc]
             except Exception as exc:
                 self._handler_failed(sub, exc)
+        self._dropping_audio = False
+
+    def _audio_dropped(self, calls: EventQueue[Any]) -> None:
+        """Audio for slow coroutine handlers was dropped: say so once until they catch up."""
+        if self._dropping_audio:
+            return
+        self._dropping_audio = True
+        from .events import ErrorEvent
+
+        logger.warning("coroutine handlers are not keeping up; dropping audio")
+        error = EventsDroppedError(
+            f"audio dropped: coroutine handlers of {type(self).__name__} are not keeping up "
+            f"(over {calls.max_audio_bytes} bytes of audio waiting for them)"
+        )
+        self.emit("error", ErrorEvent(error=error))
 
     def _handler_failed(self, sub: _Subscriber, exc: Exception) -> None:
         if sub.name == "error":
