@@ -70,7 +70,7 @@ class RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
             self.logger.log(level, "%s", redact(text, self._secret), **kwargs)
 
 
-def closing_info(rcvd: Close | None, sent: Close | None, error: Exception | None) -> CloseInfo:
+def closing_info(rcvd: Close | None, sent: Close | None, error: BaseException | None) -> CloseInfo:
     """How a connection ended, from the close frames received and sent.
 
     The peer's close frame says why, if there was one. Without it, a close frame *we* sent

@@ -176,7 +176,7 @@ class SocketChannel(Channel):
         # websockets' connections expose their asyncio transport; aborting it is the only way
         # to let go of a socket whose closing handshake cannot complete.
         transport = getattr(self._ws, "transport", None)
-        if isinstance(transport, asyncio.BaseTransport):
+        if isinstance(transport, asyncio.WriteTransport):
             transport.abort()
 
     def _finish(self, info: CloseInfo) -> None:
