@@ -22,6 +22,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
+from realtime_agents._install import install_hint
 from realtime_agents.agent import RealtimeAgent
 from realtime_agents.errors import RealtimeAgentsError, TransportNotFoundError
 from realtime_agents.session import RealtimeSession
@@ -42,8 +43,8 @@ _PCM16_BYTES_PER_MS = 48  # 24 kHz mono 16-bit
 _TURN_TIMEOUT = 20.0
 _MISSING = (
     "The demo needs the WebSocket transport, which the workspace installs.\n"
-    "Run it from a clone with `uv run realtime-agents demo`, or install it:\n"
-    "  pip install 'realtime-agents-emulator[demo]'"
+    "Run it from a clone with `uv run realtime-agents demo`, or "
+    + install_hint("realtime-agents-emulator", "demo")
 )
 
 #: The emulator's script (see :mod:`.rules` for the format).

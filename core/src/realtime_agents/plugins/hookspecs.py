@@ -55,6 +55,9 @@ class CliCommand(Protocol):
     ``add_arguments`` of every installed command, so both must be cheap: declare options only,
     and keep heavy imports out of the module that defines the command. ``run`` is called only
     for the command the user chose; it imports what it needs and returns the exit status.
+
+    A command may also have a ``description`` attribute: the longer text (with examples) of
+    ``realtime-agents COMMAND --help``; without it, ``help`` is used there too.
     """
 
     @property
