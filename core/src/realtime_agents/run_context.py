@@ -16,9 +16,10 @@ nothing a tool does to it can change the session's own history.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic
 
 import attrs
+from typing_extensions import TypeVar
 
 from .events import Usage
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RunContextWrapper", "TContext", "ToolContext"]
 
-TContext = TypeVar("TContext")
+TContext = TypeVar("TContext", default=Any)
 
 
 @attrs.define

@@ -216,6 +216,17 @@ session.off("nope")  # E
 
 async def wait_badly() -> None:
     await session.wait_for("tool_end")  # E
+
+untyped_agent = RealtimeAgent(name="b", instructions="no annotation needed")  # context: Any
+
+async def read() -> None:
+    async for event in RealtimeSession(untyped_agent):  # narrowed by its type
+        if event.type == "agent_end":
+            print(event.agent.name, event.output_text)
+        elif event.type == "audio":
+            print(len(event.data))
+        elif event.type == "history_updated":
+            print(event.output_text)  # E
 """
 
 

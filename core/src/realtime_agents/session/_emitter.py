@@ -18,6 +18,7 @@ from ._queue import (
     EventStream,
     audio_cost,
 )
+from .events import RealtimeSessionEvent
 
 __all__ = ["SessionEmitter"]
 
@@ -44,13 +45,15 @@ class SessionEmitter(EventEmitter):
             for stream in list(self._streams):
                 stream.push(event, cost)
 
-    def events(self, *, transport_events: bool = False) -> EventStream[Any]:
+    def events(self, *, transport_events: bool = False) -> EventStream[RealtimeSessionEvent]:
         """A stream of this session's events from now on; ends when the session closes.
 
         ``transport_events=True`` also starts publishing ``transport_event`` (every raw
         server event), which the session otherwise does only for ``on("transport_event")``.
         """
-        stream: EventStream[Any] = EventStream(self._max_audio_bytes, self._max_events)
+        stream: EventStream[RealtimeSessionEvent] = EventStream(
+            self._max_audio_bytes, self._max_events
+        )
         if self._delivery_stopped:
             stream.finish()
         else:
@@ -59,7 +62,7 @@ class SessionEmitter(EventEmitter):
                 self._want_raw_events()
         return stream
 
-    def __aiter__(self) -> EventStream[Any]:
+    def __aiter__(self) -> EventStream[RealtimeSessionEvent]:
         return self.events()
 
     def _want_raw_events(self) -> None:
