@@ -60,7 +60,11 @@ def install_lines(code: str) -> tuple[list[str], str]:
     rest: list[str] = []
     for line in code.splitlines():
         if line.strip().startswith("pip install"):
-            installs.append(line)
+            # `pip install uv && uv run ...`: the install is checked, what follows it runs.
+            install, chained, then = line.partition(" && ")
+            installs.append(install)
+            if chained:
+                rest.append(then)
         else:
             assert "pip install" not in line, f"put `pip install` on a line of its own: {line!r}"
             rest.append(line)
@@ -96,6 +100,11 @@ def workspace_members(root: Path) -> dict[str, tuple[Path, set[str]]]:
     return found
 
 
+#: Command-line tools the docs install that are not in the workspace's environment (pip installs
+#: uv exactly so in CI, by ``.ci/run``, so a wrong name would fail there).
+_TOOLS = {"uv"}
+
+
 def _check_folder(word: str, root: Path, members: dict[str, tuple[Path, set[str]]]) -> None:
     path, _, extras = word.partition("[")
     folder = (root / path).resolve().relative_to(root.resolve())
@@ -117,6 +126,8 @@ def _check_name(word: str, members: dict[str, tuple[Path, set[str]]]) -> None:
             f"{word!r} is not on PyPI yet: install the folder from a clone "
             f"(pip install ./{members[name][0]})"
         )
+        return
+    if name in _TOOLS and not requirement.extras:
         return
     try:
         metadata = importlib.metadata.metadata(name)
