@@ -213,9 +213,8 @@ class EventEmitter:
     def __init__(self) -> None:
         self._subscribers: dict[str, list[_Subscriber]] = {}
         self._workers: set[asyncio.Task[None]] = set()
-        self._async_calls: EventQueue[tuple[_Subscriber, Any]] = EventQueue(
-            self.max_queued_audio_bytes
-        )
+        # Made on the first coroutine handler call: most emitters never have one.
+        self._async_calls: EventQueue[tuple[_Subscriber, Any]] | None = None
         self._dropping_audio = False
         self._async_worker: asyncio.Task[None] | None = None
         self._resolved: dict[str, _Dispatch] = {}
@@ -315,7 +314,7 @@ class EventEmitter:
         behind it are dropped and it ends as soon as the handler returns.
         """
         current = asyncio.current_task()
-        if current is not None and current in self._workers:
+        if current is not None and current in self._workers and self._async_calls is not None:
             self._async_calls.clear()
         workers = [task for task in self._workers if task is not current]
         for task in workers:
@@ -348,6 +347,8 @@ class EventEmitter:
             self._handler_failed(sub, problem)
             return
         calls = self._async_calls
+        if calls is None:
+            calls = self._async_calls = EventQueue(self.max_queued_audio_bytes)
         if not calls.put((sub, event), audio_cost(event)):
             if not calls.closed:
                 self._audio_dropped(calls)
@@ -362,6 +363,7 @@ class EventEmitter:
 
     async def _drain_async(self) -> None:
         calls = self._async_calls
+        assert calls is not None  # made before this task is started
         while (call := calls.pop_ready()) is not None:
             sub, event = call
             try:
