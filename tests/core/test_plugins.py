@@ -100,8 +100,9 @@ def test_unknown_transport_lists_installed_and_package() -> None:
     message = str(info.value)
     assert "'webrtc'" in message
     assert "Installed transports: scripted" in message
-    assert "install realtime-agents-webrtc, which is not released yet" in message
-    assert "(once it is: pip install realtime-agents-webrtc)" in message
+    assert "install realtime-agents-webrtc from the root of a clone" in message
+    assert "pip install ./core ./plugins/webrtc" in message
+    assert "(once it is on PyPI: pip install realtime-agents-webrtc)" in message
     assert info.value.installed == ["scripted"]
 
 
@@ -127,7 +128,8 @@ def test_missing_websocket_transport_names_the_command_that_works_from_a_clone()
             "demo",
             "pip install ./core ./plugins/websocket './emulator[demo]'",
         ),
-        ("realtime-agents-webrtc", None, "pip install realtime-agents-webrtc"),
+        ("realtime-agents-webrtc", None, "pip install ./core ./plugins/webrtc"),
+        ("realtime-agents-sip", None, "pip install realtime-agents-sip"),
     ],
 )
 def test_install_command_lists_the_folders_a_clone_needs(

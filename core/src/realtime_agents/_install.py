@@ -34,6 +34,7 @@ class _Source(NamedTuple):
 _SOURCES: Final[Mapping[str, _Source]] = {
     "realtime-agents": _Source("core"),
     "realtime-agents-websocket": _Source("plugins/websocket", ("realtime-agents",)),
+    "realtime-agents-webrtc": _Source("plugins/webrtc", ("realtime-agents",)),
     "realtime-agents-emulator": _Source(
         "emulator", extras={"demo": ("realtime-agents", "realtime-agents-websocket")}
     ),
