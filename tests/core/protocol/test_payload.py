@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from realtime_agents.errors import UserError
-from realtime_agents.protocol import build_session_payload
+from realtime_agents.protocol import OpenAIRealtimeProtocol, build_session_payload
 
 DEFAULT_AUDIO: dict[str, Any] = {
     "input": {
@@ -378,3 +378,28 @@ def test_payload_invariants(config: dict[str, Any]) -> None:
             fmt["type"] == "audio/pcm" and fmt["rate"] > 0
         )
     json.dumps(payload, allow_nan=False)
+
+
+def test_without_audio_formats_for_calls_that_negotiate_the_codec() -> None:
+    config = {
+        "audio": {
+            "input": {"format": {"type": "audio/pcmu"}, "turn_detection": None},
+            "output": {"format": {"type": "audio/pcma"}, "voice": "marin"},
+        }
+    }
+    payload = build_session_payload(config, model="gpt-realtime", audio_formats=False)
+    assert "format" not in payload["audio"]["input"]
+    assert "format" not in payload["audio"]["output"]
+    assert payload["audio"]["output"]["voice"] == "marin"
+    assert payload["audio"]["input"]["turn_detection"] is None
+    with_formats = build_session_payload(config, model="gpt-realtime")
+    assert with_formats["audio"]["input"]["format"] == {"type": "audio/pcmu"}
+
+
+def test_a_protocol_without_audio_formats_never_sends_them() -> None:
+    proto = OpenAIRealtimeProtocol(audio_formats=False)
+    proto.session_update({"audio": {"output": {"format": {"type": "audio/pcm", "rate": 24000}}}})
+    (frame,) = proto.data_to_send()
+    audio = json.loads(frame)["session"]["audio"]
+    assert "format" not in audio["input"]
+    assert "format" not in audio["output"]

@@ -91,6 +91,9 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
     media: ClassVar[MediaMode] = "inline"
     #: The server event that makes a connection ready; None: the first event of any type.
     ready_event: ClassVar[str | None] = None
+    #: Whether ``session.update`` carries audio formats: False where the connection itself
+    #: negotiates the codec (a SIP call), so an update can never override it.
+    sends_audio_formats: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -220,6 +223,7 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
                 clock=self._clock,
                 wants=self._wants_while_connecting,
                 secret=request.api_key,
+                audio_formats=self.sends_audio_formats,
             )
             # Queued before opening: the server's first event may arrive with the handshake,
             # and this update (which carries the tracing choice) must go first.

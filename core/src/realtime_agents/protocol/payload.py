@@ -12,7 +12,9 @@ with its empty-tools bug fixed):
 * ``tools`` is omitted when absent, but an explicit ``[]`` is sent, so that handing off to an
   agent without tools clears the previous agent's tools on the server;
 * ``tracing`` is never part of the payload: it can only be set once per session, so the
-  protocol sends it separately after ``session.created``.
+  protocol sends it separately after ``session.created``;
+* ``audio_formats=False`` leaves out ``audio.input.format`` and ``audio.output.format``: on a
+  SIP call the codec is negotiated in SIP, and a format sent here would override it.
 """
 
 from __future__ import annotations
@@ -72,9 +74,14 @@ _LEGACY_OUTPUT: Final = {"format": "output_audio_format", "voice": "voice", "spe
 
 
 def build_session_payload(
-    config: RealtimeSessionConfig | Mapping[str, Any] | None, *, model: str
+    config: RealtimeSessionConfig | Mapping[str, Any] | None,
+    *,
+    model: str,
+    audio_formats: bool = True,
 ) -> dict[str, Any]:
     """Return the GA ``session`` object for ``config`` (``model`` when the config has none).
+
+    ``audio_formats=False``: no audio formats in the payload (see the module docstring).
 
     Raises :class:`~realtime_agents.errors.UserError` for a tool definition the server
     could never accept (not a mapping, or an invalid MCP ``require_approval``).
@@ -89,6 +96,9 @@ def build_session_payload(
         "input": _input_payload(audio_input),
         "output": _output_payload(audio_output),
     }
+    if not audio_formats:
+        for section in payload["audio"].values():
+            del section["format"]
     for key in ("tool_choice", "parallel_tool_calls", "reasoning", "max_output_tokens"):
         _put(payload, key, cfg.get(key))
     payload.update(_provider_data(cfg.get("provider_data")))

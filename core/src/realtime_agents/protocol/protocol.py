@@ -82,11 +82,14 @@ class OpenAIRealtimeProtocol:
         media: MediaMode = "inline",
         wants: Wants | None = None,
         secret: str | None = None,
+        audio_formats: bool = True,
     ) -> None:
         if media not in ("inline", "track"):
             raise UserError(f"media must be 'inline' or 'track', got {media!r}")
         #: The model named in ``session.update`` when the config has none.
         self.model = model
+        #: Whether ``session.update`` carries audio formats (not on SIP: the call negotiates).
+        self.audio_formats = audio_formats
         self._media: MediaMode = media
         self._outbox: list[str] = []
         self._sequencer = ResponseCreateSequencer(self._queue)
@@ -211,7 +214,8 @@ class OpenAIRealtimeProtocol:
         """
         if config and "tracing" in config:
             self._inbound.tracing = config["tracing"]
-        self._queue(session_update_event(build_session_payload(config, model=self.model)))
+        payload = build_session_payload(config, model=self.model, audio_formats=self.audio_formats)
+        self._queue(session_update_event(payload))
 
     def send_message(
         self,
