@@ -46,24 +46,30 @@ def redacted_target(path: str, query: Mapping[str, str]) -> str:
 
 
 class ConnectionLog:
-    """The log lines of connection number ``number`` (1 for the first since the start)."""
+    """The log lines of connection number ``number`` (1 for the first since the start).
 
-    def __init__(self, number: int, api_key: str | None) -> None:
+    ``name`` starts each line: ``connection`` for WebSockets, ``call`` for WebRTC calls.
+    """
+
+    def __init__(self, number: int, api_key: str | None, name: str = "connection") -> None:
         self.number = number
         self._api_key = api_key
+        self._name = name
 
     def opened(self, path: str, query: Mapping[str, str], peer: str | None) -> None:
         target = self._safe(redacted_target(path, query))
-        log.info("connection %d opened: %s from %s", self.number, target, peer or "?")
+        log.info("%s %d opened: %s from %s", self._name, self.number, target, peer or "?")
 
     def client_event(self, event_type: object) -> None:
         if log.isEnabledFor(logging.DEBUG):  # one line per audio append: skip the formatting
-            log.debug("connection %d: client event %s", self.number, self._safe(str(event_type)))
+            kind = self._safe(str(event_type))
+            log.debug("%s %d: client event %s", self._name, self.number, kind)
 
     def error_sent(self, error: Mapping[str, object]) -> None:
         param = f" (param {error.get('param')})" if error.get("param") else ""
         log.info(
-            "connection %d: sent error %s%s: %s",
+            "%s %d: sent error %s%s: %s",
+            self._name,
             self.number,
             error.get("code") or error.get("type"),
             self._safe(param),
@@ -76,15 +82,15 @@ class ConnectionLog:
         if code is None:
             how = reason or "TCP closed"
             log.info(
-                "connection %d dropped by %s: %s without a close frame", self.number, side, how
+                "%s %d dropped by %s: %s without a close frame", self._name, self.number, side, how
             )
             return
         because = f' "{self._safe(reason)}"' if reason else ""
-        log.info("connection %d closed by %s: code %d%s", self.number, side, code, because)
+        log.info("%s %d closed by %s: code %d%s", self._name, self.number, side, code, because)
 
     def internal_error(self, exc: BaseException, doing: str) -> None:
         """An emulator bug: logged with its traceback (the client gets a ``server_error``)."""
-        log.error("connection %d: internal error %s", self.number, doing, exc_info=exc)
+        log.error("%s %d: internal error %s", self._name, self.number, doing, exc_info=exc)
 
     def _safe(self, text: str) -> str:
         key = self._api_key

@@ -4,7 +4,10 @@
 and produces server events through a ``sink`` callable, in the canonical orders of reference §6.
 Work that takes time (paced responses, the idle timeout, the 60-minute limit) runs in tasks the
 session owns and cancels in :meth:`Session.close`. The WebSocket edge (``connection.py``) is one
-transport; a WebRTC data channel can drive the same class.
+transport; a WebRTC call (``rtc_call.py``) drives the same class, with media instead of audio
+events: :meth:`Session.receive_audio` takes the decoded microphone audio, and the session's
+:attr:`Session.playback` buffer (present when the transport is not a WebSocket) holds the reply
+audio its media track plays, instead of ``response.output_audio.delta`` events.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from .errors import RealtimeError
 from .hearing import Hearing, transcription_events
 from .ids import IdFactory
 from .items import Conversation, StoredItem
+from .playback import PlaybackBuffer
 from .responses import Pacing, ResponseRun
 from .synth import SpeechSynthesizer
 from .usage import input_usage
@@ -44,7 +48,7 @@ _LOGPROBS = "item.input_audio_transcription.logprobs"
 
 @dataclass(frozen=True)
 class SessionOptions:
-    """What every session of one emulator shares."""
+    """What every session of one emulator shares (``transport``: of the session's own edge)."""
 
     brain: Brain
     speech: SpeechSynthesizer
@@ -52,6 +56,11 @@ class SessionOptions:
     ids: IdFactory
     transport: str = "websocket"
     max_duration_s: float = 3600.0
+
+    @property
+    def server_playback(self) -> bool:
+        """Whether the server plays the reply audio itself (WebRTC, SIP), not the client."""
+        return self.transport != "websocket"
 
 
 class Session:
@@ -96,6 +105,11 @@ class Session:
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle_task: asyncio.Task[None] | None = None
         self._closed = False
+        self._output_formats: dict[str, AudioFormat] = {}
+        self.playback: PlaybackBuffer | None = None
+        """Reply audio for the media track, when the server owns playback (else None)."""
+        if options.server_playback:
+            self.playback = PlaybackBuffer(self._playback_drained)
         self._configure_vad()
 
     # -- public -------------------------------------------------------------------------------
@@ -122,10 +136,24 @@ class Session:
             "expires_at": self.expires_at,
         }
 
+    def created_event(self) -> Event:
+        """A ``session.created`` event for the current config (what each new edge gets first)."""
+        return {
+            "type": "session.created",
+            "event_id": self._ids.event(),
+            "session": self.public_config(),
+        }
+
     def start(self) -> None:
         """Send ``session.created`` and start the session clock."""
-        self._emit("session.created", session=self.public_config())
+        if not self._closed:
+            self._sink(self.created_event())
         self._spawn(self._expire())
+
+    def receive_audio(self, pcm24k: bytes) -> None:
+        """Input audio from a media track (PCM16 mono 24 kHz), as if appended by the client."""
+        if not self._closed:
+            self._append(self._input_format.encode(pcm24k))
 
     def handle(self, event: Mapping[str, Any]) -> None:
         """Process one parsed client event; protocol errors become ``error`` events."""
@@ -153,8 +181,18 @@ class Session:
     # -- plumbing -----------------------------------------------------------------------------
 
     def _emit(self, type: str, **fields: Any) -> None:
-        if not self._closed:
-            self._sink({"type": type, "event_id": self._ids.event(), **fields})
+        if self._closed:
+            return
+        if self.playback is not None:
+            if type == "response.output_audio.delta":
+                self._play(fields)  # the audio goes to the media track, not to the client
+                return
+            if type == "response.done":
+                self._sink({"type": type, "event_id": self._ids.event(), **fields})
+                self._output_formats.pop(fields["response"]["id"], None)
+                self.playback.response_done(fields["response"]["id"])
+                return
+        self._sink({"type": type, "event_id": self._ids.event(), **fields})
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -217,12 +255,15 @@ class Session:
             raise RealtimeError.invalid(
                 "audio", "Invalid 'audio': expected base64-encoded audio bytes."
             ) from exc
+        self._append(data)
+
+    _on_session_input_audio_buffer_append = _on_input_audio_buffer_append
+
+    def _append(self, data: bytes) -> None:
         self._buffer += data
         if self._vad is not None:
             for vad_event in self._vad.feed(data):
                 self._on_vad(vad_event)
-
-    _on_session_input_audio_buffer_append = _on_input_audio_buffer_append
 
     def _on_input_audio_buffer_commit(self, event: Event) -> None:
         buffered = self._input_format.duration_ms(len(self._buffer))
@@ -271,12 +312,11 @@ class Session:
                 item_id=self._speech_item_id,
             )
             self._cancel_idle()
-            if (
-                self.kind == "realtime"
-                and detection.get("interrupt_response", True)
-                and self._active
-            ):
-                self._active.cancel("turn_detected")
+            if self.kind == "realtime" and detection.get("interrupt_response", True):
+                if self._active:
+                    self._active.cancel("turn_detected")
+                if self.playback is not None and self.playback.playing:
+                    self._clear_playback(None)  # the server truncates what was not heard
         elif isinstance(event, SpeechStopped):
             item_id = self._speech_item_id or self._ids.item()
             self._emit(
@@ -370,8 +410,10 @@ class Session:
         self._emit("conversation.item.deleted", item_id=event["item_id"])
 
     def _on_conversation_item_truncate(self, event: Event) -> None:
-        stored = self.conversation.get(event["item_id"])
-        index, end_ms = event["content_index"], event["audio_end_ms"]
+        self._truncate(event["item_id"], event["content_index"], event["audio_end_ms"])
+
+    def _truncate(self, item_id: str, index: int, end_ms: int) -> None:
+        stored = self.conversation.get(item_id)
         content = stored.item.get("content")
         if stored.item.get("role") != "assistant" or not isinstance(content, list):
             raise RealtimeError.invalid(
@@ -428,8 +470,33 @@ class Session:
 
     def _on_output_audio_buffer_clear(self, event: Event) -> None:
         # Only reachable over WebRTC/SIP, where the server owns playback (reference §2.3).
-        response_id = event.get("response_id") or self.active_response_id or ""
-        self._emit("output_audio_buffer.cleared", response_id=response_id)
+        self._clear_playback(event.get("response_id"))
+
+    # -- server-side playback (WebRTC, SIP) ---------------------------------------------------
+
+    def _play(self, fields: Mapping[str, Any]) -> None:
+        """Queue a reply's audio delta for the media track (``started`` with its first audio)."""
+        assert self.playback is not None
+        response_id = fields["response_id"]
+        audio_format = self._output_formats.get(response_id, AudioFormat("audio/pcm"))
+        pcm = audio_format.decode(base64.b64decode(fields["delta"]))
+        if self.playback.feed(response_id, fields["item_id"], fields["content_index"], pcm):
+            self._emit("output_audio_buffer.started", response_id=response_id)
+
+    def _playback_drained(self, response_id: str) -> None:
+        self._emit("output_audio_buffer.stopped", response_id=response_id)
+
+    def _clear_playback(self, response_id: str | None) -> None:
+        """Stop the track: ``cleared``, then truncate the item at what the user heard."""
+        played = self.playback.clear() if self.playback is not None else None
+        rid = response_id or (played and played.response_id) or self.active_response_id or ""
+        self._emit("output_audio_buffer.cleared", response_id=rid)
+        if played is None or played.item_id is None or played.item_id not in self.conversation:
+            return
+        try:
+            self._truncate(played.item_id, played.content_index, played.audio_end_ms)
+        except RealtimeError:  # e.g. an item the client already truncated shorter
+            log.debug("no server-side truncation of %s", played.item_id)
 
     def _auto_response(self) -> None:
         """A response the server starts itself (VAD speech stop, idle timeout)."""
@@ -469,6 +536,9 @@ class Session:
             input_usage=input_usage(
                 context, self.conversation, str(settings.get("instructions") or "")
             ),
+        )
+        self._output_formats[run.response_id] = AudioFormat.from_config(
+            settings.get("audio", {}).get("output", {}).get("format")
         )
         if out_of_band:
             self._out_of_band.add(run)
