@@ -280,9 +280,9 @@ async def test_url_precedence(emu: Emulator) -> None:
         "wss://api.openai.com/v1/realtime?model=m1",
         "wss://api.openai.com/v1/realtime?model=m2",
         "wss://api.openai.com/v1/realtime?call_id=rtc_123",
-        "ws://127.0.0.1:9/x?model=m1",  # a URL naming no model gets the connection's
-        "wss://api.openai.com/v1/realtime?call_id=rtc_9",
-        "ws://127.0.0.1:9/ctor?model=gpt-realtime",
+        "ws://127.0.0.1:9/x?call_id=rtc_123",  # a call is attached at the address given
+        "ws://127.0.0.1:9/ctor?call_id=rtc_9",  # ... and at the transport's own address
+        "ws://127.0.0.1:9/ctor?model=gpt-realtime",  # a URL naming no model gets one
     ]
     assert requests[0].headers["Authorization"] == f"Bearer {KEY}"
     assert KEY not in repr(requests[0])

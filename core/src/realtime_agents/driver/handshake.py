@@ -39,30 +39,41 @@ def connect_url(
     default_url: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> str:
-    """The URL to open (precedence as :func:`~realtime_agents.protocol.realtime_url`).
+    """The URL to open: ``url`` (given to connect) > ``default_url`` (the transport's) >
+    ``OPENAI_BASE_URL`` from ``environ`` (default: ``os.environ``; turned into a Realtime URL
+    as the official ``openai`` client does, see :func:`realtime_url_from_base`) > OpenAI's.
 
-    Without ``url`` and ``default_url``, ``OPENAI_BASE_URL`` from ``environ`` (default:
-    ``os.environ``) replaces OpenAI's address, as it does for the official ``openai`` client
-    (see :func:`realtime_url_from_base`); a ``call_id`` then attaches to a call there.
-
-    A URL given without ``model=`` (nor ``call_id=`` or Azure's ``deployment=``) gets the
-    model appended: the server refuses a connection that names no model, and the session
-    knows which one it wants.
+    A ``call_id`` attaches to that call *at the chosen address* (its ``model=`` is dropped:
+    the call has its model), so a SIP or WebRTC sideband reaches an emulator or a proxy as
+    well as OpenAI. Otherwise a URL that names no ``model=`` (nor ``call_id=`` or Azure's
+    ``deployment=``) gets the model appended: the server refuses a connection that names no
+    model, and the session knows which one it wants.
     """
-    if not url and not default_url:
-        base = (os.environ if environ is None else environ).get(BASE_URL_ENV)
-        if base:
-            env_url = realtime_url_from_base(base)
-            if call_id:
-                url = _with_param(env_url, "call_id", call_id)
-            else:
-                default_url = env_url
-    chosen = wire.realtime_url(model, url=url, call_id=call_id, default_url=default_url)
-    parts = urllib.parse.urlsplit(chosen)
-    present = {name for name, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)}
+    base = url or default_url
+    if not base:
+        env_base = (os.environ if environ is None else environ).get(BASE_URL_ENV)
+        base = realtime_url_from_base(env_base) if env_base else None
+    if not base:
+        return wire.realtime_url(model, call_id=call_id)
+    present = _params(base)
+    if call_id and "call_id" not in present:
+        return _with_param(_without_param(base, "model"), "call_id", call_id)
     if present & _TARGET_PARAMS:
-        return chosen
-    return _with_param(chosen, "model", model)
+        return base
+    return _with_param(base, "model", model)
+
+
+def _params(url: str) -> set[str]:
+    query = urllib.parse.urlsplit(url).query
+    return {name for name, _ in urllib.parse.parse_qsl(query, keep_blank_values=True)}
+
+
+def _without_param(url: str, name: str) -> str:
+    """``url`` without any query parameter ``name``."""
+    parts = urllib.parse.urlsplit(url)
+    kept = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
+    query = urllib.parse.urlencode([(k, v) for k, v in kept if k != name])
+    return urllib.parse.urlunsplit(parts._replace(query=query))
 
 
 def realtime_url_from_base(base_url: str) -> str:

@@ -72,9 +72,9 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
         api_key: default key (str or sync/async function); ``connect(api_key=...)`` wins;
             ``OPENAI_API_KEY`` is the last resort.
         url: default URL. Precedence: ``connect(url=...)`` (which also becomes the new
-            default) > ``connect(call_id=...)`` > this > ``OPENAI_BASE_URL`` (as the
-            ``openai`` client reads it; ``/realtime`` appended) > the OpenAI URL for the
-            model. A URL that names no model gets ``model=`` appended.
+            default) > this > ``OPENAI_BASE_URL`` (as the ``openai`` client reads it;
+            ``/realtime`` appended) > OpenAI's. ``connect(call_id=...)`` attaches to that
+            call at the chosen address; otherwise a URL naming no model gets ``model=``.
         headers: extra headers (e.g. Azure's ``api-key``); an ``Authorization`` or
             ``api-key`` header here replaces the Bearer header.
         auth: ``"header"`` (``Authorization: Bearer``) or ``"subprotocol"`` (browser style;

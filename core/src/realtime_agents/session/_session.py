@@ -424,13 +424,18 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         """The wire ``session`` object of :meth:`get_initial_session_config`.
 
         What a SIP integration passes to ``calls.accept`` so that the accepted call and the
-        session attached to it afterwards start from the same config.
+        session attached to it afterwards start from the same config. Audio formats are left
+        out when the transport's connection negotiates the codec (its ``sends_audio_formats``
+        is False, as on SIP).
         """
         from ..config import DEFAULT_MODEL
         from ..protocol import build_session_payload
 
         config = await self.get_initial_session_config(overrides)
-        return build_session_payload(config, model=self._model or DEFAULT_MODEL)
+        formats = getattr(self._transport, "sends_audio_formats", True)
+        return build_session_payload(
+            config, model=self._model or DEFAULT_MODEL, audio_formats=bool(formats)
+        )
 
     # -- the queue and its consumer --------------------------------------------------------
 
