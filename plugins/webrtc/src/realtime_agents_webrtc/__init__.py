@@ -1,5 +1,56 @@
-"""WebRTC transport for realtime-agents, on aiortc (work in progress)."""
+"""WebRTC transport for realtime-agents: ``OpenAIRealtimeWebRTC``, on aiortc.
+
+The default transport of ``RealtimeSession`` when this distribution is installed. Use it
+through a session, or alone as a thin client::
+
+    client = OpenAIRealtimeWebRTC()
+    client.on("audio", lambda event: recorder.write(event.data))
+    await client.connect(api_key=key, model="gpt-realtime")
+    await client.send_audio(pcm)
+
+Names are imported on first use, so discovering the plugin imports neither aiortc nor PyAV.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_ICE_SERVERS",
+    "AudioDevices",
+    "AudioSink",
+    "Microphone",
+    "OpenAIRealtimeWebRTC",
+    "Speaker",
+]
+
+_EXPORTS: dict[str, str] = {
+    "DEFAULT_BASE_URL": ".transport",
+    "DEFAULT_ICE_SERVERS": ".transport",
+    "OpenAIRealtimeWebRTC": ".transport",
+    "AudioSink": "._callmedia",
+    "AudioDevices": "._devices",
+    "Microphone": "._devices",
+    "Speaker": "._devices",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'realtime_agents_webrtc' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from ._callmedia import AudioSink
+    from ._devices import AudioDevices, Microphone, Speaker
+    from .transport import DEFAULT_BASE_URL, DEFAULT_ICE_SERVERS, OpenAIRealtimeWebRTC
