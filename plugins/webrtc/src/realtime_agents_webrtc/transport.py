@@ -85,6 +85,8 @@ class OpenAIRealtimeWebRTC(OpenAIRealtimeTransport):
 
     media: ClassVar = "track"
     ready_event: ClassVar = "session.updated"
+    #: The SDP negotiates the codec (Opus); a session.update naming PCM formats means nothing.
+    sends_audio_formats: ClassVar = False
 
     def __init__(
         self,
