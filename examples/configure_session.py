@@ -18,6 +18,7 @@ agent = RealtimeAgent(
 
 session = RealtimeSession(
     agent,
+    transport="websocket",
     model="gpt-realtime",
     config={
         "output_modalities": ["text"],

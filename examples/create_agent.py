@@ -18,7 +18,7 @@ agent = RealtimeAgent(
 async def main() -> None:
     async with (
         realtime_endpoint() as endpoint,
-        RealtimeSession(agent, model="gpt-realtime") as session,
+        RealtimeSession(agent, transport="websocket", model="gpt-realtime") as session,
     ):
         await session.connect(**endpoint.connect_kwargs)
         print("Greeter:", await ask(session, "Hello there!"))

@@ -17,7 +17,7 @@ agent = RealtimeAgent(name="Assistant", instructions="You are a helpful assistan
 
 async def main() -> None:
     async with realtime_endpoint() as endpoint:
-        session = RealtimeSession(agent, model="gpt-realtime")
+        session = RealtimeSession(agent, transport="websocket", model="gpt-realtime")
         await session.connect(**endpoint.connect_kwargs)
         print(f"transport: {type(session.transport).__name__}, status: {session.status.value}")
         await session.close()

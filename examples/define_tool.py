@@ -40,7 +40,10 @@ RULES = {
 
 async def main() -> None:
     print(json.dumps(get_weather.definition(), indent=2))
-    async with realtime_endpoint(RULES) as endpoint, RealtimeSession(agent) as session:
+    async with (
+        realtime_endpoint(RULES) as endpoint,
+        RealtimeSession(agent, transport="websocket") as session,
+    ):
         session.on("agent_tool_end", lambda e: print(f"{e.tool.name}({e.arguments}) -> {e.output}"))
         await session.connect(**endpoint.connect_kwargs)
         print("Weather:", await ask(session, "What's the weather in Tokyo?"))

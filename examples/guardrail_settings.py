@@ -34,6 +34,7 @@ async def main() -> None:
             realtime_endpoint(RULES) as endpoint,
             RealtimeSession(
                 agent,
+                transport="websocket",
                 output_guardrails=[length_probe],
                 output_guardrail_settings={"debounce_text_length": debounce},
             ) as session,

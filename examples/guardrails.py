@@ -35,7 +35,7 @@ RULES = {"rules": [{"when": {"text": "who"}, "then": "My favourite person is Dom
 async def main() -> None:
     async with (
         realtime_endpoint(RULES) as endpoint,
-        RealtimeSession(agent, output_guardrails=[no_dom]) as session,
+        RealtimeSession(agent, transport="websocket", output_guardrails=[no_dom]) as session,
     ):
         tripped = asyncio.ensure_future(session.wait_for("guardrail_tripped", timeout=30))
         await session.connect(**endpoint.connect_kwargs)

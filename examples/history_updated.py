@@ -25,7 +25,10 @@ def added(event: HistoryAddedEvent) -> None:
 
 
 async def main() -> None:
-    async with realtime_endpoint() as endpoint, RealtimeSession(agent) as session:
+    async with (
+        realtime_endpoint() as endpoint,
+        RealtimeSession(agent, transport="websocket") as session,
+    ):
         session.on("history_updated", render)
         session.on("history_added", added)
         await session.connect(**endpoint.connect_kwargs)

@@ -33,7 +33,10 @@ RULES = {
 
 
 async def main() -> None:
-    async with realtime_endpoint(RULES) as endpoint, RealtimeSession(agent) as session:
+    async with (
+        realtime_endpoint(RULES) as endpoint,
+        RealtimeSession(agent, transport="websocket") as session,
+    ):
         session.on(
             "agent_handoff",
             lambda e: print(f"handoff: {e.from_agent.name} -> {e.to_agent.name}"),

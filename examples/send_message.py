@@ -26,7 +26,10 @@ agent = RealtimeAgent(name="Viewer", instructions="Describe what you are shown."
 
 
 async def main() -> None:
-    async with realtime_endpoint() as endpoint, RealtimeSession(agent) as session:
+    async with (
+        realtime_endpoint() as endpoint,
+        RealtimeSession(agent, transport="websocket") as session,
+    ):
         await session.connect(**endpoint.connect_kwargs)
         print("Viewer:", await ask(session, "Hello!"))
         await session.add_image(f"data:image/png;base64,{PIXEL}", trigger_response=False)

@@ -16,7 +16,10 @@ agent = RealtimeAgent(name="Assistant", instructions="Answer briefly.")
 
 
 async def main() -> None:
-    async with realtime_endpoint() as endpoint, RealtimeSession(agent) as session:
+    async with (
+        realtime_endpoint() as endpoint,
+        RealtimeSession(agent, transport="websocket") as session,
+    ):
         await session.connect(**endpoint.connect_kwargs)
         await ask(session, "First question")
         await ask(session, "Second question")

@@ -25,7 +25,7 @@ RULES = {
 async def main() -> None:
     async with (
         realtime_endpoint(RULES, audio_speed=1.0) as endpoint,
-        RealtimeSession(agent) as session,
+        RealtimeSession(agent, transport="websocket") as session,
     ):
         session.on("audio_interrupted", lambda e: print(f"stopped at {e.audio_end_ms} ms"))
         started = asyncio.ensure_future(session.wait_for("audio_start", timeout=30))

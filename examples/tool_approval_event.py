@@ -34,7 +34,7 @@ RULES = {
 async def main() -> None:
     async with (
         realtime_endpoint(RULES) as endpoint,
-        RealtimeSession(agent) as session,
+        RealtimeSession(agent, transport="websocket") as session,
     ):
 
         async def on_request(event: ToolApprovalRequestedEvent) -> None:

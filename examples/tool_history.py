@@ -39,7 +39,7 @@ RULES = {
 async def main() -> None:
     async with (
         realtime_endpoint(RULES) as endpoint,
-        RealtimeSession(agent, context=Customer("Ada")) as session,
+        RealtimeSession(agent, transport="websocket", context=Customer("Ada")) as session,
     ):
         await session.connect(**endpoint.connect_kwargs)
         await ask(session, "Hi!")

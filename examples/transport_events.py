@@ -24,7 +24,10 @@ def on_any(event: ServerEvent) -> None:
 
 
 async def main() -> None:
-    async with realtime_endpoint() as endpoint, RealtimeSession(agent) as session:
+    async with (
+        realtime_endpoint() as endpoint,
+        RealtimeSession(agent, transport="websocket") as session,
+    ):
         session.transport.on("*", on_any)
         done = asyncio.ensure_future(session.wait_for("agent_end", timeout=30))
         await session.connect(**endpoint.connect_kwargs)

@@ -34,7 +34,7 @@ config = {
 async def main() -> None:
     async with (
         realtime_endpoint() as endpoint,
-        RealtimeSession(agent, config=config) as session,
+        RealtimeSession(agent, transport="websocket", config=config) as session,
     ):
         answered = asyncio.ensure_future(
             session.wait_for("agent_end", lambda e: bool(e.output_text), timeout=30)

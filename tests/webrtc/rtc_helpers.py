@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import asyncio
+import itertools
 import math
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -40,7 +41,7 @@ def voiced(pcm: bytes, threshold: float = 500.0) -> bytes:
 def dominant_hz(pcm: bytes, rate: int = 24_000) -> float:
     """A pure tone's frequency from its zero crossings (enough for a sine; no numpy here)."""
     values = samples(pcm)
-    crossings = sum(1 for a, b in zip(values, values[1:], strict=False) if (a < 0) != (b < 0))
+    crossings = sum(1 for a, b in itertools.pairwise(values) if (a < 0) != (b < 0))
     return crossings / 2 / (len(values) / rate)
 
 

@@ -14,8 +14,8 @@ import pytest
 from rtc_helpers import (
     FakeDevices,
     FakeMicrophone,
-    dominant_hz,
     disconnected,
+    dominant_hz,
     leftover_tasks,
     make,
     seconds,
@@ -60,7 +60,8 @@ async def test_a_refused_key_raises_the_servers_message_without_the_key(peer: RT
         await transport.connect(api_key=key)
     assert caught.value.code == 401
     assert "failed with status 401: Incorrect API key provided" in str(caught.value)
-    assert key not in str(caught.value) and key not in repr(caught.value)
+    assert key not in str(caught.value)
+    assert key not in repr(caught.value)
     assert transport.status == "disconnected"
     await transport.connect(api_key=peer.api_key)  # a failed connect leaves it retryable
     await transport.close()
@@ -92,7 +93,7 @@ async def test_ice_that_never_connects_fails_within_open_timeout(peer: RTCPeer) 
     lines.insert(at, "a=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host")
     peer.answer_sdp = "\r\n".join(lines) + "\r\n"
     transport = make(peer.calls_url, open_timeout=1.0)
-    with pytest.raises(ConnectionFailedError, match="did not open within 1.0s"):
+    with pytest.raises(ConnectionFailedError, match=r"did not open within 1\.0s"):
         await transport.connect(api_key=peer.api_key)
     assert transport.status == "disconnected"
 
@@ -169,13 +170,13 @@ async def test_interrupt_clears_the_buffer_and_emits_audio_interrupted(peer: RTC
     await transport.connect(api_key=peer.api_key)
     call = peer.calls[0]
     speaking = asyncio.ensure_future(call.speak(tone(3000, 660), "resp_9", "item_9"))
-    while not audio:
-        await asyncio.sleep(0.02)
+    await transport.wait_for("audio", timeout=5)
     await transport.interrupt()
     heard_until = len(audio)
     await call.wait_for("output_audio_buffer.clear")
     await asyncio.sleep(0.2)
-    assert len(interrupted) == 1 and interrupted[0].item_id == "item_9"
+    assert len(interrupted) == 1
+    assert interrupted[0].item_id == "item_9"
     assert len(audio) == heard_until  # nothing published after the interrupt
     call.output.clear()
     await speaking
@@ -247,7 +248,8 @@ async def test_the_microphone_is_used_when_there_is_one(peer: RTCPeer) -> None:
     assert 0.3 <= seconds(voiced(bytes(peer.calls[0].heard))) <= 0.5
     assert 0.2 <= seconds(voiced(bytes(devices.played))) <= 0.4  # the speaker played it
     await transport.send_audio(b"\x00\x00" * 480)  # send_audio takes over from the mic
-    assert devices.microphone is not None and devices.microphone.closed
+    assert devices.microphone is not None
+    assert devices.microphone.closed
     await transport.close()
     assert devices.speaker_closed
 
@@ -257,7 +259,8 @@ async def test_no_microphone_names_the_three_ways_to_send_audio(peer: RTCPeer) -
     with pytest.raises(UserError) as caught:
         await transport.connect(api_key=peer.api_key)
     message = str(caught.value)
-    assert "media_stream=" in message and "send_audio(" in message
+    assert "media_stream=" in message
+    assert "send_audio(" in message
     assert "realtime-agents-webrtc[audio]" in message
     assert transport.status == "disconnected"
     # Without a device and without insisting, send_audio is the input.

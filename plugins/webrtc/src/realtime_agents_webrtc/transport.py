@@ -169,8 +169,15 @@ class OpenAIRealtimeWebRTC(OpenAIRealtimeTransport):
         )
 
     def _calls_url(self, options: ConnectOptions) -> str:
-        if options.url or self.url:
-            return str(options.url or self.url)
+        url = options.url or self.url
+        if url:
+            if url.split(":", 1)[0].lower() in ("ws", "wss"):
+                raise UserError(
+                    f"OpenAIRealtimeWebRTC POSTs its SDP offer to an http(s) calls URL "
+                    f"(such as {DEFAULT_BASE_URL}), not to the WebSocket URL "
+                    f"{url.split('?', 1)[0]!r}: for a WebSocket, use transport='websocket'"
+                )
+            return url
         base = os.environ.get(BASE_URL_ENV)
         if base:
             return base.strip().rstrip("/") + "/realtime/calls"
