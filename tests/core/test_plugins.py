@@ -129,6 +129,7 @@ def test_missing_websocket_transport_names_the_command_that_works_from_a_clone()
             "pip install ./core ./plugins/websocket './emulator[demo]'",
         ),
         ("realtime-agents-webrtc", None, "pip install ./core ./plugins/webrtc"),
+        ("realtime-agents-cloudflare", None, "pip install ./core ./plugins/cloudflare"),
         ("realtime-agents-sip", None, "pip install ./core ./plugins/websocket ./plugins/sip"),
     ],
 )

@@ -35,6 +35,7 @@ _SOURCES: Final[Mapping[str, _Source]] = {
     "realtime-agents": _Source("core"),
     "realtime-agents-websocket": _Source("plugins/websocket", ("realtime-agents",)),
     "realtime-agents-webrtc": _Source("plugins/webrtc", ("realtime-agents",)),
+    "realtime-agents-cloudflare": _Source("plugins/cloudflare", ("realtime-agents",)),
     "realtime-agents-sip": _Source("plugins/sip", ("realtime-agents", "realtime-agents-websocket")),
     "realtime-agents-emulator": _Source(
         "emulator", extras={"demo": ("realtime-agents", "realtime-agents-websocket")}
