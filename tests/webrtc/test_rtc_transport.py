@@ -24,6 +24,7 @@ from rtc_helpers import (
 from rtc_peer import RTCPeer, tone
 
 from realtime_agents.errors import ConnectionFailedError, UserError
+from realtime_agents_webrtc import OpenAIRealtimeWebRTC
 from realtime_agents_webrtc._media import PacedInput, ReplyDecoder
 
 pytestmark = pytest.mark.timeout(30)
@@ -280,3 +281,18 @@ async def test_nothing_is_left_after_close(peer: RTCPeer) -> None:
     assert all(t.stopped for t in pc.getTransceivers())
     await peer.stop()
     assert await leftover_tasks() == []
+
+
+async def test_openai_base_url_on_loopback_needs_no_ice_options(
+    peer: RTCPeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No STUN (no DNS lookup) and loopback candidates, chosen because the server is local.
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{peer.port}/v1")
+    transport = OpenAIRealtimeWebRTC(microphone=False, speaker=False)
+    await transport.connect(api_key=peer.api_key)
+    assert transport.status == "connected"
+    offer = transport.peer_connection.localDescription.sdp
+    candidates = [line for line in offer.splitlines() if line.startswith("a=candidate")]
+    assert candidates
+    assert all(" 127.0.0.1 " in line and "typ host" in line for line in candidates)
+    await transport.close()

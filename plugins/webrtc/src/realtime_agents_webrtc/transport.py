@@ -9,9 +9,11 @@ where audio comes from and goes to.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Final
 
@@ -65,10 +67,11 @@ class OpenAIRealtimeWebRTC(OpenAIRealtimeTransport):
             aiortc ``MediaRecorder`` (started on the call's track, stopped when the call ends).
         change_peer_connection: ``f(pc)`` (sync or async) to adjust the ``RTCPeerConnection``
             before the offer; it may return a replacement.
-        ice_servers: ``RTCIceServer`` fields as dicts (default: public STUN). Pass ``[]`` for
-            local servers: no DNS lookup, no outbound UDP.
-        host_addresses: gather host candidates only on these addresses (e.g.
-            ``["127.0.0.1"]`` for a server on loopback, which aioice otherwise leaves out).
+        ice_servers: ``RTCIceServer`` fields as dicts (default: public STUN, or none at all
+            when the calls URL is on loopback). ``[]``: no DNS lookup, no outbound UDP.
+        host_addresses: gather host candidates only on these addresses (default: aioice's
+            choice, which leaves loopback out — or ``127.0.0.1`` when the calls URL is on
+            loopback, e.g. the local emulator).
         microphone: ``True``: record the system microphone (the ``[audio]`` extra), an error
             naming the alternatives if there is none; ``False``: input only from
             :meth:`send_audio`; ``None`` (default): the microphone when there is one, and the
@@ -127,13 +130,11 @@ class OpenAIRealtimeWebRTC(OpenAIRealtimeTransport):
         self._microphone = microphone
         self._speaker = speaker
         self._devices: AudioDevices = audio_devices or SoundDevices()
-        self._settings = CallSettings(
-            ice_servers=DEFAULT_ICE_SERVERS if ice_servers is None else tuple(ice_servers),
-            host_addresses=None if host_addresses is None else tuple(host_addresses),
-            change_peer_connection=change_peer_connection,
-            open_timeout=open_timeout,
-            close_timeout=close_timeout,
-        )
+        self._ice_servers = None if ice_servers is None else tuple(ice_servers)
+        self._host_addresses = None if host_addresses is None else tuple(host_addresses)
+        self._change_peer_connection = change_peer_connection
+        self._open_timeout = open_timeout
+        self._close_timeout = close_timeout
         self._grace = disconnect_grace
         self._muted = False
         self._call: WebRTCChannel | None = None
@@ -211,9 +212,28 @@ class OpenAIRealtimeWebRTC(OpenAIRealtimeTransport):
             grace=self._grace,
         )
         media.outgoing.muted = self._muted
-        channel = WebRTCChannel(self._settings, media, self._peeking(on_frame), on_close)
+        settings = self._call_settings(request.url)
+        channel = WebRTCChannel(settings, media, self._peeking(on_frame), on_close)
         self._call = channel
         return channel
+
+    def _call_settings(self, url: str) -> CallSettings:
+        """The settings of one call: a server on loopback needs no STUN, and loopback
+        candidates (which aioice leaves out) are the only ones that can reach it."""
+        local = _is_loopback(url)
+        ice_servers = self._ice_servers
+        if ice_servers is None:
+            ice_servers = () if local else DEFAULT_ICE_SERVERS
+        addresses = self._host_addresses
+        if addresses is None and local:
+            addresses = ("127.0.0.1",)
+        return CallSettings(
+            ice_servers=ice_servers,
+            host_addresses=addresses,
+            change_peer_connection=self._change_peer_connection,
+            open_timeout=self._open_timeout,
+            close_timeout=self._close_timeout,
+        )
 
     def _open_microphone(self) -> Microphone | None:
         if self._media_stream is not None or self._microphone is False:
@@ -338,3 +358,13 @@ class OpenAIRealtimeWebRTC(OpenAIRealtimeTransport):
         ``audio_interrupted``; ``audio`` events stop at once."""
         self._tagger.cut()
         await super().interrupt(cancel_ongoing_response=cancel_ongoing_response)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
