@@ -88,6 +88,10 @@ class ConnectionLog:
         because = f' "{self._safe(reason)}"' if reason else ""
         log.info("%s %d closed by %s: code %d%s", self._name, self.number, side, code, because)
 
+    def ended(self, how: str) -> None:
+        """The end of a call (no close codes there): ``call 4 ended: hung up (client)``."""
+        log.info("%s %d ended: %s", self._name, self.number, self._safe(how))
+
     def internal_error(self, exc: BaseException, doing: str) -> None:
         """An emulator bug: logged with its traceback (the client gets a ``server_error``)."""
         log.error("%s %d: internal error %s", self._name, self.number, doing, exc_info=exc)

@@ -6,6 +6,9 @@ Routes:
   admission like the real server — the upgrade always succeeds, then a bad or missing key gets
   ``error`` + close 3000 and a missing/invalid model or the beta header gets ``error`` + close 4000;
 * ``POST /v1/realtime/client_secrets``: mints ``ek_…`` keys;
+* ``POST /v1/realtime/calls`` (WebRTC; needs the ``webrtc`` extra): answers an SDP offer with a
+  call (``rtc_call.py``); ``POST /v1/realtime/calls/{call_id}/hangup`` ends it; a WebSocket with
+  ``?call_id=`` attaches to it as a sideband connection;
 * ``GET /healthz``: ``{"status": "ok"}``; anything else: the API's JSON 404.
 """
 
@@ -19,7 +22,7 @@ import re
 import socket
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -36,6 +39,9 @@ from .schema import Int, Nullable, Str, obj
 from .session import Session, SessionOptions
 from .synth import SpeechMode, SpeechSynthesizer
 
+if TYPE_CHECKING:
+    from .rtc_call import RtcCall
+
 __all__ = ["Emulator"]
 
 log = logging.getLogger(__name__)
@@ -46,6 +52,10 @@ _DEFAULT_SECRET_TTL = 600
 _CLIENT_SECRET_BODY = obj(
     session=SESSION,
     expires_after=Nullable(obj(anchor=Str(("created_at",)), seconds=Int(10, 7200))),
+)
+_NO_WEBRTC = (
+    "This emulator cannot answer WebRTC calls: install its webrtc extra "
+    "(pip install 'realtime-agents-emulator[webrtc]'), which adds aiortc."
 )
 _REALTIME_MODEL = re.compile(r"realtime|^gpt-audio", re.IGNORECASE)
 
@@ -107,11 +117,15 @@ class Emulator:
         """Faults for future connections: ``next_connection(...)``, ``every_connection(...)``."""
         self.connections: list[ServerConnection] = []
         """Every WebSocket connection, in order of arrival (rejected ones included)."""
+        self.calls: list[RtcCall] = []
+        """Every WebRTC call whose offer was answered, in order of arrival."""
+        self._live_calls: dict[str, tuple[RtcCall, Session]] = {}
         self.crashes: list[BaseException] = []
         """Unexpected exceptions inside the emulator or the brain (tests assert it stays empty)."""
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._handed_out = 0
+        self._calls_handed_out = 0
         self._numbers = itertools.count(1)
         self._arrived = asyncio.Condition()
 
@@ -153,6 +167,8 @@ class Emulator:
         app = web.Application(client_max_size=_MAX_MESSAGE_BYTES)
         app.router.add_get("/v1/realtime", self._realtime)
         app.router.add_post("/v1/realtime/client_secrets", self._client_secrets)
+        app.router.add_post("/v1/realtime/calls", self._create_call)
+        app.router.add_post("/v1/realtime/calls/{call_id}/hangup", self._hangup)
         app.router.add_get("/healthz", self._health)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
@@ -174,10 +190,14 @@ class Emulator:
         log.info("realtime emulator listening on %s", self.url)
 
     async def stop(self) -> None:
-        """Close every connection (code 1001), stop every task and release the port."""
+        """End every call and close every connection (code 1001), stop every task and release
+        the port."""
         runner, self._runner = self._runner, None
         if runner is None:
             return
+        await asyncio.gather(
+            *(call.close(1001, "emulator stopped") for call in self.calls if not call.closed)
+        )
         await asyncio.gather(
             *(conn.close(1001, "emulator stopped") for conn in self.connections if not conn.closed)
         )
@@ -216,6 +236,17 @@ class Emulator:
         if index is None:
             self._handed_out += 1
         return self.connections[wanted]
+
+    async def wait_for_call(self, timeout: float = 5.0, index: int | None = None) -> RtcCall:
+        """A WebRTC call, once answered (``index`` as for :meth:`wait_for_connection`)."""
+        wanted = self._calls_handed_out if index is None else index
+        async with self._arrived:
+            await asyncio.wait_for(
+                self._arrived.wait_for(lambda: len(self.calls) > wanted), timeout
+            )
+        if index is None:
+            self._calls_handed_out += 1
+        return self.calls[wanted]
 
     def mint_client_secret(
         self, session: Mapping[str, Any] | None = None, ttl_seconds: int = _DEFAULT_SECRET_TTL
@@ -269,6 +300,10 @@ class Emulator:
         if error is not None:
             await conn.reject(error, close_code)
             return ws
+        call_id = request.query.get("call_id")
+        if call_id is not None:
+            await self._sideband(conn, call_id)
+            return ws
         kind = "transcription" if request.query.get("intent") == "transcription" else "realtime"
         initial = secret.session if secret else None
         if initial is not None:
@@ -305,8 +340,10 @@ class Emulator:
         if _beta_requested(request):
             return RealtimeError.beta_shape_disabled(), 4000, None
         call_id = request.query.get("call_id")
-        if call_id is not None:
-            return RealtimeError.call_not_found(call_id), 4000, None
+        if call_id is not None:  # a sideband connection: the call's session has its model
+            if call_id not in self._live_calls:
+                return RealtimeError.call_not_found(call_id), 4000, None
+            return None, 0, secret
         transcription = secret.session["type"] == "transcription" if secret else False
         if transcription or request.query.get("intent") == "transcription":
             return None, 0, secret
@@ -316,6 +353,135 @@ class Emulator:
         if not self._model_ok(model):
             return RealtimeError.invalid_model(model), 4000, None
         return None, 0, secret
+
+    async def _sideband(self, conn: ServerConnection, call_id: str) -> None:
+        call, session = self._live_calls[call_id]
+        call.attach(conn)
+        try:
+            await conn.serve(session, sideband=True)
+        finally:
+            call.detach(conn)
+
+    # -- WebRTC calls -------------------------------------------------------------------------
+
+    async def _create_call(self, request: web.Request) -> web.Response:
+        from .calls import CallRequestError, read_offer
+
+        try:
+            from . import rtc_call  # noqa: F401  (aiortc: the webrtc extra)
+        except ImportError as exc:
+            log.warning("POST /v1/realtime/calls needs aiortc: %s", exc)
+            return _error_response(501, RealtimeError(_NO_WEBRTC, "webrtc_unavailable"))
+        key = _bearer(request)
+        error, secret = self._keys.check_realtime_key(key)
+        if error is not None:
+            return _error_response(401, error)
+        try:
+            faults = self.faults.take(request.query.getall("fault", []))
+        except ValueError as exc:
+            return _error_response(400, RealtimeError.invalid("fault", str(exc)))
+        try:
+            offer = await read_offer(request)
+            initial = self._call_config(request, secret, offer.session)
+        except CallRequestError as exc:
+            return _error_response(exc.status, exc.error)
+        return await self._answer(request, offer.sdp, initial, key, faults)
+
+    def _call_config(
+        self,
+        request: web.Request,
+        secret: ClientSecret | None,
+        requested: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """The call's session: the key's minted session (or the defaults), then the request's
+        ``session`` part merged in; the model must be a realtime one."""
+        from .calls import CallRequestError
+
+        base = secret.session if secret else None
+        if base is not None and base["type"] != "realtime":
+            raise CallRequestError(
+                400, RealtimeError.invalid("session.type", "WebRTC calls need a realtime session.")
+            )
+        model = str(
+            (requested or {}).get("model")
+            or (base or {}).get("model")
+            or request.query.get("model")
+            or "gpt-realtime"
+        )
+        if not self._model_ok(model):
+            raise CallRequestError(400, RealtimeError.invalid_model(model))
+        config = dict(base) if base else default_session("realtime", model)
+        if requested:
+            config = apply_update(config, requested, voice_locked=False)
+        config["model"] = model
+        return config
+
+    async def _answer(
+        self,
+        request: web.Request,
+        sdp: str,
+        initial: dict[str, Any],
+        key: str | None,
+        faults: Faults,
+    ) -> web.Response:
+        from .rtc_call import InvalidOffer, RtcCall
+
+        call = RtcCall(
+            "rtc_" + self._ids.hex(16),
+            ids=self._ids,
+            faults=faults,
+            on_crash=self._crash,
+            record_events=self._record_events,
+            number=next(self._numbers),
+            api_key=key,
+            remote=request.remote,
+            on_ended=self._call_ended,
+        )
+        session = Session(
+            kind="realtime",
+            model=str(initial["model"]),
+            options=SessionOptions(
+                self.brain,
+                self._speech,
+                self._pacing,
+                self._ids,
+                transport="webrtc",
+                max_duration_s=self._session_max_s,
+            ),
+            sink=call.dispatch,
+            on_close=call.request_close,
+            on_crash=self._crash,
+            initial_config=initial,
+        )
+        try:
+            answer = await call.answer(sdp, session)
+        except InvalidOffer as exc:
+            error = RealtimeError(f"Invalid SDP offer: {exc}.", "invalid_offer", "sdp")
+            return _error_response(400, error)
+        self._live_calls[call.call_id] = (call, session)
+        async with self._arrived:
+            self.calls.append(call)
+            self._arrived.notify_all()
+        return web.Response(
+            status=201,
+            text=answer,
+            content_type="application/sdp",
+            headers={"Location": call.location},
+        )
+
+    def _call_ended(self, call: RtcCall) -> None:
+        self._live_calls.pop(call.call_id, None)
+
+    async def _hangup(self, request: web.Request) -> web.Response:
+        error = self._keys.check_api_key(_bearer(request))
+        if error is not None:
+            return _error_response(401, error)
+        call_id = request.match_info["call_id"]
+        live = self._live_calls.get(call_id)
+        if live is None:
+            return _error_response(404, RealtimeError.call_not_found(call_id))
+        await live[0].hangup()
+        return web.Response(status=200)
 
     def _model_ok(self, model: str) -> bool:
         if self._models is not None:
