@@ -23,10 +23,16 @@ def test_the_installed_plugin_makes_webrtc_the_default() -> None:
 
 
 def test_exports() -> None:
-    assert sorted(realtime_agents_webrtc.__all__) == sorted(
-        ["DEFAULT_BASE_URL", "DEFAULT_ICE_SERVERS", "AudioDevices", "AudioSink", "Microphone",
-         "OpenAIRealtimeWebRTC", "Speaker"]
-    )  # fmt: skip
+    assert sorted(realtime_agents_webrtc.__all__) == [
+        "AudioDevices",
+        "AudioSink",
+        "DEFAULT_BASE_URL",
+        "DEFAULT_ICE_SERVERS",
+        "DEFAULT_MAX_MESSAGE_SIZE",
+        "Microphone",
+        "OpenAIRealtimeWebRTC",
+        "Speaker",
+    ]
     for name in realtime_agents_webrtc.__all__:
         assert getattr(realtime_agents_webrtc, name) is not None
 

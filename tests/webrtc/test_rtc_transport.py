@@ -236,7 +236,7 @@ async def test_a_peer_that_vanishes_is_an_error_after_the_grace_period(peer: RTC
     peer.calls[0].output.stop()  # not one more packet, no goodbye
     await ended
     assert len(errors) == 1
-    assert "no media from the server for 0.3s" in str(errors[0].error)
+    assert "keepalive failed: no media from the server for 0.3s" in str(errors[0].error)
     await transport.close()
 
 
@@ -295,4 +295,18 @@ async def test_openai_base_url_on_loopback_needs_no_ice_options(
     candidates = [line for line in offer.splitlines() if line.startswith("a=candidate")]
     assert candidates
     assert all(" 127.0.0.1 " in line and "typ host" in line for line in candidates)
+    await transport.close()
+
+
+async def test_a_message_over_max_message_size_ends_the_call(peer: RTCPeer) -> None:
+    transport = make(peer.calls_url, max_message_size=64 * 1024)
+    errors: list = []
+    transport.on("error", errors.append)
+    await transport.connect(api_key=peer.api_key)
+    ended = disconnected(transport)
+    peer.calls[0].send({"type": "rate_limits.updated", "rate_limits": [], "pad": "x" * 100_000})
+    await ended
+    (error,) = errors
+    assert "message too big" in str(error.error)
+    assert "1009" in str(error.error)
     await transport.close()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_ICE_SERVERS",
+    "DEFAULT_MAX_MESSAGE_SIZE",
     "AudioDevices",
     "AudioSink",
     "Microphone",
@@ -29,6 +30,7 @@ __all__ = [
 _EXPORTS: dict[str, str] = {
     "DEFAULT_BASE_URL": ".transport",
     "DEFAULT_ICE_SERVERS": ".transport",
+    "DEFAULT_MAX_MESSAGE_SIZE": ".transport",
     "OpenAIRealtimeWebRTC": ".transport",
     "AudioSink": "._callmedia",
     "AudioDevices": "._devices",
@@ -53,4 +55,9 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from ._callmedia import AudioSink
     from ._devices import AudioDevices, Microphone, Speaker
-    from .transport import DEFAULT_BASE_URL, DEFAULT_ICE_SERVERS, OpenAIRealtimeWebRTC
+    from .transport import (
+        DEFAULT_BASE_URL,
+        DEFAULT_ICE_SERVERS,
+        DEFAULT_MAX_MESSAGE_SIZE,
+        OpenAIRealtimeWebRTC,
+    )

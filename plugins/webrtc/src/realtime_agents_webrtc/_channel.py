@@ -69,6 +69,7 @@ class CallSettings:
     change_peer_connection: ChangePeerConnection | None
     open_timeout: float | None
     close_timeout: float
+    max_message_size: int | None
 
 
 class WebRTCChannel(Channel):
@@ -179,8 +180,16 @@ class WebRTCChannel(Channel):
     # -- receiving ---------------------------------------------------------------------------
 
     def _on_message(self, message: str | bytes) -> None:
-        if not self._ended:
-            self._on_frame(self, message)
+        if self._ended:
+            return
+        limit = self._settings.max_message_size
+        if limit is not None and len(message) > limit:
+            # aiortc reassembles messages of any size: the limit protects memory, as a
+            # WebSocket's max_size does (hence the same close code).
+            text = f"message too big: {len(message)} bytes > max_message_size={limit}"
+            self.end(CloseInfo(1009, text, ConnectionClosedError(f"{text} (close code 1009)")))
+            return
+        self._on_frame(self, message)
 
     def _on_state(self) -> None:
         pc = self._pc
@@ -204,7 +213,8 @@ class WebRTCChannel(Channel):
 
     def media_lost(self, seconds: float) -> None:
         """The reply track went quiet (no frames at all) for ``seconds``: the peer is gone."""
-        text = f"no media from the server for {seconds:g}s: the peer is unreachable"
+        # Media flows every 20 ms for the life of a call: it is the call's keepalive.
+        text = f"keepalive failed: no media from the server for {seconds:g}s"
         self.end(CloseInfo(1006, text, ConnectionClosedError(text)))
 
     def end(self, info: CloseInfo) -> None:

@@ -37,7 +37,12 @@ from ._channel import CallRequest, CallSettings, ChangePeerConnection, WebRTCCha
 from ._devices import AudioDevices, Microphone, SoundDevices, Speaker, no_microphone_error
 from ._reply import ReplyTagger, peek_needed
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_ICE_SERVERS", "OpenAIRealtimeWebRTC"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_ICE_SERVERS",
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "OpenAIRealtimeWebRTC",
+]
 
 logger = logging.getLogger("realtime_agents_webrtc")
 
@@ -47,6 +52,9 @@ DEFAULT_BASE_URL: Final = "https://api.openai.com/v1/realtime/calls"
 DEFAULT_ICE_SERVERS: Final[tuple[Mapping[str, Any], ...]] = (
     {"urls": "stun:stun.l.google.com:19302"},
 )
+#: Largest incoming event accepted: events are JSON text, and a session.updated with long
+#: instructions and many tools is the largest a server sends (no audio on the data channel).
+DEFAULT_MAX_MESSAGE_SIZE: Final = 16 * 1024 * 1024
 #: After our paced track has played the last committed audio: time for it to cross the
 #: network and the server's jitter buffer before ``input_audio_buffer.commit`` overtakes it.
 _COMMIT_MARGIN: Final = 0.2
@@ -84,6 +92,8 @@ class OpenAIRealtimeWebRTC(OpenAIRealtimeTransport):
         disconnect_grace: seconds without any frame on the reply track (after media flowed)
             before the call counts as lost; None never decides so (aioice's consent checks
             still end a dead call after about 30 s).
+        max_message_size: largest incoming data-channel message in bytes (None: no limit);
+            a larger one ends the call (close code 1009), as a WebSocket's ``max_size`` does.
     """
 
     media: ClassVar = "track"
@@ -110,6 +120,7 @@ class OpenAIRealtimeWebRTC(OpenAIRealtimeTransport):
         open_timeout: float | None = 10.0,
         close_timeout: float = 5.0,
         disconnect_grace: float | None = 5.0,
+        max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(
@@ -135,6 +146,7 @@ class OpenAIRealtimeWebRTC(OpenAIRealtimeTransport):
         self._change_peer_connection = change_peer_connection
         self._open_timeout = open_timeout
         self._close_timeout = close_timeout
+        self._max_message_size = max_message_size
         self._grace = disconnect_grace
         self._muted = False
         self._call: WebRTCChannel | None = None
@@ -233,6 +245,7 @@ class OpenAIRealtimeWebRTC(OpenAIRealtimeTransport):
             change_peer_connection=self._change_peer_connection,
             open_timeout=self._open_timeout,
             close_timeout=self._close_timeout,
+            max_message_size=self._max_message_size,
         )
 
     def _open_microphone(self) -> Microphone | None:
