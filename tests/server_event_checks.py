@@ -35,7 +35,13 @@ def validate_server_events(events: list[dict[str, Any]]) -> None:
 
 
 def check_emulator(emu: Emulator) -> None:
-    """Validate every server event of every connection; the emulator must not have crashed."""
+    """Validate every server event of every connection and every WebRTC call (what went out on
+    its data channel; its sideband connections are among the connections); the emulator must
+    not have crashed."""
     for conn in emu.connections:
         validate_server_events(conn.server_events)
+    for call in emu.calls:
+        validate_server_events(call.server_events)
+        kinds = {event.get("type") for event in call.server_events}
+        assert "response.output_audio.delta" not in kinds, "a call's audio goes on its track"
     assert emu.crashes == []

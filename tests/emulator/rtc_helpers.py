@@ -156,23 +156,26 @@ class RtcClient:
             await self.pc.setLocalDescription(await self.pc.createOffer())
         return self.pc.localDescription.sdp
 
-    async def post_raw(self, emu: Emulator, key: str | None, sdp: str | None = None) -> Any:
-        """POST the offer as raw SDP; the aiohttp response (body read)."""
+    async def post_raw(
+        self, emu: Emulator, key: str | None, sdp: str | None = None, query: str = ""
+    ) -> Posted:
+        """POST the offer as raw SDP (``query`` is appended to the URL)."""
         headers = {"Content-Type": "application/sdp"}
         if key is not None:
             headers["Authorization"] = f"Bearer {key}"
-        return await _post(emu, sdp if sdp is not None else await self.offer(), headers)
+        offer = sdp if sdp is not None else await self.offer()
+        return await post(emu, offer, headers, query)
 
     async def post_multipart(
         self, emu: Emulator, key: str, session: dict[str, Any] | None = None
-    ) -> Any:
+    ) -> Posted:
         form = aiohttp.FormData()
         form.add_field("sdp", await self.offer(), content_type="application/sdp")
         if session is not None:
             form.add_field("session", json.dumps(session), content_type="application/json")
-        return await _post(emu, form, {"Authorization": f"Bearer {key}"})
+        return await post(emu, form, {"Authorization": f"Bearer {key}"})
 
-    async def accept(self, response: Any) -> None:
+    async def accept(self, response: Posted) -> None:
         """Complete the connection with a 201 answer; wait for the data channel."""
         assert response.status == 201, response.body
         self.call_id = response.headers["Location"].rsplit("/", 1)[-1]
@@ -207,9 +210,13 @@ class Posted:
         return json.loads(self.body)
 
 
-async def _post(emu: Emulator, data: Any, headers: dict[str, str]) -> Posted:
+async def post(
+    emu: Emulator, data: Any, headers: dict[str, str], query: str = "", path: str = ""
+) -> Posted:
+    """POST to ``/v1/realtime/calls`` + ``path`` (+ ``?query``); what came back."""
+    url = f"{emu.base_url}/realtime/calls{path}" + (f"?{query}" if query else "")
     async with aiohttp.ClientSession() as http:
-        async with http.post(f"{emu.base_url}/realtime/calls", data=data, headers=headers) as r:
+        async with http.post(url, data=data, headers=headers) as r:
             return Posted(r.status, dict(r.headers), await r.text())
 
 

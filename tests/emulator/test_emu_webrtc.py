@@ -9,22 +9,28 @@ from __future__ import annotations
 import asyncio
 import base64
 import gc
+import json
 import logging
+import subprocess
+import sys
 from typing import Any
 
 import aioice.ice
 import pytest
 from aiortc import RTCPeerConnection
 from emulator_helpers import Raw, check_emulator, openai_client
+from openai import AuthenticationError, NotFoundError
 from rtc_helpers import (
     RtcClient,
     client_addresses,
     frequency_hz,
     install_client_addresses,
+    post,
     voiced,
     voiced_ms,
 )
 
+import realtime_agents_emulator
 from realtime_agents_emulator import (
     CallFunction,
     Emulator,
@@ -177,24 +183,51 @@ async def test_a_bad_session_part_gets_400(emu: Emulator, client: RtcClient) -> 
 
 
 async def test_another_content_type_gets_400(emu: Emulator, client: RtcClient) -> None:
-    response = await client.post_raw(emu, "sk-test")  # a raw offer is fine …
-    assert response.status == 201
-    posted = await _post_json(emu, {"sdp": "v=0"})  # … JSON is not a call request
+    headers = {"Authorization": "Bearer sk-test", "Content-Type": "application/json"}
+    posted = await post(emu, json.dumps({"sdp": await client.offer()}), headers)
     assert posted.status == 400
     assert posted.json()["error"]["code"] == "unsupported_content_type"
 
 
-async def _post_json(emu: Emulator, body: dict[str, Any]) -> Any:
-    import aiohttp
-    from rtc_helpers import Posted
+async def test_a_transcription_key_or_an_unknown_model_gets_400(
+    emu: Emulator, client: RtcClient
+) -> None:
+    secret = emu.mint_client_secret({"type": "transcription"})
+    response = await client.post_raw(emu, secret.value)
+    assert response.status == 400
+    assert response.json()["error"]["param"] == "session.type"
+    response = await client.post_multipart(emu, "sk-test", {"type": "realtime", "model": "gpt-4"})
+    assert response.status == 400
+    assert response.json()["error"]["code"] == "invalid_model"
 
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
-            f"{emu.base_url}/realtime/calls",
-            json=body,
-            headers={"Authorization": "Bearer sk-test"},
-        ) as r:
-            return Posted(r.status, dict(r.headers), await r.text())
+
+async def test_faults_by_query_parameter(emu: Emulator, client: RtcClient) -> None:
+    response = await client.post_raw(emu, "sk-test", query="fault=nonsense")
+    assert response.status == 400
+    assert response.json()["error"]["param"] == "fault"
+    closed = asyncio.Event()
+    client.channel.on("close", closed.set)
+    await client.accept(await client.post_raw(emu, "sk-test", query="fault=close_after:1"))
+    await client.events.wait_for("session.created")
+    await asyncio.wait_for(closed.wait(), 5)
+    assert (await emu.wait_for_call()).ended_by == "server"
+
+
+async def test_without_aiortc_the_endpoint_says_what_to_install(
+    emu: Emulator, client: RtcClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offer = await client.offer()
+    monkeypatch.setitem(sys.modules, "aiortc", None)  # as if the webrtc extra were missing
+    monkeypatch.delitem(sys.modules, "realtime_agents_emulator.rtc_call")
+    monkeypatch.delattr(realtime_agents_emulator, "rtc_call")
+    response = await client.post_raw(emu, "sk-test", sdp=offer)
+    assert response.status == 501
+    assert "realtime-agents-emulator[webrtc]" in response.json()["error"]["message"]
+
+
+def test_the_server_imports_aiortc_only_for_calls() -> None:
+    code = "import sys, realtime_agents_emulator.server; assert 'aiortc' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 # -- events and audio --------------------------------------------------------------------------
@@ -350,9 +383,11 @@ async def test_hangup_ends_the_call_and_its_sidebands(emu: Emulator, client: Rtc
     assert call.closed
     assert call.ended_by == "server"
     async with openai_client(emu) as openai:
-        with pytest.raises(Exception, match="Call not found") as caught:
+        with pytest.raises(NotFoundError, match="Call not found"):
             await openai.realtime.calls.hangup(client.call_id)
-    assert getattr(caught.value, "status_code", None) == 404
+    async with openai_client(emu, api_key="ek_nope") as openai:
+        with pytest.raises(AuthenticationError, match="Incorrect API key"):
+            await openai.realtime.calls.hangup(client.call_id)
 
 
 async def test_the_client_hanging_up_ends_the_call(emu: Emulator, client: RtcClient) -> None:

@@ -162,8 +162,12 @@ class RtcCall(Edge):
         self._session.start()  # session.created, now that it can be delivered
 
     def _on_track(self, track: MediaStreamTrack) -> None:
-        if track.kind == "audio" and self._session is not None:
-            self._spawn(hear(track, self._session.receive_audio))
+        if track.kind == "audio":
+            self._spawn(hear(track, self._on_audio))
+
+    def _on_audio(self, pcm: bytes) -> None:
+        if self._session is not None and not (self._stalled or self._ending):
+            self._session.receive_audio(pcm)
 
     def _on_connection_state(self) -> None:
         if self._pc is not None and self._pc.connectionState in ("failed", "closed"):
