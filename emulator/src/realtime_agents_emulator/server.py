@@ -9,6 +9,9 @@ Routes:
 * ``POST /v1/realtime/calls`` (WebRTC; needs the ``webrtc`` extra): answers an SDP offer with a
   call (``rtc_call.py``); ``POST /v1/realtime/calls/{call_id}/hangup`` ends it; a WebSocket with
   ``?call_id=`` attaches to it as a sideband connection;
+* SIP (``sip_port=``; needs the ``sip`` extra): a UDP user agent server (``sip/``) whose calls
+  are announced by a signed webhook and answered through ``POST /v1/realtime/calls/{call_id}/
+  accept|reject|refer|hangup``; ``?call_id=`` attaches to them too;
 * ``GET /healthz``: ``{"status": "ok"}``; anything else: the API's JSON 404.
 """
 
@@ -41,6 +44,8 @@ from .synth import SpeechMode, SpeechSynthesizer
 
 if TYPE_CHECKING:
     from .rtc_call import RtcCall
+    from .sip.call import SipCall
+    from .sip.service import SipService
 
 __all__ = ["Emulator"]
 
@@ -82,6 +87,10 @@ class Emulator:
         seed: makes generated ids reproducible.
         record_events: keep every client and server event on each connection (turn off for
             long benchmarks; ``wait_for_*`` still sees events that arrive while it waits).
+        sip_port: start the SIP edge on this UDP port (0 picks a free one; ``None``: no SIP).
+        webhook_url: where the SIP edge posts ``realtime.call.incoming`` (``None``: nowhere).
+        webhook_secret: the ``whsec_…`` secret that signs webhooks (``None``: a fresh one, in
+            ``emu.webhook_secret``).
     """
 
     def __init__(
@@ -99,6 +108,9 @@ class Emulator:
         session_max_s: float = 3600.0,
         seed: int | None = None,
         record_events: bool = True,
+        sip_port: int | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
     ) -> None:
         if host not in _LOOPBACK:
             raise ValueError(f"the emulator only listens on loopback addresses, not {host!r}")
@@ -120,6 +132,12 @@ class Emulator:
         self.calls: list[RtcCall] = []
         """Every WebRTC call whose offer was answered, in order of arrival."""
         self._live_calls: dict[str, tuple[RtcCall, Session]] = {}
+        self.sip: SipService | None = None
+        """The SIP edge once started with ``sip_port`` (its ``calls``, ``port``, ``uri``)."""
+        self._sip_port = sip_port
+        self._webhook_url = webhook_url
+        self.webhook_secret = _webhook_secret(webhook_secret)
+        """The ``whsec_…`` secret the SIP edge's webhooks are signed with."""
         self.crashes: list[BaseException] = []
         """Unexpected exceptions inside the emulator or the brain (tests assert it stays empty)."""
         self._runner: web.AppRunner | None = None
@@ -169,6 +187,7 @@ class Emulator:
         app.router.add_post("/v1/realtime/client_secrets", self._client_secrets)
         app.router.add_post("/v1/realtime/calls", self._create_call)
         app.router.add_post("/v1/realtime/calls/{call_id}/hangup", self._hangup)
+        app.router.add_post("/v1/realtime/calls/{call_id}/{action:accept|reject|refer}", self._sip)
         app.router.add_get("/healthz", self._health)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
@@ -187,6 +206,12 @@ class Emulator:
             raise
         self._port = sock.getsockname()[1]
         self._runner = runner
+        if self._sip_port is not None:
+            try:
+                await self._start_sip(self._sip_port)
+            except BaseException:
+                await self.stop()
+                raise
         log.info("realtime emulator listening on %s", self.url)
 
     async def stop(self) -> None:
@@ -195,6 +220,8 @@ class Emulator:
         runner, self._runner = self._runner, None
         if runner is None:
             return
+        if self.sip is not None:
+            await self.sip.stop()
         await asyncio.gather(
             *(call.close(1001, "emulator stopped") for call in self.calls if not call.closed)
         )
@@ -341,7 +368,7 @@ class Emulator:
             return RealtimeError.beta_shape_disabled(), 4000, None
         call_id = request.query.get("call_id")
         if call_id is not None:  # a sideband connection: the call's session has its model
-            if call_id not in self._live_calls:
+            if call_id not in self._live_calls and self._sip_call(call_id) is None:
                 return RealtimeError.call_not_found(call_id), 4000, None
             return None, 0, secret
         transcription = secret.session["type"] == "transcription" if secret else False
@@ -355,6 +382,10 @@ class Emulator:
         return None, 0, secret
 
     async def _sideband(self, conn: ServerConnection, call_id: str) -> None:
+        sip_call = self._sip_call(call_id)
+        if sip_call is not None:
+            await sip_call.serve_sideband(conn)
+            return
         call, session = self._live_calls[call_id]
         call.attach(conn)
         try:
@@ -478,10 +509,52 @@ class Emulator:
             return _error_response(401, error)
         call_id = request.match_info["call_id"]
         live = self._live_calls.get(call_id)
+        if live is None and self.sip is not None:
+            return await self._sip(request)
         if live is None:
             return _error_response(404, RealtimeError.call_not_found(call_id))
         await live[0].hangup()
         return web.Response(status=200)
+
+    # -- SIP calls ----------------------------------------------------------------------------
+
+    async def _start_sip(self, port: int) -> None:
+        try:
+            from .sip.service import SipService
+        except ImportError as exc:
+            raise RuntimeError(
+                "the SIP edge needs the emulator's sip extra "
+                f"(pip install 'realtime-agents-emulator[sip]'): {exc}"
+            ) from exc
+        options = SessionOptions(
+            self.brain,
+            self._speech,
+            self._pacing,
+            self._ids,
+            transport="sip",
+            max_duration_s=self._session_max_s,
+        )
+        self.sip = SipService(
+            host=self.host,
+            port=port,
+            webhook_url=self._webhook_url,
+            webhook_secret=self.webhook_secret,
+            options=options,
+            ids=self._ids,
+            on_crash=self._crash,
+        )
+        await self.sip.start()
+
+    def _sip_call(self, call_id: str) -> SipCall | None:
+        return self.sip.find(call_id) if self.sip is not None else None
+
+    async def _sip(self, request: web.Request) -> web.Response:
+        if self.sip is None:
+            call_id = request.match_info["call_id"]
+            return _error_response(404, RealtimeError.call_not_found(call_id))
+        from .sip import calls_api
+
+        return await calls_api.handle(request, self.sip, self._keys.check_api_key, _bearer(request))
 
     def _model_ok(self, model: str) -> bool:
         if self._models is not None:
@@ -542,6 +615,12 @@ class Emulator:
         return _error_response(
             404, RealtimeError(f"Invalid URL ({request.method} {request.path})", None)
         )
+
+
+def _webhook_secret(secret: str | None) -> str:
+    from .sip.webhook import check_secret, new_secret
+
+    return new_secret() if secret is None else check_secret(secret)
 
 
 def _bearer(request: web.Request) -> str | None:
