@@ -218,8 +218,8 @@ async def test_without_aiortc_the_endpoint_says_what_to_install(
 ) -> None:
     offer = await client.offer()
     monkeypatch.setitem(sys.modules, "aiortc", None)  # as if the webrtc extra were missing
-    monkeypatch.delitem(sys.modules, "realtime_agents_emulator.rtc_call")
-    monkeypatch.delattr(realtime_agents_emulator, "rtc_call")
+    monkeypatch.delitem(sys.modules, "realtime_agents_emulator.rtc_call", raising=False)
+    monkeypatch.delattr(realtime_agents_emulator, "rtc_call", raising=False)
     response = await client.post_raw(emu, "sk-test", sdp=offer)
     assert response.status == 501
     assert "realtime-agents-emulator[webrtc]" in response.json()["error"]["message"]
@@ -437,6 +437,38 @@ async def test_faults_drop_stall_and_close(emu: Emulator) -> None:
     finally:
         for made in clients:
             await made.close()
+
+
+async def test_a_stalled_call_hears_nothing(emu: Emulator, client: RtcClient) -> None:
+    await client.connect(emu)
+    call = await emu.wait_for_call()
+    async with await Raw.connect(emu, query=f"call_id={client.call_id}") as sideband:
+        await sideband.recv()  # session.created; the sideband itself is not stalled
+        call.stall()
+        client.microphone.say(pcm16_tone(400, frequency=440) + pcm16_silence(300))
+        await asyncio.sleep(0.8)  # the tone has reached the server by now
+        await sideband.send({"type": "response.cancel"})  # its error marks "up to now"
+        seen = types(await sideband.recv_until("error"))
+        assert "input_audio_buffer.speech_started" not in seen
+
+
+async def test_an_event_too_large_for_the_channel_becomes_an_error(
+    emu: Emulator, client: RtcClient
+) -> None:
+    # The offer says the client takes messages of up to 16 KiB (aiortc offers 256 KiB).
+    offer = (await client.offer()).replace("a=max-message-size:262144", "a=max-message-size:16384")
+    assert "a=max-message-size:16384" in offer
+    await client.accept(await client.post_raw(emu, "sk-test", sdp=offer))
+    audio = base64.b64encode(pcm16_tone(500)).decode()  # 32 KB of base64
+    item = {"type": "message", "role": "user", "content": [{"type": "input_audio", "audio": audio}]}
+    client.send({"type": "conversation.item.create", "item": {**item, "id": "item_big"}})
+    await client.events.wait_for("conversation.item.done")
+    client.send({"type": "conversation.item.retrieve", "item_id": "item_big"})
+    error = await client.events.wait_for("error")
+    assert error["error"]["code"] == "event_too_large"
+    assert "conversation.item.retrieved" in error["error"]["message"]
+    client.send({"type": "conversation.item.delete", "item_id": "item_big"})
+    await client.events.wait_for("conversation.item.deleted")  # and the call goes on
 
 
 async def test_injected_frames_reach_the_caller(emu: Emulator, client: RtcClient) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -35,8 +36,10 @@ from aiortc import (
     RTCSessionDescription,
 )
 
+from . import wire
 from .connection import ServerConnection
 from .edge import Edge, Event
+from .errors import RealtimeError
 from .faults import Faults
 from .ids import IdFactory
 from .rtc_ice import loopback_candidates
@@ -47,6 +50,9 @@ __all__ = ["EVENTS_CHANNEL", "InvalidOffer", "RtcCall"]
 
 EVENTS_CHANNEL = "oai-events"
 _PATH = "/v1/realtime/calls"
+# RFC 8841 §6: a peer that does not say how large a message it takes accepts 64 KiB.
+_DEFAULT_MAX_MESSAGE = 65536
+_MAX_MESSAGE = re.compile(r"^a=max-message-size:(\d+)\s*$", re.MULTILINE)
 
 
 class InvalidOffer(ValueError):
@@ -100,6 +106,7 @@ class RtcCall(Edge):
         self._tasks: set[asyncio.Task[None]] = set()
         self._ending: asyncio.Task[None] | None = None
         self._stalled = False
+        self._max_message = _DEFAULT_MAX_MESSAGE
 
     def __repr__(self) -> str:
         return f"<RtcCall {self.call_id} accepted={self.accepted} closed={self.closed}>"
@@ -117,6 +124,7 @@ class RtcCall(Edge):
         Raises :class:`InvalidOffer` for an offer without audio, or one aiortc cannot use.
         """
         self._session = session
+        self._max_message = _max_message_size(offer_sdp)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self._pc = pc
         pc.on("datachannel", self._on_datachannel)
@@ -290,6 +298,19 @@ class RtcCall(Edge):
 
     # -- writing ------------------------------------------------------------------------------
 
+    async def _send_event(self, event: Event) -> None:
+        """An event larger than the caller takes in one message becomes an ``error`` (the
+        channel would refuse it; e.g. ``conversation.item.retrieved`` of a long audio turn)."""
+        if self._max_message:
+            size = len(wire.encode(event).encode())
+            if size > self._max_message:
+                message = (
+                    f"The {event.get('type')} event ({size} bytes) is larger than the data "
+                    f"channel's maximum message size ({self._max_message} bytes)."
+                )
+                event = self._error_event(RealtimeError(message, "event_too_large"), None)
+        await super()._send_event(event)
+
     async def _send_raw(self, text: str) -> bool:
         channel = self._channel
         if self._dead or channel is None or channel.readyState != "open":
@@ -301,3 +322,9 @@ class RtcCall(Edge):
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _max_message_size(sdp: str) -> int:
+    """The largest data-channel message the offerer accepts (0: no limit)."""
+    found = _MAX_MESSAGE.search(sdp)
+    return int(found.group(1)) if found else _DEFAULT_MAX_MESSAGE
