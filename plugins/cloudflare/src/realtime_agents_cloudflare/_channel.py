@@ -117,7 +117,12 @@ class FetchChannel(Channel):
         if self._ended:
             return
         data = event.data
-        self._on_frame(self, data if isinstance(data, str) else _ffi.as_bytes(data))
+        try:
+            self._on_frame(self, data if isinstance(data, str) else _ffi.as_bytes(data))
+        except ConnectionClosedError:
+            # The answer to this frame could not be sent: the socket closed under us, and its
+            # close event says how. Nothing may propagate into the runtime's event dispatch.
+            logger.debug("socket closed while answering a frame")
 
     def _closed(self, event: Any) -> None:
         if self._ended:

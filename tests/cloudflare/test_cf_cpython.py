@@ -1,6 +1,6 @@
-"""Layer 1: the shared scenarios (``cases.py``) in CPython, at both workerd compat dates.
+"""Layer 1: the shared scenarios (``cf_cases.py``) in CPython, at both workerd compat dates.
 
-``fetch`` is :class:`workerd_fetch.WorkerdFetch`: real sockets to the emulator, with the socket
+``fetch`` is :class:`cf_fetch.WorkerdFetch`: real sockets to the emulator, with the socket
 semantics workerd showed (the probe in ``test_cf_probe.py`` keeps that honest).
 """
 
@@ -10,14 +10,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from cases import CASES
-from workerd_fetch import NEW_COMPAT, OLD_COMPAT, WorkerdFetch
+from cf_cases import CASES
+from cf_fetch import NEW_COMPAT, OLD_COMPAT, WorkerdFetch
 
 from realtime_agents_emulator import Emulator
 
 
 class CPythonEnv:
-    """What a scenario needs, for CPython (see ``cases.py``)."""
+    """What a scenario needs, for CPython (see ``cf_cases.py``)."""
 
     def __init__(self, emu: Emulator, fetch: WorkerdFetch) -> None:
         self.url = f"{emu.ws_url}?model=gpt-realtime"
@@ -37,6 +37,7 @@ async def env(request: pytest.FixtureRequest, emu: Emulator) -> AsyncIterator[CP
     fetch = WorkerdFetch(request.param)
     yield CPythonEnv(emu, fetch)
     await fetch.aclose()
+    assert [error for socket in fetch.sockets for error in socket.listener_errors] == []
 
 
 @pytest.mark.parametrize("name", list(CASES))

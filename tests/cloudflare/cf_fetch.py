@@ -69,6 +69,8 @@ class WorkerdWebSocket:
         self.readyState = 1
         self.accepted = False
         self.sent: list[str] = []
+        #: Exceptions our listeners let escape into the runtime's dispatch (must stay empty).
+        self.listener_errors: list[Exception] = []
         self._listeners: dict[str, list[Callable[[Any], None]]] = {}
         self._pending: list[Event] = []
         self._closed = False
@@ -141,7 +143,10 @@ class WorkerdWebSocket:
     def _dispatch(self, event: Event) -> None:
         def fire() -> None:
             for callback in list(self._listeners.get(event.type, [])):
-                callback(event)
+                try:
+                    callback(event)
+                except Exception as exc:  # workerd would report it as uncaught
+                    self.listener_errors.append(exc)
 
         asyncio.get_running_loop().call_soon(fire)
 
