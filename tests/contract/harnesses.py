@@ -1,6 +1,7 @@
 """Harnesses of this repository's transports for the shipped contract suite.
 
 * the WebSocket transport (both backends) against the emulator over real loopback sockets;
+* the WebRTC transport against the emulator's WebRTC endpoint (aiortc on both sides, loopback);
 * ``MockRealtimeTransport``: the real driver and protocol, with a function playing the server;
 * ``ScriptedRealtimeTransport``: the lifecycle part only (it has no backend to script).
 """
@@ -126,6 +127,54 @@ class WebSocketAsyncioHarness(WebSocketHarness):
 
     name = "websocket-asyncio"
     backend = "websockets"
+
+
+class WebRTCHarness(WebSocketHarness):
+    """``OpenAIRealtimeWebRTC`` against the emulator's WebRTC endpoint on loopback.
+
+    Input audio plays on a paced track (``send_audio`` waits for it to go out), the reply comes
+    back on the emulator's track; a dropped call is noticed when its media stops
+    (``disconnect_grace``, short here).
+    """
+
+    name = "webrtc"
+
+    def build_transport(self) -> RealtimeTransportLayer:
+        from realtime_agents_webrtc import OpenAIRealtimeWebRTC
+
+        return OpenAIRealtimeWebRTC(
+            base_url=f"{self.emulator.base_url}/realtime/calls",
+            microphone=False,
+            speaker=False,
+            disconnect_grace=0.5,
+        )
+
+    def connect_options(self, **overrides: Any) -> ConnectOptions:
+        return _options(overrides, api_key=API_KEY, model=MODEL)
+
+    async def received(
+        self,
+        type: str,
+        *,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+        timeout: float = 5.0,
+        index: int = -1,
+    ) -> dict[str, Any]:
+        call = self.emulator.calls[index]
+        event: dict[str, Any] = await call.wait_for_client_event(type, where=where, timeout=timeout)
+        return event
+
+    async def drop(self, *, index: int = -1) -> None:
+        await self.emulator.calls[index].drop()
+
+    def is_backend_task(self, task: asyncio.Task[Any]) -> bool:
+        # aiortc's and aioice's tasks of both peers look alike; those of our side are checked
+        # to be gone by tests/webrtc (nothing left once the emulator stops too).
+        code = getattr(task.get_coro(), "cr_code", None)
+        filename = getattr(code, "co_filename", "")
+        return super().is_backend_task(task) or any(
+            name in filename for name in ("aiortc", "aioice", "av/")
+        )
 
 
 class ScriptServer:

@@ -4,7 +4,13 @@ skipped; the scripted double runs the lifecycle part, the only part it can."""
 
 from __future__ import annotations
 
-from harnesses import MockHarness, ScriptedHarness, WebSocketAsyncioHarness, WebSocketHarness
+from harnesses import (
+    MockHarness,
+    ScriptedHarness,
+    WebRTCHarness,
+    WebSocketAsyncioHarness,
+    WebSocketHarness,
+)
 
 from realtime_agents.testing.contract import LifecycleContract, TransportContract
 
@@ -15,6 +21,10 @@ class TestWebSocket(TransportContract):
 
 class TestWebSocketAsyncio(TransportContract):
     harness = WebSocketAsyncioHarness
+
+
+class TestWebRTC(TransportContract):
+    harness = WebRTCHarness
 
 
 class TestMock(TransportContract):

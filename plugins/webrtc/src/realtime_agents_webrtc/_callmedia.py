@@ -36,7 +36,8 @@ class CallMedia:
         sink: where the decoded reply goes besides ``on_audio``; ``speaker_close`` releases a
             speaker sink.
         on_audio: called with each decoded reply chunk (PCM16 24 kHz mono).
-        on_lost: called once if media stops arriving for ``grace`` seconds after it flowed.
+        on_lost: called once if no frame arrives for ``grace`` seconds (a server's track
+            plays silence between replies, so a gap means the peer is gone).
         on_sink_error: called once if the sink raises (later failures are only logged).
     """
 
@@ -62,6 +63,8 @@ class CallMedia:
         self._on_sink_error = on_sink_error
         self._sink_failed = False
         self._grace = grace
+        #: Set once the call is up: from then on, a silent gap of ``grace`` ends it.
+        self.armed = False
         self._relay: MediaRelay | None = None
         self._recording = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -108,18 +111,19 @@ class CallMedia:
 
     async def _read(self, track: MediaStreamTrack) -> None:
         decoder = ReplyDecoder()
-        timeout: float | None = None  # no bound until media has flowed once
+        grace = self._grace
         while True:
             try:
-                async with asyncio.timeout(timeout):
+                async with asyncio.timeout(grace):
                     frame = await track.recv()
             except MediaStreamError:
                 return  # the track ended with the connection
             except TimeoutError:
-                assert timeout is not None
-                self._on_lost(timeout)
+                if not self.armed:
+                    continue  # still connecting: open_timeout bounds that
+                assert grace is not None
+                self._on_lost(grace)
                 return
-            timeout = self._grace
             pcm = decoder.decode(frame)  # type: ignore[arg-type]
             if pcm:
                 self._deliver(pcm)

@@ -167,6 +167,7 @@ class WebRTCChannel(Channel):
         return pc
 
     def _on_open(self) -> None:
+        self.media.armed = True
         if self._opened is not None and not self._opened.done():
             self._opened.set_result(None)
 

@@ -5,7 +5,9 @@ of each response (``response.content_part.added``), then ``output_audio_buffer.s
 audio belongs to that response until ``stopped`` (the buffer drained: frames still in flight
 are let through until the first silent one, at most :data:`TAIL_FRAMES`) or ``cleared`` / an
 interrupt (nothing more is emitted: playback must stop now). Between responses the track
-carries silence, which is not published.
+carries silence, which is not published; nor is the silence between ``started`` and the
+reply's first sound (the events outrun the media by the jitter buffer's latency), so the
+published audio is the reply, not the network's delay.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class ReplyTagger:
         self._parts: dict[str, tuple[str, int]] = {}
         self._response_id: str | None = None
         self._playing = False
+        self._sounded = False  # a non-silent chunk of the playing reply was published
         self._tail = 0
 
     def observe(self, frame: str) -> None:
@@ -64,6 +67,7 @@ class ReplyTagger:
                     del self._parts[next(iter(self._parts))]
         elif kind == "output_audio_buffer.started":
             self._response_id, self._playing, self._tail = response_id, True, 0
+            self._sounded = False
         elif kind == "output_audio_buffer.stopped" and self._playing:
             self._playing, self._tail = False, TAIL_FRAMES
         elif kind == "output_audio_buffer.cleared":
@@ -82,5 +86,9 @@ class ReplyTagger:
                 self._tail = 0
                 return None
             self._tail -= 1
+        elif not self._sounded:
+            if is_silent(pcm):
+                return None
+            self._sounded = True
         item_id, index = self._parts.get(self._response_id or "", (None, 0))
         return self._response_id, item_id, index

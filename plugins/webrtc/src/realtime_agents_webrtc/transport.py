@@ -89,9 +89,10 @@ class OpenAIRealtimeWebRTC(OpenAIRealtimeTransport):
         audio_devices: the device backend (default: ``sounddevice``); tests pass their own.
         open_timeout: bound on the SDP exchange plus ICE/DTLS until the data channel opens.
         close_timeout: bound on releasing the peer connection.
-        disconnect_grace: seconds without any frame on the reply track (after media flowed)
-            before the call counts as lost; None never decides so (aioice's consent checks
-            still end a dead call after about 30 s).
+        disconnect_grace: seconds without any frame on the reply track, once connected,
+            before the call counts as lost (the server's track plays silence between
+            replies); None never decides so (aioice's consent checks still end a dead call
+            after about 30 s).
         max_message_size: largest incoming data-channel message in bytes (None: no limit);
             a larger one ends the call (close code 1009), as a WebSocket's ``max_size`` does.
     """
