@@ -11,8 +11,11 @@ import base64
 import gc
 import json
 import logging
+import re
+import signal
 import subprocess
 import sys
+from types import SimpleNamespace
 from typing import Any
 
 import aioice.ice
@@ -360,6 +363,15 @@ async def test_a_sideband_websocket_answers_a_tool_call(emu: Emulator, client: R
             "conversation.item.create",
             "response.create",
         ]
+        async with await Raw.connect(emu, query=f"call_id={client.call_id}") as watcher:
+            await watcher.recv()  # a second sideband on the same call: events reach all edges
+            client.send(user_text("again"))
+            client.send({"type": "response.create"})
+            for edge in (sideband, watcher):
+                texts = []
+                while "You said: again" not in texts:
+                    done = (await edge.recv_until("response.done"))[-1]
+                    texts.append(done["response"]["output"][0]["content"][0]["text"])
 
 
 async def test_a_sideband_for_an_unknown_call_is_closed_with_4000(emu: Emulator) -> None:
@@ -535,6 +547,30 @@ async def test_calls_are_logged_without_the_key(
     assert lines[-1] == "call 1 ended: hung up by the client"
     assert key not in caplog.text
     assert key[-8:] not in caplog.text
+
+
+async def test_the_command_line_logs_calls_without_ice_noise() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "realtime_agents_emulator.cli", "--port", "0"),
+        *("--speech", "synthetic"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    try:
+        banner = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+        base_url = re.search(r"\(base_url (\S+),", banner)
+        assert base_url, banner
+        client = RtcClient()
+        await client.connect(SimpleNamespace(base_url=base_url.group(1)))  # type: ignore[arg-type]
+        await client.events.wait_for("session.created")
+        await client.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0
+    assert re.search(r"call \d+ opened: /v1/realtime/calls\?call_id=rtc_", stderr.decode())
+    assert "aioice" not in stderr.decode()  # every candidate pair at INFO otherwise
 
 
 async def test_nothing_is_left_after_the_emulator_stops() -> None:

@@ -126,6 +126,10 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if logging.getLogger().level > logging.DEBUG:
+        # aioice logs every ICE candidate pair of every WebRTC call at INFO: noise beside the
+        # emulator's own lines, so shown with --log-level debug only.
+        logging.getLogger("aioice").setLevel(logging.WARNING)
     brain: Brain | None = None
     if args.brain:
         try:
