@@ -178,8 +178,11 @@ class RtcCall(Edge):
             self._session.receive_audio(pcm)
 
     def _on_connection_state(self) -> None:
-        if self._pc is not None and self._pc.connectionState in ("failed", "closed"):
+        state = self._pc.connectionState if self._pc is not None else "closed"
+        if state == "closed":  # the caller closed its peer connection (a DTLS goodbye)
             self._end("client")
+        elif state == "failed":  # ICE gave up: the caller vanished
+            self._end("client", "lost: the peer connection failed")
 
     def _on_message(self, message: str | bytes) -> None:
         if not (self._stalled or self.closed or self._ending):
