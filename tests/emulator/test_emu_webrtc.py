@@ -20,7 +20,7 @@ from typing import Any
 
 import aioice.ice
 import pytest
-from aiortc import RTCPeerConnection
+from aiortc import RTCPeerConnection, RTCSessionDescription
 from emulator_helpers import Raw, check_emulator, openai_client
 from openai import AuthenticationError, NotFoundError
 from rtc_helpers import (
@@ -44,6 +44,7 @@ from realtime_agents_emulator import (
     pcm16_tone,
 )
 from realtime_agents_emulator.playback import PlaybackBuffer, Played
+from realtime_agents_emulator.rtc_call import RtcCall
 from realtime_agents_emulator.rtc_ice import loopback_candidates
 
 REPLY_MS = 600
@@ -408,6 +409,19 @@ async def test_the_client_hanging_up_ends_the_call(emu: Emulator, client: RtcCli
     await client.pc.close()
     await call.wait_closed()
     assert call.ended_by == "client"
+
+
+async def test_a_caller_gone_before_connecting_is_given_up(
+    emu: Emulator, client: RtcClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(RtcCall, "setup_timeout_s", 0.3)
+    answer = await client.post_raw(emu, "sk-test")
+    await client.pc.setRemoteDescription(RTCSessionDescription(answer.body, "answer"))
+    await client.close()  # before ICE and DTLS complete: the server hears no goodbye
+    call = await emu.wait_for_call()
+    await call.wait_closed()
+    assert call.ended_by == "client"
+    assert types(call.server_events) == []
 
 
 async def test_session_close_ends_the_call(emu: Emulator, client: RtcClient) -> None:

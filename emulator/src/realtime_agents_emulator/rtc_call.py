@@ -72,6 +72,11 @@ class RtcCall(Edge):
     :meth:`send_binary`, :meth:`send_malformed`.
     """
 
+    setup_timeout_s: float = 3.0
+    """A call whose peer connection is not connected this long after the answer is ended as
+    lost. A caller that gives up before DTLS completes says nothing the server can hear (aiortc
+    would retry its handshake for minutes); on loopback connecting takes tens of ms."""
+
     def __init__(
         self,
         call_id: str,
@@ -149,8 +154,14 @@ class RtcCall(Edge):
             raise InvalidOffer(str(exc) or type(exc).__name__) from exc
         self.accepted = True
         self._start_writer()
+        self._spawn(self._connected_in_time())
         self._log.opened(_PATH, {"call_id": self.call_id}, self._remote)
         return pc.localDescription.sdp
+
+    async def _connected_in_time(self) -> None:
+        await asyncio.sleep(self.setup_timeout_s)
+        if self._pc is not None and self._pc.connectionState != "connected":
+            self._end("client", f"lost: not connected within {self.setup_timeout_s:g} s")
 
     async def _discard(self) -> None:
         """An offer that was not answered: release what it created; the call never existed."""
