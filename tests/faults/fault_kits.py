@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 from realtime_agents.transport import RealtimeTransportLayer
 from realtime_agents_emulator import Emulator
-from realtime_agents_emulator.connection import ServerConnection
 
 MODEL = "gpt-realtime"
 
@@ -22,6 +21,9 @@ class Kit(abc.ABC):
     """How the matrix builds one transport and reaches the peer at the other end."""
 
     name: ClassVar[str]
+    #: Cases that cannot apply to this transport, by case id (the test's name, plus
+    #: ``[param]`` for one parameter of it), with the reason: reported as skips, never hidden.
+    not_applicable: ClassVar[dict[str, str]] = {}
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
@@ -40,9 +42,13 @@ class Kit(abc.ABC):
         """Keyword arguments of ``transport.connect`` (the key is added by the matrix)."""
         return {}
 
-    def peer(self) -> ServerConnection:
-        """The emulator's side of the newest connection."""
+    def peer(self) -> Any:
+        """The emulator's side of the newest connection (a ``ServerConnection``)."""
         return self.emulator.connections[-1]
+
+    async def wait_for_peer(self, timeout: float = 5.0) -> Any:
+        """The emulator's side of the next connection, once it has arrived."""
+        return await self.emulator.wait_for_connection(timeout=timeout)
 
 
 class WebSocketKit(Kit):
@@ -79,5 +85,60 @@ class WebsocketsWebSocketKit(WebSocketKit):
     backend = "websockets"
 
 
+class WebRTCKit(Kit):
+    """``OpenAIRealtimeWebRTC`` against the emulator's WebRTC endpoint (aiortc both sides).
+
+    The knobs, WebRTC's way: ``keepalive`` is the media watchdog (a call's track carries a
+    frame every 20 ms, silence between replies, so only the timeout matters: the transport's
+    ``disconnect_grace``); ``max_frame`` is ``max_message_size`` on the data channel. The
+    peer is the emulator's ``RtcCall``, which offers the same fault methods as a
+    ``ServerConnection``.
+    """
+
+    name = "webrtc"
+    #: A dropped call is noticed by its silent track; short, so drop cases end quickly.
+    grace = 0.5
+    not_applicable: ClassVar[dict[str, str]] = {
+        "test_peer_drops_mid_response[close-1011]": (
+            "a WebRTC call has no close codes: a server that ends the call with a goodbye has "
+            "hung up (a normal end); the abrupt ends (tcp-close and tcp-reset: the call drops "
+            "without a goodbye) run here"
+        ),
+        "test_an_unread_event_stream_stays_within_its_bound": (
+            "the case overflows a 256 KB stream with a 3 s reply's audio events plus the "
+            "base64 of its audio deltas in raw events; a WebRTC call carries no audio deltas "
+            "(the reply plays on a media track), so its 144 KB of audio events stay under the "
+            "bound. The bound is the session's, the same for every transport"
+        ),
+    }
+
+    def transport(
+        self,
+        *,
+        keepalive: tuple[float, float] | None = None,
+        max_frame: int | None = None,
+        close_timeout: float | None = None,
+    ) -> RealtimeTransportLayer:
+        from realtime_agents_webrtc import OpenAIRealtimeWebRTC
+
+        options: dict[str, Any] = {"disconnect_grace": keepalive[1] if keepalive else self.grace}
+        if max_frame is not None:
+            options["max_message_size"] = max_frame
+        if close_timeout is not None:
+            options["close_timeout"] = close_timeout
+        return OpenAIRealtimeWebRTC(
+            base_url=f"{self.emulator.base_url}/realtime/calls",
+            microphone=False,
+            speaker=False,
+            **options,
+        )
+
+    def peer(self) -> Any:
+        return self.emulator.calls[-1]
+
+    async def wait_for_peer(self, timeout: float = 5.0) -> Any:
+        return await self.emulator.wait_for_call(timeout=timeout)
+
+
 #: Every transport of this repository with a real peer; the matrix runs each case on each.
-KITS: list[type[Kit]] = [SansIOWebSocketKit, WebsocketsWebSocketKit]
+KITS: list[type[Kit]] = [SansIOWebSocketKit, WebsocketsWebSocketKit, WebRTCKit]

@@ -158,6 +158,13 @@ async def matrix(
     request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
 ) -> AsyncIterator[Matrix]:
     caplog.set_level(logging.DEBUG)
+    kit: type[Kit] = request.param
+    case = request.node.callspec.id.removeprefix(kit.name).lstrip("-")
+    reason = kit.not_applicable.get(
+        f"{request.node.originalname}[{case}]" if case else request.node.originalname
+    )
+    if reason is not None:
+        pytest.skip(f"not applicable to {kit.name}: {reason}")
     emulator = Emulator(brain=_brain(), api_keys=[KEY], audio_speed=0, speech="synthetic")
     await emulator.start()
     matrix = Matrix(request.param(emulator), caplog)
@@ -416,7 +423,7 @@ async def test_close_during_connect(matrix: Matrix) -> None:
     matrix.emulator.faults.next_connection(Faults(delay_ms=3000))  # session.created comes late
     transport = matrix.transport()
     connecting = asyncio.create_task(matrix.connect(transport))
-    await matrix.emulator.wait_for_connection(timeout=5)
+    await matrix.kit.wait_for_peer(timeout=5)
     await transport.close()
     with pytest.raises(ConnectionClosedError) as caught:
         await connecting

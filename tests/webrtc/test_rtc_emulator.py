@@ -14,10 +14,11 @@ import pytest
 from rtc_helpers import disconnected, leftover_tasks, make, rms, seconds, voiced
 
 from realtime_agents import RealtimeAgent, RealtimeSession, tool
-from realtime_agents.errors import ConnectionFailedError
+from realtime_agents.errors import ConnectionClosedError, ConnectionFailedError
 from realtime_agents_emulator import (
     CallFunction,
     Emulator,
+    Faults,
     Rule,
     RulesBrain,
     Say,
@@ -258,3 +259,16 @@ async def test_the_default_transport_of_a_session_is_webrtc(
         end = asyncio.ensure_future(session.wait_for("agent_end", timeout=10))
         await session.send_message("long")
         assert (await end).output_text == "a long answer"
+
+
+async def test_close_during_connect_hangs_the_call_up(make_emulator: Any) -> None:
+    emulator = await start(make_emulator)
+    emulator.faults.next_connection(Faults(delay_ms=3000))  # session.updated comes late
+    transport = make(calls_url(emulator))
+    connecting = asyncio.ensure_future(transport.connect(api_key=KEY))
+    call = await emulator.wait_for_call()  # made by the server, its answer maybe in flight
+    await transport.close()
+    with pytest.raises(ConnectionClosedError):
+        await connecting
+    await call.wait_closed()  # the server was told: no call left waiting for ICE to time out
+    assert transport.status == "disconnected"

@@ -36,7 +36,7 @@ from realtime_agents.protocol.connection import redact
 
 from ._callmedia import CallMedia
 from ._ice import host_addresses
-from ._sdp import exchange
+from ._sdp import Answer, exchange, hangup
 
 __all__ = ["DATA_CHANNEL", "CallRequest", "CallSettings", "ChangePeerConnection", "WebRTCChannel"]
 
@@ -87,7 +87,8 @@ class WebRTCChannel(Channel):
         self._opened: asyncio.Future[None] | None = None
         self._ended = False
         self._release_task: asyncio.Task[None] | None = None
-        self._secret: str | None = None
+        self._request: CallRequest | None = None
+        self._was_open = False
         #: The call's id from the answer's ``Location`` (for a sideband WebSocket).
         self.call_id: str | None = None
 
@@ -104,7 +105,7 @@ class WebRTCChannel(Channel):
 
     async def open(self, request: ChannelRequest) -> None:
         assert isinstance(request, CallRequest)
-        self._secret = request.api_key
+        self._request = request
         try:
             async with asyncio.timeout(self._settings.open_timeout):
                 await self._open(request)
@@ -133,22 +134,40 @@ class WebRTCChannel(Channel):
         offer = await pc.createOffer()
         with host_addresses(self._settings.host_addresses):
             await pc.setLocalDescription(offer)  # gathers every candidate (no trickle)
-        async with aiohttp.ClientSession() as http:
-            answer = await exchange(
-                http,
-                request.url,
-                pc.localDescription.sdp,
-                headers=request.headers,
-                api_key=request.api_key,
-                session={"type": "realtime", "model": request.model},
-            )
-        self.call_id = answer.call_id
+        answer = await self._exchange(request, pc.localDescription.sdp)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
         except ValueError as exc:  # aiortc's SDP parser and its checks raise ValueError
             reason = redact(str(exc), request.api_key)
             raise ConnectionFailedError(f"the server's SDP answer is unusable: {reason}") from None
         await self._opened
+
+    async def _exchange(self, request: CallRequest, offer: str) -> Answer:
+        """The SDP exchange. Cancelled meanwhile (``close()`` during ``connect``), it is let
+        finish (bounded): the server may have made the call, and its id is needed to hang up."""
+
+        async def post() -> Answer:
+            async with aiohttp.ClientSession() as http:
+                answer = await exchange(
+                    http,
+                    request.url,
+                    offer,
+                    headers=request.headers,
+                    api_key=request.api_key,
+                    session={"type": "realtime", "model": request.model},
+                )
+            self.call_id = answer.call_id
+            return answer
+
+        task = asyncio.get_running_loop().create_task(post(), name="realtime_agents_webrtc sdp")
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(self._settings.close_timeout):
+                    await task
+            task.cancel()
+            raise
 
     async def _peer_connection(self) -> RTCPeerConnection:
         servers = [RTCIceServer(**dict(server)) for server in self._settings.ice_servers]
@@ -167,6 +186,7 @@ class WebRTCChannel(Channel):
         return pc
 
     def _on_open(self) -> None:
+        self._was_open = True
         self.media.armed = True
         if self._opened is not None and not self._opened.done():
             self._opened.set_result(None)

@@ -9,6 +9,7 @@ An ephemeral key (``ek_…``, minted for one session) sends the offer raw as
 from __future__ import annotations
 
 import json
+import logging
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any, Final
@@ -16,10 +17,13 @@ from typing import Any, Final
 import aiohttp
 import attrs
 
+from realtime_agents.driver import ChannelRequest
 from realtime_agents.errors import ConnectionFailedError
 from realtime_agents.protocol.connection import redact
 
-__all__ = ["Answer", "exchange", "is_ephemeral"]
+__all__ = ["Answer", "exchange", "hangup", "is_ephemeral"]
+
+logger = logging.getLogger("realtime_agents_webrtc")
 
 _MAX_QUOTED: Final = 300
 
@@ -76,6 +80,22 @@ async def exchange(
             f"could not reach {_safe_url(url)} for the SDP exchange: {reason}"
         ) from None
     return Answer(sdp=text, call_id=_call_id(location))
+
+
+async def hangup(request: ChannelRequest, call_id: str, *, timeout: float) -> None:
+    """``POST {calls URL}/{call_id}/hangup``, best effort (a failure is only logged)."""
+    parts = urllib.parse.urlsplit(request.url)
+    path = f"{parts.path.rstrip('/')}/{urllib.parse.quote(call_id)}/hangup"
+    url = urllib.parse.urlunsplit(parts._replace(path=path, query="", fragment=""))
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http,
+            http.post(url, headers=dict(request.headers)) as reply,
+        ):
+            if reply.status >= 300:
+                logger.debug("hangup of %s: status %s", call_id, reply.status)
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        logger.debug("hangup of %s failed: %s", call_id, redact(repr(exc), request.api_key))
 
 
 def _server_message(body: str) -> str:
