@@ -30,7 +30,7 @@ async def handle(
 ) -> web.Response:
     """Run the action the path names (one of :data:`ACTIONS`) on the call it names."""
     call_id = request.match_info["call_id"]
-    action = request.match_info["action"]
+    action = request.path.rstrip("/").rsplit("/", 1)[-1]  # the hangup route has no {action}
     error = check_key(bearer)
     if error is not None:
         return error_response(401, error)

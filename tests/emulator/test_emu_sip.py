@@ -1,0 +1,668 @@
+"""The SIP edge, driven by a real SIP phone: SIPp (Debian's ``sip-tester``) over loopback.
+
+SIPp places calls from the scenarios in ``sip/`` carrying a µ-law tone (a raw file written by
+each test: SIPp would send a WAV header as audio). The application side is what a user writes:
+an aiohttp webhook receiver that verifies ``realtime.call.incoming`` with the official
+``openai`` client's ``webhooks.unwrap``, then ``realtime.calls.accept|reject|refer|hangup`` and
+a ``?call_id=`` WebSocket through that same client. The reply audio is recorded by a UDP
+socket of the test that the caller's SDP names as its media address, and checked by level, not
+bytes. Ports are chosen free per test; every SIPp run and wait is bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+import struct
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from aiohttp import web
+from openai import (
+    AsyncOpenAI,
+    AuthenticationError,
+    BadRequestError,
+    InvalidWebhookSignatureError,
+    NotFoundError,
+)
+from openai.types.webhooks import RealtimeCallIncomingWebhookEvent
+from websockets.exceptions import ConnectionClosedOK
+
+from realtime_agents_emulator import (
+    AudioFormat,
+    Emulator,
+    Rule,
+    RulesBrain,
+    Say,
+    pcm16_silence,
+    pcm16_tone,
+)
+from realtime_agents_emulator.sip.rtp import RtpPacket, TelephoneEvent
+from realtime_agents_emulator.sip.sdp import OfferError, answer, parse_offer
+from realtime_agents_emulator.sip.webhook import check_secret, new_secret, sign
+
+SCENARIOS = Path(__file__).parent / "sip"
+PCMU = AudioFormat("audio/pcmu")
+SILENT_RMS = 50  # µ-law's quietest codes decode to a few units: anything above is sound
+SIPP_TIMEOUT_S = 20
+LONG_REPLY_MS = 3000
+TRANSCRIPT = "I need a table for two"
+BRAIN = RulesBrain(
+    [
+        Rule(audio=1, transcript=TRANSCRIPT, then=[Say("A table for two, done.")]),
+        Rule(audio=2, transcript="long story", then=[Say("a" * 40, audio_ms=LONG_REPLY_MS)]),
+        Rule(audio=3, transcript="stop", then=[]),
+    ]
+)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_tone(folder: Path, *segments: tuple[str, int]) -> None:
+    """``tone.ulaw`` from ("tone" | "silence", ms) segments: raw µ-law, 8 kHz, no header."""
+    pcm = b"".join(
+        pcm16_tone(ms, amplitude=0.25) if kind == "tone" else pcm16_silence(ms)
+        for kind, ms in segments
+    )
+    (folder / "tone.ulaw").write_bytes(PCMU.encode(pcm))
+
+
+def level(payload: bytes) -> int:
+    """RMS of a µ-law payload (PCM16 units)."""
+    samples = PCMU.decode_linear(payload)
+    values = struct.unpack(f"<{len(samples) // 2}h", samples)
+    return int((sum(v * v for v in values) / max(1, len(values))) ** 0.5)
+
+
+class RtpRecorder(asyncio.DatagramProtocol):
+    """The caller's ear: every datagram the emulator sends to the caller's media address."""
+
+    def __init__(self) -> None:
+        self.packets: list[RtpPacket] = []
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.packets.append(RtpPacket.parse(data))
+
+    @property
+    def port(self) -> int:
+        assert self.transport is not None
+        return int(self.transport.get_extra_info("sockname")[1])
+
+    def voiced(self) -> list[int]:
+        """Indexes of the packets that carry sound."""
+        return [i for i, p in enumerate(self.packets) if level(p.payload) > SILENT_RMS]
+
+
+class Hooks:
+    """The application's webhook endpoint: verifies each delivery as users are told to."""
+
+    def __init__(self) -> None:
+        self.events: asyncio.Queue[RealtimeCallIncomingWebhookEvent] = asyncio.Queue()
+        self.refused: list[str] = []
+        self.client: AsyncOpenAI | None = None
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/hooks", self._receive)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}/hooks"
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        assert self.client is not None
+        body = await request.read()
+        try:
+            event = self.client.webhooks.unwrap(body, dict(request.headers))
+        except InvalidWebhookSignatureError as exc:
+            self.refused.append(str(exc))
+            return web.Response(status=400)
+        assert isinstance(event, RealtimeCallIncomingWebhookEvent)
+        self.events.put_nowait(event)
+        return web.Response(status=200)
+
+    async def next(self) -> RealtimeCallIncomingWebhookEvent:
+        return await asyncio.wait_for(self.events.get(), 10)
+
+
+class Sipp:
+    """One SIPp run (a single call) against the emulator's SIP port."""
+
+    def __init__(self, folder: Path, scenario: str, sip_port: int, *args: str) -> None:
+        self.folder = folder
+        self.messages = folder / "messages.log"
+        self.command = [
+            "sipp",
+            f"127.0.0.1:{sip_port}",
+            "-sf",
+            str(SCENARIOS / scenario),
+            "-s",
+            "openai",
+            "-i",
+            "127.0.0.1",
+            "-mi",
+            "127.0.0.1",
+            "-p",
+            str(free_udp_port()),
+            "-mp",
+            str(free_udp_port()),
+            "-m",
+            "1",
+            "-nostdin",
+            "-timeout",
+            f"{SIPP_TIMEOUT_S}s",
+            "-trace_msg",
+            "-message_file",
+            str(self.messages),
+            "-trace_err",
+            "-error_file",
+            str(folder / "errors.log"),
+            *args,
+        ]
+        self._process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self._process = await asyncio.create_subprocess_exec(
+            *self.command,
+            cwd=self.folder,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+
+    async def finish(self) -> str:
+        """Wait for SIPp; its SIP message log. Fails with SIPp's errors if the call failed."""
+        assert self._process is not None
+        try:
+            _, stderr = await asyncio.wait_for(self._process.communicate(), SIPP_TIMEOUT_S + 5)
+        except TimeoutError:
+            self._process.kill()
+            await self._process.wait()
+            raise
+        errors = self.folder / "errors.log"
+        details = errors.read_text(errors="replace") if errors.exists() else ""
+        assert self._process.returncode == 0, f"sipp failed: {stderr.decode()[-2000:]}{details}"
+        return self.messages.read_text(errors="replace")
+
+    async def __aenter__(self) -> Sipp:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        process = self._process
+        if process is None:
+            return
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        elif process.returncode != 0 and exc[0] is not None:  # say why the test waited in vain
+            assert process.stderr is not None
+            stderr = (await process.stderr.read()).decode(errors="replace")
+            raise AssertionError(f"sipp exited with {process.returncode}: {stderr[-2000:]}")
+
+
+@pytest.fixture
+async def hooks() -> AsyncIterator[Hooks]:
+    receiver = Hooks()
+    await receiver.start()
+    yield receiver
+    await receiver.stop()
+
+
+@pytest.fixture
+async def recorder() -> AsyncIterator[RtpRecorder]:
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.create_datagram_endpoint(
+        RtpRecorder, local_addr=("127.0.0.1", 0)
+    )
+    yield protocol
+    transport.close()
+
+
+async def phone_emulator(make_emulator: Any, hooks: Hooks, **options: Any) -> Emulator:
+    emu: Emulator = await make_emulator(
+        sip_port=0, webhook_url=hooks.url, brain=options.pop("brain", BRAIN), **options
+    )
+    hooks.client = client_for(emu)
+    return emu
+
+
+def client_for(emu: Emulator) -> AsyncOpenAI:
+    return AsyncOpenAI(
+        api_key="sk-test", base_url=emu.base_url, webhook_secret=emu.webhook_secret, max_retries=0
+    )
+
+
+def sip_port(emu: Emulator) -> int:
+    assert emu.sip is not None
+    return emu.sip.port
+
+
+async def events_until(conn: Any, last: str, timeout: float = 10) -> list[dict[str, Any]]:
+    """Server events of an openai realtime connection (as dicts) up to the first ``last``."""
+    events = []
+    while True:
+        event = await asyncio.wait_for(conn.recv(), timeout)
+        events.append(event.model_dump(exclude_unset=True))
+        if event.type == last:
+            return events
+
+
+def kinds(events: list[dict[str, Any]]) -> list[str]:
+    return [event["type"] for event in events]
+
+
+# -- end to end -------------------------------------------------------------------------------
+
+
+async def test_a_call_is_announced_accepted_heard_and_answered(
+    make_emulator: Any, hooks: Hooks, recorder: RtpRecorder, tmp_path: Path
+) -> None:
+    emu = await phone_emulator(make_emulator, hooks)
+    client = hooks.client
+    assert client is not None
+    write_tone(tmp_path, ("silence", 600), ("tone", 1000), ("silence", 2400))
+    sipp = Sipp(
+        tmp_path, "caller_hangs_up.xml", sip_port(emu), "-key", "rtp_rx_port", str(recorder.port)
+    )
+    sipp.command += ["-d", "4000"]  # how long the caller stays after the ACK
+    async with sipp:
+        incoming = await hooks.next()
+        call_id = incoming.data.call_id
+        headers = [(h.name, h.value) for h in incoming.data.sip_headers]
+        names = [name for name, _ in headers]
+        assert names[:5] == ["Via", "From", "To", "Call-ID", "CSeq"]  # the INVITE's order
+        assert ("X-Customer-Id", "cust-42") in headers
+        assert ("Subject", "SIPp test call") in headers
+
+        await client.realtime.calls.accept(
+            call_id,
+            type="realtime",
+            model="gpt-realtime",
+            instructions="Take bookings.",
+            audio={"input": {"transcription": {"model": "whisper-1"}}},
+        )
+        async with client.realtime.connect(call_id=call_id) as conn:
+            events = await events_until(conn, "output_audio_buffer.stopped")
+        messages = await sipp.finish()
+
+    names = kinds(events)
+    assert names[0] == "session.created"
+    assert events[0]["session"]["instructions"] == "Take bookings."
+    order = [
+        "input_audio_buffer.speech_started",
+        "input_audio_buffer.speech_stopped",
+        "input_audio_buffer.committed",
+        "conversation.item.input_audio_transcription.completed",
+        "response.created",
+        "output_audio_buffer.started",
+        "response.done",
+        "output_audio_buffer.stopped",
+    ]
+    assert [name for name in names if name in order] == order
+    transcript = next(e for e in events if e["type"].endswith("transcription.completed"))
+    assert transcript["transcript"] == TRANSCRIPT
+    assert "response.output_audio.delta" not in names  # the reply went down the phone line
+    # The reply reached the caller: 20 ms PCMU packets, in sequence, and not silence.
+    packets = recorder.packets
+    assert {p.payload_type for p in packets} == {0}
+    assert {len(p.payload) for p in packets} == {160}
+    assert all(
+        (b.sequence - a.sequence) % 65536 == 1 and (b.timestamp - a.timestamp) % 2**32 == 160
+        for a, b in itertools.pairwise(packets)
+    )
+    assert packets[0].marker
+    assert len(recorder.voiced()) >= 10  # at least 200 ms of voice
+    assert "SIP/2.0 200 OK" in messages
+    assert "BYE sip:openai@" in messages
+
+    assert emu.sip is not None
+    (call,) = emu.sip.calls
+    await call.wait_ended()
+    assert (call.state, call.ended_by, call.codec) == ("ended", "caller", "audio/pcmu")
+    assert call.webhook is not None
+    assert call.webhook.delivered
+    assert call.packets_received >= 150  # the 4 s tone file, less what was in flight at BYE
+
+
+async def test_barge_in_clears_the_reply_and_the_line_goes_quiet(
+    make_emulator: Any, hooks: Hooks, recorder: RtpRecorder, tmp_path: Path
+) -> None:
+    emu = await phone_emulator(make_emulator, hooks)
+    client = hooks.client
+    assert client is not None
+    # Turn 1 (short answer), turn 2 (a 3 s answer), then the caller talks over it: turn 3.
+    write_tone(
+        tmp_path,
+        ("silence", 500),
+        ("tone", 400),
+        ("silence", 1600),
+        ("tone", 400),
+        ("silence", 1000),
+        ("tone", 400),
+        ("silence", 1500),
+    )
+    sipp = Sipp(
+        tmp_path, "caller_hangs_up.xml", sip_port(emu), "-key", "rtp_rx_port", str(recorder.port)
+    )
+    sipp.command += ["-d", "5800"]
+    async with sipp:
+        call_id = (await hooks.next()).data.call_id
+        await client.realtime.calls.accept(call_id, type="realtime", model="gpt-realtime")
+        async with client.realtime.connect(call_id=call_id) as conn:
+            events = await events_until(conn, "output_audio_buffer.cleared")
+            events += await events_until(conn, "response.done")  # turn 3's (empty) response
+        await sipp.finish()
+
+    names = kinds(events)
+    starts = [i for i, name in enumerate(names) if name == "input_audio_buffer.speech_started"]
+    assert len(starts) == 3
+    cleared = names.index("output_audio_buffer.cleared")
+    assert starts[2] < cleared  # the caller's voice cleared the playing reply
+    truncated = next(e for e in events if e["type"] == "conversation.item.truncated")
+    assert 0 < truncated["audio_end_ms"] < LONG_REPLY_MS
+    cancelled = [
+        e for e in events if e["type"] == "response.done" and e["response"]["status"] == "cancelled"
+    ]
+    assert cancelled == []  # the reply had been fully generated (audio_speed 0): only playback
+    # On the line: turn 2's voice stops early, then silence to the end of the call.
+    voiced = recorder.voiced()
+    bursts = [i for i, j in itertools.pairwise(voiced) if j - i > 10]
+    long_reply = [i for i in voiced if i > bursts[0]]
+    assert long_reply, "the long reply was heard"
+    assert long_reply[-1] - long_reply[0] < LONG_REPLY_MS // 20 - 10
+    assert len(recorder.packets) - long_reply[-1] > 25  # ≥ 0.5 s of silence after the clear
+
+
+async def test_refer_then_hangup_reach_the_caller(
+    make_emulator: Any, hooks: Hooks, recorder: RtpRecorder, tmp_path: Path
+) -> None:
+    emu = await phone_emulator(make_emulator, hooks)
+    client = hooks.client
+    assert client is not None
+    write_tone(tmp_path, ("silence", 500))
+    sipp = Sipp(
+        tmp_path, "transferred.xml", sip_port(emu), "-key", "rtp_rx_port", str(recorder.port)
+    )
+    async with sipp:
+        call_id = (await hooks.next()).data.call_id
+        await client.realtime.calls.accept(call_id, type="realtime", model="gpt-realtime")
+        async with client.realtime.connect(call_id=call_id) as conn:
+            await events_until(conn, "session.created")
+            await client.realtime.calls.refer(call_id, target_uri="tel:+14155550123")
+            assert emu.sip is not None
+            (call,) = emu.sip.calls
+            for _ in range(100):  # the caller's 202, then hang up
+                if ("REFER", 202) in call.responses:
+                    break
+                await asyncio.sleep(0.02)
+            await client.realtime.calls.hangup(call_id)
+            with pytest.raises(ConnectionClosedOK):
+                await events_until(conn, "never")  # the sideband closes with the call
+        messages = await sipp.finish()
+
+    assert "Refer-To: <tel:+14155550123>" in messages
+    assert ("REFER", 202) in call.responses
+    await call.wait_ended()
+    assert (call.state, call.ended_by) == ("ended", "server")
+    for _ in range(100):
+        if ("BYE", 200) in call.responses:
+            break
+        await asyncio.sleep(0.02)
+    assert ("BYE", 200) in call.responses
+    with pytest.raises(NotFoundError):
+        await client.realtime.calls.hangup(call_id)
+
+
+async def test_reject_answers_the_invite_with_the_status(
+    make_emulator: Any, hooks: Hooks, tmp_path: Path
+) -> None:
+    emu = await phone_emulator(make_emulator, hooks)
+    client = hooks.client
+    assert client is not None
+    async with Sipp(tmp_path, "rejected.xml", sip_port(emu)) as sipp:
+        call_id = (await hooks.next()).data.call_id
+        await client.realtime.calls.reject(call_id, status_code=486)
+        messages = await sipp.finish()
+    assert "SIP/2.0 486 Busy Here" in messages
+    assert emu.sip is not None
+    (call,) = emu.sip.calls
+    assert (call.state, call.ended_by) == ("rejected", "server")
+    with pytest.raises(NotFoundError):  # a call that is over cannot be accepted any more
+        await client.realtime.calls.accept(call_id, type="realtime", model="gpt-realtime")
+
+
+async def test_options_is_answered(make_emulator: Any, hooks: Hooks, tmp_path: Path) -> None:
+    emu = await phone_emulator(make_emulator, hooks)
+    async with Sipp(tmp_path, "options.xml", sip_port(emu)) as sipp:
+        messages = await sipp.finish()
+    assert "SIP/2.0 200 OK" in messages
+    assert emu.sip is not None
+    assert emu.sip.calls == []
+
+
+async def test_cancel_while_ringing_ends_the_call(
+    make_emulator: Any, hooks: Hooks, tmp_path: Path
+) -> None:
+    emu = await phone_emulator(make_emulator, hooks)
+    client = hooks.client
+    assert client is not None
+    async with Sipp(tmp_path, "cancelled.xml", sip_port(emu)) as sipp:
+        messages = await sipp.finish()
+    incoming = await hooks.next()
+    assert "SIP/2.0 487 Request Terminated" in messages
+    assert emu.sip is not None
+    (call,) = emu.sip.calls
+    assert (call.state, call.ended_by) == ("cancelled", "caller")
+    # The caller hung up before the application answered: accept says the call is gone.
+    with pytest.raises(NotFoundError):
+        await client.realtime.calls.accept(
+            incoming.data.call_id, type="realtime", model="gpt-realtime"
+        )
+
+
+INVITE = (
+    "INVITE sip:openai@127.0.0.1:{port} SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 127.0.0.1:{local};branch=z9hG4bK-repeat-1;rport\r\n"
+    "From: <sip:+15551230000@127.0.0.1>;tag=caller-1\r\n"
+    "To: <sip:openai@127.0.0.1>\r\n"
+    "Call-ID: repeat-1@127.0.0.1\r\n"
+    "CSeq: 1 INVITE\r\n"
+    "Contact: <sip:caller@127.0.0.1:{local}>\r\n"
+    "Max-Forwards: 70\r\n"
+    'Authorization: Digest username="caller", response="secret"\r\n'
+    "X-Tag: one\r\n"
+    "Via-Extra: x\r\n"
+    "X-Tag: two\r\n"
+    "Content-Type: application/sdp\r\n"
+    "Content-Length: {length}\r\n\r\n{sdp}"
+)
+SDP = "v=0\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n"
+
+
+async def test_a_repeated_invite_is_answered_again_and_stays_one_call(
+    make_emulator: Any, hooks: Hooks
+) -> None:
+    # SIPp cannot script this: it takes the second 180 for a lost one and resends forever.
+    emu = await phone_emulator(make_emulator, hooks)
+    loop = asyncio.get_running_loop()
+    answers: asyncio.Queue[str] = asyncio.Queue()
+
+    class Caller(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: Any) -> None:
+            answers.put_nowait(data.decode().split("\r\n", 1)[0])
+
+    transport, _ = await loop.create_datagram_endpoint(Caller, local_addr=("127.0.0.1", 0))
+    try:
+        local = transport.get_extra_info("sockname")[1]
+        invite = INVITE.format(port=sip_port(emu), local=local, length=len(SDP), sdp=SDP)
+        transport.sendto(invite.encode(), ("127.0.0.1", sip_port(emu)))
+        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 100 Trying"
+        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 180 Ringing"
+        incoming = await hooks.next()
+        transport.sendto(invite.encode(), ("127.0.0.1", sip_port(emu)))  # as if 180 was lost
+        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 180 Ringing"
+    finally:
+        transport.close()
+    assert emu.sip is not None
+    (call,) = emu.sip.calls
+    assert call.invite_retransmissions == 1
+    assert hooks.events.empty()  # one webhook for the call
+    # The webhook's headers: the INVITE's, in order and with repeats, without Authorization.
+    assert [(h.name, h.value) for h in incoming.data.sip_headers][-6:] == [
+        ("Max-Forwards", "70"),
+        ("X-Tag", "one"),
+        ("Via-Extra", "x"),
+        ("X-Tag", "two"),
+        ("Content-Type", "application/sdp"),
+        ("Content-Length", str(len(SDP))),
+    ]
+    assert all(h.name != "Authorization" for h in incoming.data.sip_headers)
+
+
+async def test_dtmf_digits_reach_the_sideband(
+    make_emulator: Any, hooks: Hooks, tmp_path: Path
+) -> None:
+    emu = await phone_emulator(make_emulator, hooks)
+    client = hooks.client
+    assert client is not None
+    sipp = Sipp(tmp_path, "dtmf.xml", sip_port(emu), "-d", "1500")
+    async with sipp:
+        call_id = (await hooks.next()).data.call_id
+        await client.realtime.calls.accept(call_id, type="realtime", model="gpt-realtime")
+        async with client.realtime.connect(call_id=call_id) as conn:
+            events = await events_until(conn, "input_audio_buffer.dtmf_event_received")
+        await sipp.finish()
+    digit = events[-1]
+    assert digit["event"] == "5"
+    assert "event_id" not in digit  # as the SDK's model has it
+    assert isinstance(digit["received_at"], int)
+    assert emu.sip is not None
+    assert emu.sip.calls[0].dtmf == ["5"]  # the end packet came three times: one digit
+
+
+# -- the Calls API's refusals -----------------------------------------------------------------
+
+
+async def test_calls_api_refusals(make_emulator: Any, hooks: Hooks, tmp_path: Path) -> None:
+    emu = await phone_emulator(make_emulator, hooks)
+    client = hooks.client
+    assert client is not None
+    with pytest.raises(NotFoundError):
+        await client.realtime.calls.accept("rtc_nope", type="realtime", model="gpt-realtime")
+    async with Sipp(tmp_path, "rejected.xml", sip_port(emu)) as sipp:
+        call_id = (await hooks.next()).data.call_id
+        with pytest.raises(BadRequestError, match="threshold"):  # the Calls API refuses it
+            await client.realtime.calls.accept(
+                call_id,
+                type="realtime",
+                model="gpt-realtime",
+                audio={"input": {"turn_detection": {"type": "server_vad", "threshold": 0.4}}},
+            )
+        with pytest.raises(BadRequestError, match="voice"):
+            await client.realtime.calls.accept(
+                call_id, type="realtime", model="gpt-realtime", extra_body={"voice": "marin"}
+            )
+        with pytest.raises(BadRequestError, match="answered"):
+            await client.realtime.calls.refer(call_id, target_uri="tel:+1")
+        async with AsyncOpenAI(api_key="nope", base_url=emu.base_url, max_retries=0) as bad_key:
+            with pytest.raises(AuthenticationError):
+                await bad_key.realtime.calls.reject(call_id, status_code=486)
+        await client.realtime.calls.reject(call_id, status_code=486)  # still ringing: works
+        await sipp.finish()
+
+
+# -- the parts, without a phone ---------------------------------------------------------------
+
+
+def test_webhook_secrets_are_whsec_base64_and_never_quoted() -> None:
+    secret = new_secret()
+    assert check_secret(secret) == secret
+    for bad in ("s3cret-value", "whsec_not base64!"):
+        with pytest.raises(ValueError, match="whsec_<base64>") as caught:
+            check_secret(bad)
+        assert bad not in str(caught.value)
+    with pytest.raises(ValueError, match="whsec_"):
+        Emulator(sip_port=0, webhook_secret="s3cret-value")
+
+
+def test_signatures_verify_with_the_official_client() -> None:
+    secret = new_secret()
+    body = (
+        b'{"object":"event","id":"evt_1","type":"realtime.call.incoming","created_at":1,'
+        b'"data":{"call_id":"rtc_1","sip_headers":[]}}'
+    )
+    import time
+
+    now = int(time.time())
+    headers = {
+        "webhook-id": "wh_1",
+        "webhook-timestamp": str(now),
+        "webhook-signature": sign(secret, "wh_1", now, body),
+    }
+    client = AsyncOpenAI(api_key="sk-test", webhook_secret=secret)
+    event = client.webhooks.unwrap(body, headers)
+    assert isinstance(event, RealtimeCallIncomingWebhookEvent)
+    with pytest.raises(InvalidWebhookSignatureError):
+        client.webhooks.unwrap(body.replace(b"rtc_1", b"rtc_2"), headers)
+    with pytest.raises(InvalidWebhookSignatureError):
+        client.webhooks.unwrap(body, headers, secret=new_secret())
+
+
+def test_sdp_offers_and_answers() -> None:
+    offer = parse_offer(
+        "v=0\r\nc=IN IP4 10.0.0.1\r\nm=video 9 RTP/AVP 96\r\n"
+        "m=audio 4000 RTP/AVP 18 8 0 101\r\nc=IN IP4 127.0.0.1\r\n"
+        "a=rtpmap:101 telephone-event/8000\r\n"
+    )
+    assert (offer.address, offer.port, offer.payload_type, offer.dtmf_payload_type) == (
+        "127.0.0.1",
+        4000,
+        8,  # the caller's preference among the codecs the emulator speaks
+        101,
+    )
+    assert offer.codec == "audio/pcma"
+    sdp = answer(offer, "127.0.0.1", 5004, 1)
+    assert "m=audio 5004 RTP/AVP 8 101\r\n" in sdp
+    assert "a=rtpmap:8 PCMA/8000" in sdp
+    with pytest.raises(OfferError, match="no common codec"):
+        parse_offer("v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 18\r\n")
+    with pytest.raises(OfferError, match="no audio"):
+        parse_offer("v=0\r\n")
+
+
+def test_rtp_framing() -> None:
+    packet = RtpPacket(0, 65535, 2**32 - 1, 0x1234, b"\xff" * 160, marker=True)
+    assert RtpPacket.parse(packet.to_bytes()) == packet
+    # Two CSRCs, an extension and padding are skipped to reach the payload.
+    header = struct.pack("!BBHII", 0xB2, 8, 1, 2, 3) + b"\0" * 8
+    extension = struct.pack("!HH", 0xBEDE, 1) + b"\0" * 4
+    parsed = RtpPacket.parse(header + extension + b"abc" + b"\0\0\x03")
+    assert (parsed.payload_type, parsed.payload) == (8, b"abc")
+    with pytest.raises(ValueError, match="version"):
+        RtpPacket.parse(b"\x00" * 12)
+    event = TelephoneEvent.parse(bytes([11, 0x8A, 0x03, 0x20]))
+    assert (event.digit, event.end, event.duration) == ("#", True, 800)
