@@ -8,6 +8,7 @@ same transport against the protocol-faithful emulator.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import av
 import pytest
@@ -310,3 +311,38 @@ async def test_a_message_over_max_message_size_ends_the_call(peer: RTCPeer) -> N
     assert "message too big" in str(error.error)
     assert "1009" in str(error.error)
     await transport.close()
+
+
+async def test_change_peer_connection_may_adjust_or_replace_it(peer: RTCPeer) -> None:
+    from aiortc import RTCConfiguration, RTCPeerConnection
+
+    seen: list[Any] = []
+
+    async def adjust(pc: RTCPeerConnection) -> None:
+        seen.append(pc)
+
+    transport = make(peer.calls_url, change_peer_connection=adjust)
+    await transport.connect(api_key=peer.api_key)
+    assert seen == [transport.peer_connection]
+    await transport.close()
+
+    replacement = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    replaced = make(peer.calls_url, change_peer_connection=lambda pc: replacement)
+    await replaced.connect(api_key=peer.api_key)
+    assert replaced.peer_connection is replacement
+    assert replaced.status == "connected"
+    await replaced.close()
+    assert replacement.connectionState == "closed"
+
+
+async def test_without_the_audio_extra_insisting_on_devices_says_how_to_get_them(
+    peer: RTCPeer,
+) -> None:
+    # No sound card here, and sounddevice (the optional [audio] extra) is not installed.
+    microphone = make(peer.calls_url, microphone=True, audio_devices=None)
+    with pytest.raises(UserError, match=r"no microphone.*media_stream=.*\[audio\]"):
+        await microphone.connect(api_key=peer.api_key)
+    speaker = make(peer.calls_url, speaker=True, audio_devices=FakeDevices(speaker=False))
+    with pytest.raises(UserError, match=r"no speaker.*audio_sink="):
+        await speaker.connect(api_key=peer.api_key)
+    assert peer.calls == []  # refused before any call was made
