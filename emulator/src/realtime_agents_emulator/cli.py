@@ -2,6 +2,7 @@
 
     realtime-agents-emulator --port 8000 [--api-key KEY ...] [--brain rules.yaml]
                              [--audio-speed 1.0] [--speech auto|espeak|synthetic]
+                             [--sip-port PORT --webhook-url URL --webhook-secret SECRET]
                              [--log-level INFO]
 
 Prints a banner once it accepts connections (``--port 0`` picks a free port): its first line is
@@ -42,6 +43,7 @@ examples:
   %(prog)s --port 8000
   %(prog)s --port 0 --api-key sk-test --brain rules.yaml --audio-speed 0
   %(prog)s --log-level debug          # also log the type of every client event
+  %(prog)s --sip-port 5060 --webhook-url http://127.0.0.1:8080/hooks   # SIP calls too
 """
 """The command's description in its own ``--help``: what it does, with examples."""
 
@@ -100,6 +102,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "installed) (default: %(default)s)",
     )
     parser.add_argument(
+        "--sip-port",
+        type=int,
+        metavar="PORT",
+        help="also answer SIP calls (UDP) on this port, 0 picks a free one; needs the sip "
+        "extra (default: no SIP)",
+    )
+    parser.add_argument(
+        "--webhook-url",
+        metavar="URL",
+        help="where to POST the signed realtime.call.incoming webhook of each SIP call "
+        "(default: nowhere)",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        metavar="SECRET",
+        help="the whsec_<base64> secret that signs webhooks (default: a fresh one, printed "
+        "once in the banner)",
+    )
+    parser.add_argument(
         "--log-level",
         type=str.upper,  # before the choices check: "debug" is DEBUG
         choices=LOG_LEVELS,
@@ -145,19 +166,28 @@ def run(args: argparse.Namespace) -> int:
             brain=brain,
             audio_speed=args.audio_speed,
             speech=args.speech,
+            sip_port=args.sip_port,
+            webhook_url=args.webhook_url,
+            webhook_secret=args.webhook_secret,
         )
     except (ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve(emulator, keys_given=len(args.api_keys or ())))
-    except OSError as exc:
+        asyncio.run(
+            _serve(
+                emulator,
+                keys_given=len(args.api_keys or ()),
+                secret_given=args.webhook_secret is not None,
+            )
+        )
+    except (OSError, RuntimeError) as exc:  # a port in use; the SIP edge without its extra
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
-async def _serve(emulator: Emulator, *, keys_given: int) -> None:
+async def _serve(emulator: Emulator, *, keys_given: int, secret_given: bool = False) -> None:
     import asyncio
 
     stop = asyncio.Event()
@@ -166,14 +196,15 @@ async def _serve(emulator: Emulator, *, keys_given: int) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     async with emulator:
-        print(banner(emulator, keys_given=keys_given), flush=True)
+        print(banner(emulator, keys_given=keys_given, secret_given=secret_given), flush=True)
         await stop.wait()
 
 
-def banner(emulator: Emulator, *, keys_given: int = 0) -> str:
+def banner(emulator: Emulator, *, keys_given: int = 0, secret_given: bool = False) -> str:
     """What a started emulator prints: where it listens and what to pass to clients.
 
-    The first line is stable (scripts read the port from it). Keys are never printed.
+    The first line is stable (scripts read the port from it). Keys are never printed, nor a
+    webhook secret that was given; a generated one is, once: the application needs it.
     """
     keys = (
         f"the {keys_given} given with --api-key"
@@ -188,8 +219,20 @@ def banner(emulator: Emulator, *, keys_given: int = 0) -> str:
             f"  realtime-agents:  await session.connect(url={emulator.ws_url!r}, api_key=...)",
             f"  other clients:    {emulator.ws_url}?model=gpt-realtime",
             f"  API keys:         {keys}",
+            *_sip_lines(emulator, secret_given),
             "Press Ctrl-C to stop.",
         )
+    )
+
+
+def _sip_lines(emulator: Emulator, secret_given: bool) -> tuple[str, ...]:
+    if emulator.sip is None:
+        return ()
+    target = emulator.sip.webhook_url or "nowhere (no --webhook-url)"
+    secret = "the one given" if secret_given else emulator.webhook_secret
+    return (
+        f"  SIP (UDP):        {emulator.sip.uri}",
+        f"  webhooks:         POST {target}, signed with {secret}",
     )
 
 
