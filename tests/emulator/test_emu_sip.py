@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import signal
 import socket
 import struct
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
@@ -77,9 +79,9 @@ def write_tone(folder: Path, *segments: tuple[str, int]) -> None:
     (folder / "tone.ulaw").write_bytes(PCMU.encode(pcm))
 
 
-def level(payload: bytes) -> int:
-    """RMS of a µ-law payload (PCM16 units)."""
-    samples = PCMU.decode_linear(payload)
+def level(payload: bytes, codec: AudioFormat = PCMU) -> int:
+    """RMS of a G.711 payload (PCM16 units)."""
+    samples = codec.decode_linear(payload)
     values = struct.unpack(f"<{len(samples) // 2}h", samples)
     return int((sum(v * v for v in values) / max(1, len(values))) ** 0.5)
 
@@ -102,9 +104,9 @@ class RtpRecorder(asyncio.DatagramProtocol):
         assert self.transport is not None
         return int(self.transport.get_extra_info("sockname")[1])
 
-    def voiced(self) -> list[int]:
+    def voiced(self, codec: AudioFormat = PCMU) -> list[int]:
         """Indexes of the packets that carry sound."""
-        return [i for i, p in enumerate(self.packets) if level(p.payload) > SILENT_RMS]
+        return [i for i, p in enumerate(self.packets) if level(p.payload, codec) > SILENT_RMS]
 
 
 class Hooks:
@@ -562,6 +564,70 @@ async def test_dtmf_digits_reach_the_sideband(
     assert isinstance(digit["received_at"], int)
     assert emu.sip is not None
     assert emu.sip.calls[0].dtmf == ["5"]  # the end packet came three times: one digit
+
+
+async def test_stopping_the_emulator_hangs_up_a_pcma_call(
+    make_emulator: Any, hooks: Hooks, recorder: RtpRecorder, tmp_path: Path
+) -> None:
+    greeter = RulesBrain([Rule(then=[Say("Welcome to the line.")])])
+    emu = await phone_emulator(make_emulator, hooks, brain=greeter)
+    client = hooks.client
+    assert client is not None
+    sipp = Sipp(tmp_path, "hung_up.xml", sip_port(emu), "-key", "rtp_rx_port", str(recorder.port))
+    async with sipp:
+        call_id = (await hooks.next()).data.call_id
+        await client.realtime.calls.accept(call_id, type="realtime", model="gpt-realtime")
+        async with client.realtime.connect(call_id=call_id) as conn:
+            await conn.response.create()  # greet the caller, as phone agents do
+            await events_until(conn, "output_audio_buffer.stopped")
+        await emu.stop()
+        messages = await sipp.finish()
+    assert "BYE sip:sipp@" in messages
+    assert emu.sip is not None
+    (call,) = emu.sip.calls
+    assert (call.codec, call.state, call.ended_by) == ("audio/pcma", "ended", "server")
+    assert {p.payload_type for p in recorder.packets} == {8}
+    assert len(recorder.voiced(AudioFormat("audio/pcma"))) >= 10
+
+
+async def test_the_command_line_serves_sip(tmp_path: Path) -> None:
+    secret = new_secret()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "realtime_agents_emulator.cli",
+        "--port",
+        "0",
+        "--sip-port",
+        "0",
+        "--webhook-url",
+        "http://127.0.0.1:9/hooks",
+        "--webhook-secret",
+        secret,
+        "--speech",
+        "synthetic",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        while not lines or not lines[-1].startswith("Press Ctrl-C"):
+            line = await asyncio.wait_for(process.stdout.readline(), 10)
+            assert line, "the emulator exited before its banner"
+            lines.append(line.decode().rstrip())
+        banner = "\n".join(lines)
+        assert secret not in banner
+        assert "POST http://127.0.0.1:9/hooks, signed with the one given" in banner
+        uri = next(line for line in lines if "SIP (UDP):" in line).split()[-1]
+        port = int(uri.rsplit(":", 1)[1])
+        async with Sipp(tmp_path, "options.xml", port) as sipp:
+            await sipp.finish()
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), 10)
+    assert process.returncode == 0, stderr.decode()
+    assert secret not in stderr.decode()
 
 
 # -- the Calls API's refusals -----------------------------------------------------------------
