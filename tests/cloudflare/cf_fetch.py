@@ -11,8 +11,11 @@ server with websockets' asyncio client and hands out a socket that behaves as wo
 * ``send`` before ``accept()`` throws; messages that arrive earlier wait for ``accept()``;
 * no ``open`` event; events are dispatched one per loop turn, never inside a call;
 * ``binaryType`` defaults to ``"arraybuffer"`` before compat date 2026-11-01, ``"blob"`` from it;
-* a close frame gives ``close`` (``wasClean`` true) and, from 2026-11-01, then ``error``
-  "Network connection lost."; ``send`` after close is ignored before that date and throws from it.
+* ``readyState`` changes when the close event is dispatched (2 before 2026-11-01, 3 from it;
+  3 for a close the worker started);
+* a server's close gives ``close`` (``wasClean`` true) and, from 2026-11-01, then ``error``
+  "Network connection lost."; ``send`` after it is ignored before that date, throws from it;
+* ``send`` after the worker's own ``close()`` throws at both dates.
 """
 
 from __future__ import annotations
@@ -68,12 +71,12 @@ class WorkerdWebSocket:
         self.binaryType = "blob" if self._new else "arraybuffer"
         self.readyState = 1
         self.accepted = False
-        self.sent: list[str] = []
         #: Exceptions our listeners let escape into the runtime's dispatch (must stay empty).
         self.listener_errors: list[Exception] = []
         self._listeners: dict[str, list[Callable[[Any], None]]] = {}
-        self._pending: list[Event] = []
-        self._closed = False
+        self._pending: list[tuple[Event, Callable[[], None] | None]] = []
+        self._closed_by_us = False
+        self._closed_by_peer = False
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     def listener_count(self) -> int:
@@ -89,23 +92,25 @@ class WorkerdWebSocket:
     def accept(self) -> None:
         self.accepted = True
         pending, self._pending = self._pending, []
-        for event in pending:
-            self._dispatch(event)
+        for event, before in pending:
+            self._dispatch(event, before)
 
     def send(self, data: str) -> None:
         if not self.accepted:
-            raise TypeError("You must call one of accept() or state.acceptWebSocket() first.")
-        if self._closed:
-            if self._new:
-                raise TypeError("Can't call WebSocket send() after close().")
-            return
-        self.sent.append(data)
+            raise TypeError(
+                "You must call one of accept() or state.acceptWebSocket() on this WebSocket "
+                "before sending messages."
+            )
+        if self._closed_by_us or (self._closed_by_peer and self._new):
+            raise TypeError("Can't call WebSocket send() after close().")
+        if self._closed_by_peer:
+            return  # ignored before 2026-11-01
         asyncio.get_running_loop().create_task(self._send(data))
 
     def close(self, code: int = 1000, reason: str = "") -> None:
-        if self._closed:
+        if self._closed_by_us or self._closed_by_peer:
             return
-        self._closed = True
+        self._closed_by_us = True
         self.readyState = 2
         asyncio.get_running_loop().create_task(self._conn.close(code, reason))
 
@@ -124,24 +129,33 @@ class WorkerdWebSocket:
                     self._queue(Event("message", data=Blob(bytes(message))))
         except ConnectionClosed:
             pass
-        self._closed = True
+        by_us = self._closed_by_us
+        self._closed_by_peer = not by_us
         received = self._conn.protocol.close_rcvd
-        self.readyState = 3 if self._new else 2
         if received is None:
-            self._queue(Event("close", code=1006, reason="", wasClean=False))
+            close = Event("close", code=1006, reason="", wasClean=False)
         else:
-            self._queue(Event("close", code=received.code, reason=received.reason, wasClean=True))
-        if self._new:
-            self._queue(Event("error", message="Network connection lost.", error=None))
+            close = Event(
+                "close", code=received.code, reason="" if by_us else received.reason, wasClean=True
+            )
 
-    def _queue(self, event: Event) -> None:
+        def state() -> None:  # readyState changes as the event is dispatched
+            self.readyState = 3 if by_us or self._new else 2
+
+        self._queue(close, state)
+        if self._new and not by_us:
+            self._queue(Event("error", message="Uncaught Error: Network connection lost."))
+
+    def _queue(self, event: Event, before: Callable[[], None] | None = None) -> None:
         if self.accepted:
-            self._dispatch(event)
+            self._dispatch(event, before)
         else:
-            self._pending.append(event)
+            self._pending.append((event, before))
 
-    def _dispatch(self, event: Event) -> None:
+    def _dispatch(self, event: Event, before: Callable[[], None] | None = None) -> None:
         def fire() -> None:
+            if before is not None:
+                before()
             for callback in list(self._listeners.get(event.type, [])):
                 try:
                     callback(event)

@@ -69,6 +69,19 @@ def last_json(output: str) -> Any:
     raise AssertionError(f"no JSON result in the output:\n{output[-4000:]}")
 
 
+async def post_json(url: str, body: Any, timeout: float) -> Any:
+    """POST ``body`` as JSON; the JSON answer (any other status fails with its text)."""
+    import aiohttp
+
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as client,
+        client.post(url, json=body) as answer,
+    ):
+        text = await answer.text()
+        assert answer.status == 200, text[-4000:]
+        return json.loads(text)
+
+
 @contextlib.asynccontextmanager
 async def workerd(config: Path, port: int, timeout: float = 20.0) -> AsyncIterator[None]:
     """``workerd serve config`` until the block ends, once it listens on ``port``."""

@@ -5,8 +5,11 @@
 //   - a non-101 answer is a Response with webSocket === null and a readable body;
 //   - send() before accept() throws; messages wait for accept(); there is no "open" event;
 //   - binaryType defaults to "arraybuffer" before compat 2026-11-01 and "blob" from it;
-//   - a close gives "close" (wasClean) and, from 2026-11-01, then an "error" event
-//     "Network connection lost."; send() after close is ignored before that date, throws from it.
+//   - readyState changes when the close event is dispatched: 2 before 2026-11-01, 3 from it
+//     (3 for a close the worker started);
+//   - a server's close gives "close" (wasClean) and, from 2026-11-01, then an "error" event
+//     "Network connection lost."; send() after it is ignored before that date, throws from it;
+//   - send() after the worker's own close() throws at both dates.
 import WebSocket from "ws";
 
 export const NEW_COMPAT = "2026-11-01";
@@ -20,7 +23,8 @@ class WorkerdSocket extends EventTarget {
     this.binaryType = this._new ? "blob" : "arraybuffer";
     this.readyState = 1;
     this._accepted = false;
-    this._closed = false;
+    this._closedByUs = false;
+    this._closedByPeer = false;
     this._pending = [];
     client.on("message", (data, isBinary) => {
       if (!isBinary) return this._queue(messageEvent(data.toString("utf8")));
@@ -29,15 +33,15 @@ class WorkerdSocket extends EventTarget {
       this._queue(messageEvent(body));
     });
     client.on("close", (code, reason) => {
-      this._closed = true;
-      this.readyState = this._new ? 3 : 2;
-      const clean = code !== 1006;
+      const byUs = this._closedByUs;
+      this._closedByPeer = !byUs;
       const event = new Event("close");
-      Object.assign(event, { code, reason: reason.toString("utf8"), wasClean: clean });
-      this._queue(event);
-      if (this._new) {
+      Object.assign(event, { code, reason: byUs ? "" : reason.toString("utf8"), wasClean: code !== 1006 });
+      // readyState changes as the event is dispatched, not when the frame arrives.
+      this._queue(event, () => (this.readyState = byUs || this._new ? 3 : 2));
+      if (this._new && !byUs) {
         const error = new Event("error");
-        Object.assign(error, { message: "Network connection lost.", error: null });
+        Object.assign(error, { message: "Uncaught Error: Network connection lost.", error: null });
         this._queue(error);
       }
     });
@@ -47,28 +51,29 @@ class WorkerdSocket extends EventTarget {
     this._accepted = true;
     const pending = this._pending;
     this._pending = [];
-    for (const event of pending) this._dispatchLater(event);
+    for (const [event, before] of pending) this._dispatchLater(event, before);
   }
   send(data) {
-    if (!this._accepted) throw new TypeError("You must call one of accept() or state.acceptWebSocket() first.");
-    if (this._closed) {
-      if (this._new) throw new TypeError("Can't call WebSocket send() after close().");
-      return;
-    }
+    if (!this._accepted) throw new TypeError("You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.");
+    if (this._closedByUs || (this._closedByPeer && this._new)) throw new TypeError("Can't call WebSocket send() after close().");
+    if (this._closedByPeer) return; // ignored before 2026-11-01
     this._client.send(data);
   }
   close(code = 1000, reason = "") {
-    if (this._closed) return;
-    this._closed = true;
+    if (this._closedByUs || this._closedByPeer) return;
+    this._closedByUs = true;
     this.readyState = 2;
     this._client.close(code, reason);
   }
-  _queue(event) {
-    if (this._accepted) this._dispatchLater(event);
-    else this._pending.push(event);
+  _queue(event, before = null) {
+    if (this._accepted) this._dispatchLater(event, before);
+    else this._pending.push([event, before]);
   }
-  _dispatchLater(event) {
-    setTimeout(() => this.dispatchEvent(event), 0);
+  _dispatchLater(event, before) {
+    setTimeout(() => {
+      before?.();
+      this.dispatchEvent(event);
+    }, 0);
   }
 }
 
