@@ -195,11 +195,15 @@ async def test_a_refused_key_gives_the_servers_401_message(make_emulator: Any) -
 
 async def test_a_4xx_answer_to_the_offer_is_a_connection_error(make_emulator: Any) -> None:
     emulator = await start(make_emulator)
-    transport = make(calls_url(emulator), headers={"Content-Type": "text/plain"})
+    transport = make(calls_url(emulator))
     with pytest.raises(ConnectionFailedError) as caught:
-        await transport.connect(api_key="ek_unknown_0123456789")
-    assert 400 <= (caught.value.code or 0) < 500
+        await transport.connect(api_key=KEY, model="not-a-model")  # in the session part
+    assert caught.value.code == 400
+    assert "failed with status 400: Invalid model: 'not-a-model'" in str(caught.value)
     assert transport.status == "disconnected"
+    assert emulator.calls == []  # no call was made
+    await transport.connect(api_key=KEY)  # still usable
+    await transport.close()
 
 
 async def test_a_server_that_vanishes_ends_the_call_with_an_error(make_emulator: Any) -> None:
