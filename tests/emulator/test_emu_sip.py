@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import signal
 import socket
 import struct
@@ -31,10 +32,12 @@ from openai import (
     NotFoundError,
 )
 from openai.types.webhooks import RealtimeCallIncomingWebhookEvent
+from sipmessage import Request
 from websockets.exceptions import ConnectionClosedOK
 
 from realtime_agents_emulator import (
     AudioFormat,
+    EchoBrain,
     Emulator,
     Rule,
     RulesBrain,
@@ -42,9 +45,15 @@ from realtime_agents_emulator import (
     pcm16_silence,
     pcm16_tone,
 )
+from realtime_agents_emulator.ids import IdFactory
+from realtime_agents_emulator.responses import Pacing
+from realtime_agents_emulator.session import Session, SessionOptions
+from realtime_agents_emulator.sip.call import SipCall
+from realtime_agents_emulator.sip.messages import header_list, parse
 from realtime_agents_emulator.sip.rtp import RtpPacket, TelephoneEvent
 from realtime_agents_emulator.sip.sdp import OfferError, answer, parse_offer
 from realtime_agents_emulator.sip.webhook import check_secret, new_secret, sign
+from realtime_agents_emulator.synth import SpeechSynthesizer
 
 SCENARIOS = Path(__file__).parent / "sip"
 PCMU = AudioFormat("audio/pcmu")
@@ -718,6 +727,39 @@ def test_sdp_offers_and_answers() -> None:
         parse_offer("v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 18\r\n")
     with pytest.raises(OfferError, match="no audio"):
         parse_offer("v=0\r\n")
+
+
+async def test_media_opened_after_a_cancel_is_released() -> None:
+    # accept() binds the RTP port before answering; a CANCEL handled meanwhile has already
+    # ended the call, so open_media itself must release what it opened.
+    invite = INVITE.format(port=5060, local=5062, length=len(SDP), sdp=SDP).encode()
+    request = parse(invite)
+    assert isinstance(request, Request)
+    call = SipCall(
+        "rtc_1",
+        number=1,
+        invite=request,
+        sip_headers=header_list(invite),
+        source=("127.0.0.1", 5062),
+        offer=parse_offer(SDP),
+        local_tag="t",
+    )
+    options = SessionOptions(
+        EchoBrain(), SpeechSynthesizer("synthetic"), Pacing(0, 100), IdFactory(1), "sip"
+    )
+    session = Session(
+        kind="realtime",
+        model="gpt-realtime",
+        options=options,
+        sink=call.dispatch,
+        on_close=lambda code, reason: None,
+        on_crash=lambda exc: None,
+    )
+    await call.end("cancelled", "caller")
+    descriptors = len(os.listdir("/proc/self/fd"))
+    assert await call.open_media(session, "127.0.0.1") is None
+    assert len(os.listdir("/proc/self/fd")) == descriptors  # the RTP socket was closed
+    assert call.session is None
 
 
 def test_rtp_framing() -> None:

@@ -110,17 +110,22 @@ class SipCall:
 
     # -- media --------------------------------------------------------------------------------
 
-    async def open_media(self, session: Session, host: str) -> int:
-        """Bind the call's RTP port for ``session``; the port (for the SDP answer)."""
-        self.session = session
-        self._rtp = await RtpEndpoint.open(
+    async def open_media(self, session: Session, host: str) -> int | None:
+        """Bind the call's RTP port for ``session``; the port (for the SDP answer), or None
+        when the call ended while the port was being bound (nothing is left open then)."""
+        rtp = await RtpEndpoint.open(
             host,
             payload_type=self.offer.payload_type,
             dtmf_payload_type=self.offer.dtmf_payload_type,
             on_audio=self._hear,
             on_digit=self._digit,
         )
-        return self._rtp.port
+        if self.over:  # a CANCEL won the race: end() has already run, so it cannot close these
+            await rtp.close()
+            await session.close()
+            return None
+        self.session, self._rtp = session, rtp
+        return rtp.port
 
     def start_media(self) -> None:
         """Start speaking to the caller (20 ms packets, silence while nothing plays)."""

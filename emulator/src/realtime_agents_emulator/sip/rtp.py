@@ -115,6 +115,7 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self._on_audio = on_audio
         self._on_digit = on_digit
         self._transport: asyncio.DatagramTransport | None = None
+        self._lost: asyncio.Future[None] | None = None
         self._digits_seen: set[int] = set()  # RTP timestamps of digits already reported
         self._sender: asyncio.Task[None] | None = None
         self.packets_received = 0
@@ -153,6 +154,11 @@ class RtpEndpoint(asyncio.DatagramProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # The selector loop's datagram transport is not a DatagramTransport subclass.
         self._transport = cast(asyncio.DatagramTransport, transport)
+        self._lost = asyncio.get_running_loop().create_future()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._lost is not None and not self._lost.done():
+            self._lost.set_result(None)
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
         try:
@@ -209,6 +215,8 @@ class RtpEndpoint(asyncio.DatagramProtocol):
             await asyncio.gather(sender, return_exceptions=True)
         if self._transport is not None:
             self._transport.close()
+        if self._lost is not None:
+            await self._lost  # the socket is closed on the next turn of the loop
 
     def error_received(self, exc: Exception) -> None:
         # ICMP port unreachable after the caller closed its socket: nothing to do but go on.

@@ -135,8 +135,7 @@ class SipService:
             initial_config=config,
         )
         port = await call.open_media(session, self.host)
-        if call.state != "ringing":  # the caller gave up while the port was being bound
-            await call.end(call.state, "caller")
+        if port is None:  # the caller gave up while the port was being bound
             raise CallGone(call_id)
         sdp = answer(call.offer, self.host, port, random.getrandbits(31)).encode()
         ok = response(

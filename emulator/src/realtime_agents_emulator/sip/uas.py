@@ -43,6 +43,7 @@ class SipSocket(asyncio.DatagramProtocol):
         self._handler = handler
         self._on_crash = on_crash
         self._transport: asyncio.DatagramTransport | None = None
+        self._lost: asyncio.Future[None] | None = None
         self._pending: dict[Hashable, asyncio.Task[None]] = {}
 
     @property
@@ -54,6 +55,11 @@ class SipSocket(asyncio.DatagramProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # The selector loop's datagram transport is not a DatagramTransport subclass.
         self._transport = cast(asyncio.DatagramTransport, transport)
+        self._lost = asyncio.get_running_loop().create_future()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._lost is not None and not self._lost.done():
+            self._lost.set_result(None)
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
         source = (str(addr[0]), int(str(addr[1])))
@@ -131,3 +137,5 @@ class SipSocket(asyncio.DatagramProtocol):
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._transport is not None:
             self._transport.close()
+        if self._lost is not None:
+            await self._lost  # the socket is closed on the next turn of the loop
