@@ -652,3 +652,16 @@ def test_playback_clear_reports_what_was_heard() -> None:
     assert buffer.take(2) == bytes(2)
     buffer.feed("resp_2", "item_2", 0, bytes(48))
     assert buffer.clear() == Played("resp_2", None, 0, 0)  # queued, nothing heard yet
+
+
+def test_playback_starts_once_its_prebuffer_is_filled() -> None:
+    buffer = PlaybackBuffer(lambda response_id: None, prebuffer=960)
+    buffer.feed("resp_1", "item_1", 0, b"\x01\x00" * 240)  # half the prebuffer: hold it back
+    assert buffer.take(480) == bytes(480)
+    buffer.feed("resp_1", "item_1", 0, b"\x01\x00" * 240)
+    assert buffer.take(480) == b"\x01\x00" * 240  # now it plays, and goes on playing
+    assert buffer.take(480) == b"\x01\x00" * 240
+    buffer.feed("resp_2", "item_2", 0, b"\x02\x00" * 10)  # short, but done: no waiting
+    buffer.response_done("resp_1")
+    buffer.response_done("resp_2")
+    assert buffer.take(20) == b"\x02\x00" * 10

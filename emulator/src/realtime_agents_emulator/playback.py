@@ -42,6 +42,7 @@ class _Segment:
 class _Response:
     response_id: str
     done: bool = False
+    started: bool = False  # its first audio has been played
     queued: int = 0  # bytes fed and not yet played
     items_played: dict[tuple[str, int], int] = field(default_factory=dict)
 
@@ -51,11 +52,13 @@ class PlaybackBuffer:
 
     Responses play in the order their audio arrived. ``on_drained(response_id)`` is called
     (from :meth:`take` or :meth:`response_done`) once a finished response's audio has all been
-    played.
+    played. A response starts playing once ``prebuffer`` bytes of it are queued (or it is
+    done): audio paced in chunks then never runs dry between two chunks.
     """
 
-    def __init__(self, on_drained: Callable[[str], None]) -> None:
+    def __init__(self, on_drained: Callable[[str], None], prebuffer: int = 0) -> None:
         self._on_drained = on_drained
+        self._prebuffer = prebuffer
         self._segments: deque[_Segment] = deque()
         self._responses: deque[_Response] = deque()
 
@@ -97,6 +100,11 @@ class PlaybackBuffer:
 
     def take(self, nbytes: int) -> bytes:
         """The next ``nbytes`` to play: queued audio, padded with silence."""
+        head = self._responses[0] if self._responses else None
+        if head is not None and not head.started:
+            if not (head.done or head.queued >= self._prebuffer):
+                return bytes(nbytes)
+            head.started = True
         out = bytearray()
         while len(out) < nbytes and self._segments:
             segment = self._segments[0]

@@ -109,7 +109,12 @@ class Session:
         self.playback: PlaybackBuffer | None = None
         """Reply audio for the media track, when the server owns playback (else None)."""
         if options.server_playback:
-            self.playback = PlaybackBuffer(self._playback_drained)
+            # Paced replies arrive a chunk at a time: start playing once two chunks are in, so
+            # the next one always arrives a chunk ahead of need and the track never plays
+            # silence between chunks (a jitter buffer of one chunk).
+            pacing = options.pacing
+            prebuffer = 2 * pacing.chunk_ms * 48 if pacing.speed > 0 else 0
+            self.playback = PlaybackBuffer(self._playback_drained, prebuffer)
         self._configure_vad()
 
     # -- public -------------------------------------------------------------------------------
