@@ -26,9 +26,9 @@ _MAX_PARTS: Final = 64
 _WATCHED: Final = ('"output_audio_buffer.', '"response.content_part.added"')
 
 
-def peek_needed(frame: str | bytes) -> bool:
+def peek_needed(frame: str) -> bool:
     """Whether a data-channel frame may change what is playing (a cheap substring test)."""
-    return isinstance(frame, str) and any(marker in frame for marker in _WATCHED)
+    return any(marker in frame for marker in _WATCHED)
 
 
 def is_silent(pcm: bytes) -> bool:

@@ -17,6 +17,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Final
 
+from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamTrack
 
 from realtime_agents.driver import (
@@ -163,7 +164,7 @@ class OpenAIRealtimeWebRTC(OpenAIRealtimeTransport):
         return call.call_id if call is not None else None
 
     @property
-    def peer_connection(self) -> Any:
+    def peer_connection(self) -> RTCPeerConnection | None:
         """The current ``RTCPeerConnection`` (None when there is no call)."""
         call = self._call
         return call.peer_connection if call is not None else None
@@ -286,8 +287,8 @@ class OpenAIRealtimeWebRTC(OpenAIRealtimeTransport):
 
         def on_call_frame(channel: Channel, frame: str | bytes) -> None:
             on_frame(channel, frame)
-            if peek_needed(frame):
-                tagger.observe(frame)  # type: ignore[arg-type]
+            if isinstance(frame, str) and peek_needed(frame):
+                tagger.observe(frame)
 
         return on_call_frame
 
