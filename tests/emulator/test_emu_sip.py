@@ -514,7 +514,7 @@ INVITE = (
 SDP = "v=0\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n"
 
 
-async def test_a_repeated_invite_is_answered_again_and_stays_one_call(
+async def test_a_repeated_invite_is_answered_again_and_a_reject_is_repeated_until_ack(
     make_emulator: Any, hooks: Hooks
 ) -> None:
     # SIPp cannot script this: it takes the second 180 for a lost one and resends forever.
@@ -536,6 +536,11 @@ async def test_a_repeated_invite_is_answered_again_and_stays_one_call(
         incoming = await hooks.next()
         transport.sendto(invite.encode(), ("127.0.0.1", sip_port(emu)))  # as if 180 was lost
         assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 180 Ringing"
+        assert hooks.client is not None
+        await hooks.client.realtime.calls.reject(incoming.data.call_id)  # no status: 603
+        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 603 Decline"
+        # Without an ACK, the final answer is repeated (500 ms later, then less often).
+        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 603 Decline"
     finally:
         transport.close()
     assert emu.sip is not None
@@ -727,6 +732,45 @@ def test_sdp_offers_and_answers() -> None:
         parse_offer("v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 18\r\n")
     with pytest.raises(OfferError, match="no audio"):
         parse_offer("v=0\r\n")
+
+
+async def test_sip_over_ipv6_loopback(make_emulator: Any) -> None:
+    emu: Emulator = await make_emulator(host="::1", sip_port=0)
+    assert emu.sip is not None
+    assert emu.sip.uri == f"sip:openai@[::1]:{emu.sip.port}"
+    loop = asyncio.get_running_loop()
+    answers: asyncio.Queue[str] = asyncio.Queue()
+
+    class Caller(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: Any) -> None:
+            answers.put_nowait(data.decode())
+
+    transport, _ = await loop.create_datagram_endpoint(Caller, local_addr=("::1", 0))
+    try:
+        local = transport.get_extra_info("sockname")[1]
+        invite = (
+            INVITE.format(port=emu.sip.port, local=local, length=len(SDP), sdp=SDP)
+            .replace("127.0.0.1", "[::1]")
+            .encode()
+        )
+        transport.sendto(invite, ("::1", emu.sip.port))
+        assert (await asyncio.wait_for(answers.get(), 5)).startswith("SIP/2.0 100")
+        assert (await asyncio.wait_for(answers.get(), 5)).startswith("SIP/2.0 180")
+        (call,) = emu.sip.calls
+        async with client_for(emu) as client:
+            await client.realtime.calls.accept(call.call_id, type="realtime", model="gpt-realtime")
+            ok = await asyncio.wait_for(answers.get(), 5)
+            assert ok.startswith("SIP/2.0 200 OK")
+            assert f"Contact: <{emu.sip.uri}>" in ok
+            assert "c=IN IP6 ::1" in ok
+            await client.realtime.calls.hangup(call.call_id)
+        bye = await asyncio.wait_for(answers.get(), 5)
+        while not bye.startswith("BYE"):  # the 200 OK again (no ACK was sent), then the BYE
+            bye = await asyncio.wait_for(answers.get(), 5)
+        assert bye.startswith(f"BYE sip:caller@[::1]:{local} SIP/2.0")
+        assert f"Via: SIP/2.0/UDP [::1]:{emu.sip.port};" in bye
+    finally:
+        transport.close()
 
 
 async def test_media_opened_after_a_cancel_is_released() -> None:

@@ -180,19 +180,20 @@ class SipCall:
         self._cseq += 1
         contacts = self.invite.contact
         target = contacts[0].uri if contacts else self.invite.from_address.uri
-        destination = (target.host, target.port or 5060) if contacts else self.source
+        # sipmessage keeps an IPv6 host in its brackets; sockets want it bare.
+        destination = (target.host.strip("[]"), target.port or 5060) if contacts else self.source
+        hostport = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         to = self.invite.headers["To"]  # our end: with the tag our responses gave it
         local = to if ";tag=" in to else f"{to};tag={self.local_tag}"
         message = build_request(
             method,
             str(target),
-            via_host=host,
-            via_port=port,
+            via=hostport,
             from_=local,
             to=self.invite.headers["From"],
             call_id=self.sip_call_id,
             cseq=self._cseq,
-            contact=f"<sip:openai@{host}:{port}>",
+            contact=f"<sip:openai@{hostport}>",
             headers=headers,
         )
         return message, destination

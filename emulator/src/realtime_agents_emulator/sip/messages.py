@@ -97,8 +97,7 @@ def request(
     method: str,
     uri: str,
     *,
-    via_host: str,
-    via_port: int,
+    via: str,
     from_: str,
     to: str,
     call_id: str,
@@ -106,9 +105,10 @@ def request(
     contact: str,
     headers: dict[str, str] | None = None,
 ) -> Request:
-    """A request inside a dialog (``from_``/``to`` are whole header values, tags included)."""
+    """A request inside a dialog (``via``: the sender's ``host:port``; ``from_``/``to``: whole
+    header values, tags included)."""
     message = Request(method, URI.parse(uri))
-    message.headers.set("Via", f"SIP/2.0/UDP {via_host}:{via_port};branch={branch()};rport")
+    message.headers.set("Via", f"SIP/2.0/UDP {via};branch={branch()};rport")
     message.headers.set("Max-Forwards", "70")
     message.headers.set("From", from_)
     message.headers.set("To", to)

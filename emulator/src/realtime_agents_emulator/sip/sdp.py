@@ -87,11 +87,12 @@ def answer(offer: Offer, address: str, port: int, session_id: int) -> str:
             f"a=rtpmap:{offer.dtmf_payload_type} telephone-event/8000",
             f"a=fmtp:{offer.dtmf_payload_type} 0-16",
         ]
+    family = "IP6" if ":" in address else "IP4"
     lines = [
         "v=0",
-        f"o=openai {session_id} {session_id} IN IP4 {address}",
+        f"o=openai {session_id} {session_id} IN {family} {address}",
         "s=realtime",
-        f"c=IN IP4 {address}",
+        f"c=IN {family} {address}",
         "t=0 0",
         f"m=audio {port} RTP/AVP {' '.join(map(str, payload_types))}",
         *attributes,

@@ -83,7 +83,8 @@ class SipService:
     @property
     def uri(self) -> str:
         """Where to send calls: ``sip:openai@127.0.0.1:PORT``."""
-        return f"sip:openai@{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"sip:openai@{host}:{self.port}"
 
     # -- lifecycle ----------------------------------------------------------------------------
 
