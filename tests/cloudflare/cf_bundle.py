@@ -8,7 +8,8 @@ is mounted from a zip unpacked into ``/site``:
   ``.dist-info`` so entry points are found;
 * the pure-Python dependencies (attrs, blinker, pluggy, typing_extensions) copied from the
   workspace's own environment, file by file as their ``RECORD`` lists them;
-* the scenarios, ``cf_cases.py``, at the top.
+* the scenarios, ``cf_cases.py``, and their runner at the top; the example Worker as
+  ``cf_example_entry.py``, with a stand-in for Cloudflare's ``workers`` module.
 
 pydantic is left out on purpose: its core is a C extension with no wasm wheel available
 offline, and the scenarios do not need it (core imports it only to build tools from
@@ -26,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+EXAMPLE = ROOT / "examples" / "cloudflare_worker" / "src" / "entry.py"
 OUR_PACKAGES = ("realtime-agents", "realtime-agents-cloudflare")
 PURE_DEPENDENCIES = ("attrs", "blinker", "pluggy", "typing_extensions")
 
@@ -69,4 +71,6 @@ def build_bundle(work: Path) -> Path:
             _add_distribution(archive, name)
         archive.write(HERE / "cf_cases.py", "cf_cases.py")
         archive.write(HERE / "cf_pyodide_main.py", "cf_pyodide_main.py")
+        archive.write(HERE / "cf_workers_stub.py", "workers.py")
+        archive.write(EXAMPLE, "cf_example_entry.py")
     return bundle

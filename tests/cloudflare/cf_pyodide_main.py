@@ -48,3 +48,26 @@ async def run(options_json: str) -> str:
         escaped = str(js.cfSpy.errors())  # exceptions our listeners let into the runtime
         results.append({"name": name, "ok": not escaped, "error": escaped})
     return json.dumps({"python": sys.version.split()[0], "results": results})
+
+
+class _Request:
+    """What the example's handler reads of a request: its text."""
+
+    def __init__(self, body: str) -> None:
+        self._body = body
+
+    async def text(self) -> str:
+        return self._body
+
+
+async def run_example(options_json: str) -> str:
+    """The example Worker's handler, called as Cloudflare's runtime would; its response."""
+    from types import SimpleNamespace
+
+    import cf_example_entry
+
+    options = json.loads(options_json)
+    env = SimpleNamespace(OPENAI_API_KEY=cases.KEY, OPENAI_REALTIME_URL=options["url"])
+    handler = cf_example_entry.Default(None, env)
+    response = await asyncio.wait_for(handler.fetch(_Request(options["question"])), 30)
+    return json.dumps({"status": response.status, "body": response.body})

@@ -35,12 +35,16 @@ async def test_cases_in_pyodide_inside_workerd(
         "compat": compat,
         "cases": list(CASES),
     }
+    question = {"url": options["url"], "question": 'Please lookup {"order_id": "A7"}'}
     async with workerd(config, port):
-        answer = await post_json(f"http://127.0.0.1:{port}/run", options, timeout=60)
-    outcome = answer
+        outcome = await post_json(f"http://127.0.0.1:{port}/run", options, timeout=60)
+        example = await post_json(f"http://127.0.0.1:{port}/example", question, timeout=60)
     assert outcome["python"].startswith(python)
     # From 2026-11-01 workerd has `process`; the worker hid it only while Pyodide booted.
     assert outcome["process"] == ("object" if compat >= NEW_COMPAT else "undefined")
     failures = {r["name"]: r["error"] for r in outcome["results"] if not r["ok"]}
     assert failures == {}, "\n".join(f"--- {name}\n{error}" for name, error in failures.items())
     assert [r["name"] for r in outcome["results"]] == list(CASES)
+    # The example Worker (examples/cloudflare_worker), its handler called as the runtime would:
+    assert example["status"] == 200
+    assert "order A7 shipped yesterday" in example["body"]

@@ -3,9 +3,10 @@
 //
 // A real Python Worker cannot start offline (workerd downloads its Pyodide bundle), so this JS
 // worker loads the npm Pyodide itself. Its modules (config.capnp): Pyodide's files, our
-// bundle.zip (wheels, pure dependencies, scenarios), spy.mjs. POST /run with the options JSON
-// of cf_pyodide_main.run answers with its results. Pyodide boots on the first request and is
-// reused by the next ones.
+// bundle.zip (wheels, pure dependencies, scenarios, the example Worker), spy.mjs. POST /run
+// with the options JSON of cf_pyodide_main.run answers with its results; POST /example runs
+// the example Worker's handler (cf_pyodide_main.run_example); POST /probe runs probe.mjs
+// (no Python). Pyodide boots on the first request and is reused by the next ones.
 import { hiddenProcess } from "./worker_shim.mjs";
 import { loadPyodide } from "./pyodide.mjs";
 import createModule314 from "./pyodide.asm.mjs"; // Pyodide 314 (a stub module for 0.28)
@@ -82,8 +83,9 @@ export default {
     globalThis.fetch = spy.fetch; // what the transport's default, js.fetch, is
     globalThis.cfSpy = spy;
     try {
-      const main = py.pyimport(env.MAIN ?? "cf_pyodide_main");
-      const out = JSON.parse(await main.run(await request.text()));
+      const main = py.pyimport("cf_pyodide_main");
+      const run = new URL(request.url).pathname === "/example" ? main.run_example : main.run;
+      const out = JSON.parse(await run(await request.text()));
       return Response.json({ ...out, cold, bootMs, process: typeof globalThis.process });
     } finally {
       globalThis.fetch = realFetch;
