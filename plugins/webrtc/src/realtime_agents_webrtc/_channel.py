@@ -310,3 +310,7 @@ class WebRTCChannel(Channel):
                 await pc.close()  # stops transceivers, senders, receivers and their tasks
             except Exception as exc:
                 logger.debug("RTCPeerConnection.close failed: %r", exc)
+        if self.call_id is not None and not self._was_open and self._request is not None:
+            # The server made the call but ICE/DTLS never connected, so no goodbye can reach
+            # it over the connection: tell it over HTTP instead of leaving it to time out.
+            await hangup(self._request, self.call_id, timeout=self._settings.close_timeout)
