@@ -652,6 +652,10 @@ def test_playback_clear_reports_what_was_heard() -> None:
     assert buffer.take(2) == bytes(2)
     buffer.feed("resp_2", "item_2", 0, bytes(48))
     assert buffer.clear() == Played("resp_2", None, 0, 0)  # queued, nothing heard yet
+    # A cleared response still streaming (cleared without a cancel) is not heard again.
+    assert buffer.feed("resp_2", "item_2", 0, b"\x01\x00" * 24) is False
+    assert not buffer.playing
+    assert buffer.take(48) == bytes(48)
 
 
 def test_playback_starts_once_its_prebuffer_is_filled() -> None:

@@ -53,7 +53,9 @@ class PlaybackBuffer:
     Responses play in the order their audio arrived. ``on_drained(response_id)`` is called
     (from :meth:`take` or :meth:`response_done`) once a finished response's audio has all been
     played. A response starts playing once ``prebuffer`` bytes of it are queued (or it is
-    done): audio paced in chunks then never runs dry between two chunks.
+    done): audio paced in chunks then never runs dry between two chunks. Audio of a response
+    that was cleared is dropped (it may still be streaming when the client clears without
+    cancelling it first).
     """
 
     def __init__(self, on_drained: Callable[[str], None], prebuffer: int = 0) -> None:
@@ -61,6 +63,7 @@ class PlaybackBuffer:
         self._prebuffer = prebuffer
         self._segments: deque[_Segment] = deque()
         self._responses: deque[_Response] = deque()
+        self._cleared: set[str] = set()
 
     @property
     def response_id(self) -> str | None:
@@ -74,6 +77,8 @@ class PlaybackBuffer:
 
     def feed(self, response_id: str, item_id: str, content_index: int, pcm: bytes) -> bool:
         """Queue audio of a response's item; True when it is the response's first audio."""
+        if response_id in self._cleared:
+            return False
         response = self._find(response_id)
         first = response is None
         if response is None:
@@ -120,6 +125,7 @@ class PlaybackBuffer:
     def clear(self) -> Played | None:
         """Drop everything queued; what was playing (None when nothing was)."""
         playing = self._responses[0] if self._responses else None
+        self._cleared.update(response.response_id for response in self._responses)
         self._responses.clear()
         self._segments.clear()
         if playing is None:

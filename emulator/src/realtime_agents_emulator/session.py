@@ -113,7 +113,8 @@ class Session:
             # the next one always arrives a chunk ahead of need and the track never plays
             # silence between chunks (a jitter buffer of one chunk).
             pacing = options.pacing
-            prebuffer = 2 * pacing.chunk_ms * 48 if pacing.speed > 0 else 0
+            prebuffer_ms = 2 * pacing.chunk_ms if pacing.speed > 0 else 0
+            prebuffer = prebuffer_ms * AudioFormat("audio/pcm").bytes_per_ms
             self.playback = PlaybackBuffer(self._playback_drained, prebuffer)
         self._configure_vad()
 
