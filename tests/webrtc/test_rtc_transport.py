@@ -8,6 +8,7 @@ same transport against the protocol-faithful emulator.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import av
@@ -42,6 +43,8 @@ async def test_api_key_sends_multipart_and_waits_for_session_updated(peer: RTCPe
     assert peer.requests[0]["content_type"] == "multipart/form-data"
     assert peer.requests[0]["session"] == {"type": "realtime", "model": "gpt-realtime"}
     assert call.received[0]["type"] == "session.update"
+    # The SDP negotiated the codec (Opus): the session names no PCM formats.
+    assert "format" not in json.dumps(call.received[0])
     await transport.close()
     assert statuses == ["connecting", "connected", "disconnecting", "disconnected"]
     assert transport.call_id is None
