@@ -303,7 +303,12 @@ async def test_barge_in_stops_the_track_and_truncates_at_what_was_heard(
     assert types(call.server_events).count("response.created") == 1
 
 
-async def test_output_audio_buffer_clear_is_honoured(emu: Emulator, client: RtcClient) -> None:
+@pytest.mark.parametrize("audio_speed", [0, 1], ids=["reply-buffered", "reply-streaming"])
+async def test_output_audio_buffer_clear_is_honoured(
+    make_emulator: Any, client: RtcClient, audio_speed: float
+) -> None:
+    # At speed 1 the reply is still streaming when cleared (no response.cancel was sent).
+    emu = await make_emulator(brain=BRAIN, audio_speed=audio_speed)
     await client.connect(emu)
     client.send(user_text("long"))
     client.send({"type": "response.create"})
