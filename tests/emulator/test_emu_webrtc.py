@@ -613,6 +613,33 @@ async def test_nothing_is_left_after_the_emulator_stops() -> None:
     assert all(pc.connectionState == "closed" for pc in peers)
 
 
+async def test_a_call_answered_while_the_emulator_stops_is_ended(
+    client: RtcClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answered, release = asyncio.Event(), asyncio.Event()
+    answer = RtcCall.answer
+
+    async def slow_answer(self: RtcCall, sdp: str, session: Any) -> str:
+        text = await answer(self, sdp, session)
+        answered.set()
+        await release.wait()  # the emulator starts stopping here
+        return text
+
+    monkeypatch.setattr(RtcCall, "answer", slow_answer)
+    emu = Emulator(audio_speed=0, speech="synthetic")
+    await emu.start()
+    posting = asyncio.create_task(client.post_raw(emu, "sk-test"))
+    await answered.wait()
+    stopping = asyncio.create_task(emu.stop())
+    await asyncio.sleep(0)  # stop() has begun: the calls it ends are listed already
+    release.set()
+    response = await posting
+    await stopping
+    assert response.status == 503
+    assert [call.closed for call in emu.calls] == [True]
+    check_emulator(emu)
+
+
 def test_loopback_wrappers_chain_with_other_wrappers() -> None:
     install_client_addresses()
     with loopback_candidates():  # installs the emulator's wrapper around the client's

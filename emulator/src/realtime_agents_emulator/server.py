@@ -493,6 +493,9 @@ class Emulator:
         async with self._arrived:
             self.calls.append(call)
             self._arrived.notify_all()
+        if self._runner is None:  # stop() began during the answer, too early to see this call
+            await call.close(1001, "emulator stopped")
+            return _error_response(503, RealtimeError.server_error("The server is shutting down."))
         return web.Response(
             status=201,
             text=answer,
