@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from rtc_peer import RTCPeer
+from webrtc_peer import RTCPeer
 
 
 @pytest.fixture

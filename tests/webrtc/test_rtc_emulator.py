@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from rtc_helpers import disconnected, leftover_tasks, make, rms, seconds, voiced
+from webrtc_helpers import disconnected, leftover_tasks, make, rms, seconds, voiced
 
 from realtime_agents import RealtimeAgent, RealtimeSession, tool
 from realtime_agents.errors import ConnectionClosedError, ConnectionFailedError

@@ -1,4 +1,4 @@
-"""OpenAIRealtimeWebRTC against a minimal aiortc server (tests/webrtc/rtc_peer.py) on loopback.
+"""OpenAIRealtimeWebRTC against a minimal aiortc server (tests/webrtc/webrtc_peer.py) on loopback.
 
 These pin down the transport's own duties — the SDP exchange and its errors, media in and
 out, muting, interrupts, how a call ends, what is released; test_rtc_emulator.py runs the
@@ -13,7 +13,7 @@ from typing import Any
 
 import av
 import pytest
-from rtc_helpers import (
+from webrtc_helpers import (
     FakeDevices,
     FakeMicrophone,
     disconnected,
@@ -23,7 +23,7 @@ from rtc_helpers import (
     seconds,
     voiced,
 )
-from rtc_peer import RTCPeer, tone
+from webrtc_peer import RTCPeer, tone
 
 from realtime_agents.errors import ConnectionFailedError, UserError
 from realtime_agents_webrtc import OpenAIRealtimeWebRTC
