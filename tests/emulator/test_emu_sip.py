@@ -734,6 +734,41 @@ def test_sdp_offers_and_answers() -> None:
         parse_offer("v=0\r\n")
 
 
+async def test_one_call_is_answered_once(make_emulator: Any) -> None:
+    emu: Emulator = await make_emulator(sip_port=0)
+    assert emu.sip is not None
+    loop = asyncio.get_running_loop()
+    answers: asyncio.Queue[str] = asyncio.Queue()
+
+    class Caller(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: Any) -> None:
+            answers.put_nowait(data.decode().split("\r\n", 1)[0])
+
+    transport, _ = await loop.create_datagram_endpoint(Caller, local_addr=("127.0.0.1", 0))
+    try:
+        local = transport.get_extra_info("sockname")[1]
+        invite = INVITE.format(port=emu.sip.port, local=local, length=len(SDP), sdp=SDP)
+        transport.sendto(invite.encode(), ("127.0.0.1", emu.sip.port))
+        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 100 Trying"
+        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 180 Ringing"
+        (call,) = emu.sip.calls
+        async with client_for(emu) as client:
+            results = await asyncio.gather(
+                *(
+                    client.realtime.calls.accept(
+                        call.call_id, type="realtime", model="gpt-realtime"
+                    )
+                    for _ in range(2)
+                ),
+                return_exceptions=True,
+            )
+        assert sorted(type(r).__name__ for r in results) == ["BadRequestError", "NoneType"]
+        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 200 OK"
+        assert call.state == "accepted"
+    finally:
+        transport.close()
+
+
 async def test_sip_over_ipv6_loopback(make_emulator: Any) -> None:
     emu: Emulator = await make_emulator(host="::1", sip_port=0)
     assert emu.sip is not None

@@ -25,6 +25,7 @@ from ..audio import AudioFormat
 from .messages import request as build_request
 from .rtp import PACKET_MS, RtpEndpoint
 from .sdp import Offer
+from .webhook import Delivery
 
 if TYPE_CHECKING:
     from ..connection import ServerConnection
@@ -70,8 +71,8 @@ class SipCall:
         self.local_tag = local_tag
         self.state: CallState = "ringing"
         self.ended_by: Literal["caller", "server"] | None = None
-        self.webhook: Any = None
-        """The :class:`~.webhook.Delivery` of ``realtime.call.incoming`` (None without a URL)."""
+        self.webhook: Delivery | None = None
+        """How ``realtime.call.incoming`` was delivered (None without a webhook URL)."""
         self.invite_retransmissions = 0
         self.last_invite_response: bytes | None = None
         self.responses: list[tuple[str, int]] = []

@@ -16,7 +16,7 @@ import asyncio
 import itertools
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from sipmessage import Request, Response
@@ -72,6 +72,7 @@ class SipService:
         self._socket: SipSocket | None = None
         self._numbers = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._answering: set[str] = set()  # accepted calls whose 200 OK is being prepared
         self.calls: list[SipCall] = []
 
     @property
@@ -125,7 +126,16 @@ class SipService:
         Raises :class:`CallGone` or :class:`RealtimeError` (a bad config, a call not ringing).
         """
         call = self._ringing(call_id)
+        if call_id in self._answering:
+            raise RealtimeError.invalid("call_id", f"Call '{call_id}' is being answered.")
         config = _session_config(body)
+        self._answering.add(call_id)
+        try:
+            await self._answer(call, config)
+        finally:
+            self._answering.discard(call_id)
+
+    async def _answer(self, call: SipCall, config: dict[str, Any]) -> None:
         session = Session(
             kind="realtime",
             model=str(config.get("model") or _DEFAULT_MODEL),
@@ -137,7 +147,7 @@ class SipService:
         )
         port = await call.open_media(session, self.host)
         if port is None:  # the caller gave up while the port was being bound
-            raise CallGone(call_id)
+            raise CallGone(call.call_id)
         sdp = answer(call.offer, self.host, port, random.getrandbits(31)).encode()
         ok = response(
             call.invite,
@@ -152,7 +162,7 @@ class SipService:
         )
         session.start()
         call.start_media()
-        log.info("sip call %d %s accepted (%s)", call.number, call_id, call.codec)
+        log.info("sip call %d %s accepted (%s)", call.number, call.call_id, call.codec)
 
     async def reject(self, call_id: str, status_code: int = 603) -> None:
         call = self._ringing(call_id)
@@ -313,7 +323,7 @@ class SipService:
             raise RealtimeError.invalid("call_id", f"Call '{call_id}' has not been answered.")
         return call
 
-    def _spawn(self, coroutine: Any) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
