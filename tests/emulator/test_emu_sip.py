@@ -79,13 +79,15 @@ def free_udp_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def write_tone(folder: Path, *segments: tuple[str, int]) -> None:
-    """``tone.ulaw`` from ("tone" | "silence", ms) segments: raw µ-law, 8 kHz, no header."""
+def write_tone(folder: Path, *segments: tuple[str, int], codec: AudioFormat = PCMU) -> None:
+    """``tone.ulaw`` (or ``tone.alaw``) from ("tone" | "silence", ms) segments: raw G.711 at
+    8 kHz, no header."""
     pcm = b"".join(
         pcm16_tone(ms, amplitude=0.25) if kind == "tone" else pcm16_silence(ms)
         for kind, ms in segments
     )
-    (folder / "tone.ulaw").write_bytes(PCMU.encode(pcm))
+    name = "tone.ulaw" if codec == PCMU else "tone.alaw"
+    (folder / name).write_bytes(codec.encode(pcm))
 
 
 def level(payload: bytes, codec: AudioFormat = PCMU) -> int:
@@ -587,21 +589,32 @@ async def test_stopping_the_emulator_hangs_up_a_pcma_call(
     emu = await phone_emulator(make_emulator, hooks, brain=greeter)
     client = hooks.client
     assert client is not None
+    pcma = AudioFormat("audio/pcma")
+    # The caller listens to the greeting (about 1.2 s), then says something.
+    write_tone(tmp_path, ("silence", 2500), ("tone", 400), ("silence", 2000), codec=pcma)
     sipp = Sipp(tmp_path, "hung_up.xml", sip_port(emu), "-key", "rtp_rx_port", str(recorder.port))
     async with sipp:
         call_id = (await hooks.next()).data.call_id
         await client.realtime.calls.accept(call_id, type="realtime", model="gpt-realtime")
         async with client.realtime.connect(call_id=call_id) as conn:
             await conn.response.create()  # greet the caller, as phone agents do
-            await events_until(conn, "output_audio_buffer.stopped")
+            greeting = await events_until(conn, "output_audio_buffer.stopped")
+            turn = await events_until(conn, "output_audio_buffer.stopped")  # heard in A-law
         await emu.stop()
         messages = await sipp.finish()
     assert "BYE sip:sipp@" in messages
     assert emu.sip is not None
     (call,) = emu.sip.calls
     assert (call.codec, call.state, call.ended_by) == ("audio/pcma", "ended", "server")
+    assert "input_audio_buffer.speech_started" not in kinds(greeting)
+    assert kinds(turn)[:2] == [
+        "input_audio_buffer.speech_started",
+        "input_audio_buffer.speech_stopped",
+    ]
     assert {p.payload_type for p in recorder.packets} == {8}
-    assert len(recorder.voiced(AudioFormat("audio/pcma"))) >= 10
+    voiced = recorder.voiced(pcma)
+    assert len(voiced) >= 20  # two replies
+    assert max(j - i for i, j in itertools.pairwise(voiced)) > 25  # with a pause between
 
 
 async def test_the_command_line_serves_sip(tmp_path: Path) -> None:
