@@ -410,6 +410,32 @@ async def test_barge_in_clears_the_reply_and_the_line_goes_quiet(
     assert len(recorder.packets) - long_reply[-1] > 25  # ≥ 0.5 s of silence after the clear
 
 
+async def test_the_application_clears_the_reply(
+    make_emulator: Any, hooks: Hooks, recorder: RtpRecorder, tmp_path: Path
+) -> None:
+    # What OpenAIRealtimeSIP.interrupt() sends: the server owns playback, so the client asks
+    # it to stop (output_audio_buffer.clear, accepted on a call's sideband).
+    emu = await phone_emulator(make_emulator, hooks)
+    client = hooks.client
+    assert client is not None
+    write_tone(tmp_path, ("silence", 500), ("tone", 400), ("silence", 2500))
+    sipp = Sipp(
+        tmp_path, "caller_hangs_up.xml", sip_port(emu), "-key", "rtp_rx_port", str(recorder.port)
+    )
+    sipp.command += ["-d", "3400"]
+    async with sipp:
+        call_id = (await hooks.next()).data.call_id
+        await client.realtime.calls.accept(call_id, type="realtime", model="gpt-realtime")
+        async with client.realtime.connect(call_id=call_id) as conn:
+            await events_until(conn, "output_audio_buffer.started")
+            await conn.output_audio_buffer.clear()
+            events = await events_until(conn, "conversation.item.truncated")
+        await sipp.finish()
+    assert kinds(events)[-2:] == ["output_audio_buffer.cleared", "conversation.item.truncated"]
+    assert "error" not in kinds(events)
+    assert len(recorder.voiced()) < 15  # the ~1.3 s reply was cut short on the line
+
+
 async def test_refer_then_hangup_reach_the_caller(
     make_emulator: Any, hooks: Hooks, recorder: RtpRecorder, tmp_path: Path
 ) -> None:
