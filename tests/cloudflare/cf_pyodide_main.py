@@ -71,3 +71,36 @@ async def run_example(options_json: str) -> str:
     handler = cf_example_entry.Default(None, env)
     response = await asyncio.wait_for(handler.fetch(_Request(options["question"])), 30)
     return json.dumps({"status": response.status, "body": response.body})
+
+
+async def bench(options_json: str) -> str:
+    """One connection and one turn for benchmarks/cloudflare_worker.py: upgrade →
+    session.created, then a turn's audio deltas through the transport to an ``audio`` handler."""
+    import time
+
+    from realtime_agents_cloudflare import CloudflareRealtimeTransportLayer
+
+    options = json.loads(options_json)
+    transport = CloudflareRealtimeTransportLayer(url=options["url"], api_key=cases.KEY)
+    received = [0, 0]
+
+    def on_audio(event: Any) -> None:
+        received[0] += 1
+        received[1] += len(event.data)
+
+    transport.on("audio", on_audio)
+    started = time.perf_counter()
+    await transport.connect()  # returns on session.created
+    created = time.perf_counter()
+    await transport.send_message(options["question"])
+    await transport.wait_for("turn_done", timeout=60)
+    ended = time.perf_counter()
+    await transport.close()
+    return json.dumps(
+        {
+            "connectMs": (created - started) * 1000,
+            "turnMs": (ended - created) * 1000,
+            "deltas": received[0],
+            "bytes": received[1],
+        }
+    )

@@ -29,6 +29,7 @@ const worker :Workerd.Worker = (
     (name = "worker_shim.mjs", esModule = embed "worker_shim.mjs"),
     (name = "spy.mjs", esModule = embed "spy.mjs"),
     (name = "probe.mjs", esModule = embed "probe.mjs"),
+    (name = "bench_raw.mjs", esModule = embed "bench_raw.mjs"),
     (name = "pyodide.mjs", esModule = embed "pyodide.mjs"),
     (name = "pyodide.asm.js", esModule = embed "pyodide.asm.js"),
     (name = "pyodide.asm.mjs", esModule = embed "pyodide.asm.mjs"),
@@ -56,7 +57,7 @@ def write_config(
     """``directory/config.capnp`` and the modules it embeds; returns the config's path."""
     directory.mkdir(parents=True, exist_ok=True)
     package = NODE_MODULES / pyodide
-    for name in ("worker.mjs", "worker_shim.mjs", "spy.mjs", "probe.mjs"):
+    for name in ("worker.mjs", "worker_shim.mjs", "spy.mjs", "probe.mjs", "bench_raw.mjs"):
         (directory / name).symlink_to(JS / name)
     for name, stub in _STUBS.items():
         if (package / name).exists():

@@ -6,7 +6,8 @@
 // bundle.zip (wheels, pure dependencies, scenarios, the example Worker), spy.mjs. POST /run
 // with the options JSON of cf_pyodide_main.run answers with its results; POST /example runs
 // the example Worker's handler (cf_pyodide_main.run_example); POST /probe runs probe.mjs
-// (no Python). Pyodide boots on the first request and is reused by the next ones.
+// (no Python); POST /bench/raw and /bench/python serve benchmarks/cloudflare_worker.py.
+// Pyodide boots on the first request and is reused by the next ones.
 import { hiddenProcess } from "./worker_shim.mjs";
 import { loadPyodide } from "./pyodide.mjs";
 import createModule314 from "./pyodide.asm.mjs"; // Pyodide 314 (a stub module for 0.28)
@@ -15,6 +16,7 @@ import wasm from "./pyodide.asm.wasm";
 import stdlib from "./python_stdlib.zip";
 import lock from "./pyodide-lock.json";
 import bundle from "./bundle.zip";
+import { rawTurn } from "./bench_raw.mjs";
 import { probe } from "./probe.mjs";
 import { spyOn } from "./spy.mjs";
 
@@ -70,9 +72,14 @@ async function boot(env) {
 
 export default {
   async fetch(request, env) {
-    if (new URL(request.url).pathname === "/probe") {
+    const path = new URL(request.url).pathname;
+    if (path === "/probe") {
       const options = await request.json();
       return Response.json(await probe(realFetch, options.url, options.bad_url));
+    }
+    if (path === "/bench/raw") {
+      const options = await request.json();
+      return Response.json(await rawTurn(realFetch, options.url, options.question));
     }
     const started = Date.now();
     const cold = booted === null;
@@ -84,7 +91,7 @@ export default {
     globalThis.cfSpy = spy;
     try {
       const main = py.pyimport("cf_pyodide_main");
-      const run = new URL(request.url).pathname === "/example" ? main.run_example : main.run;
+      const run = { "/example": main.run_example, "/bench/python": main.bench }[path] ?? main.run;
       const out = JSON.parse(await run(await request.text()));
       return Response.json({ ...out, cold, bootMs, process: typeof globalThis.process });
     } finally {
