@@ -32,12 +32,15 @@ from aiohttp import web
 from . import wire
 from .auth import ClientSecret, KeyStore
 from .brain import Brain, EchoBrain
+from .call_desk import CallDesk, DeskServices
 from .config import SESSION, apply_update, default_session
 from .connection import ServerConnection
 from .errors import RealtimeError
 from .faults import FaultPlan, Faults
 from .ids import IdFactory
 from .responses import Pacing
+from .rest import bearer as _bearer
+from .rest import error_response as _error_response
 from .schema import Int, Nullable, Str, obj
 from .session import Session, SessionOptions
 from .synth import SpeechMode, SpeechSynthesizer
@@ -57,10 +60,6 @@ _DEFAULT_SECRET_TTL = 600
 _CLIENT_SECRET_BODY = obj(
     session=SESSION,
     expires_after=Nullable(obj(anchor=Str(("created_at",)), seconds=Int(10, 7200))),
-)
-_NO_WEBRTC = (
-    "This emulator cannot answer WebRTC calls: install its webrtc extra "
-    "(pip install 'realtime-agents-emulator[webrtc]'), which adds aiortc."
 )
 _REALTIME_MODEL = re.compile(r"realtime|^gpt-audio", re.IGNORECASE)
 
@@ -129,9 +128,6 @@ class Emulator:
         """Faults for future connections: ``next_connection(...)``, ``every_connection(...)``."""
         self.connections: list[ServerConnection] = []
         """Every WebSocket connection, in order of arrival (rejected ones included)."""
-        self.calls: list[RtcCall] = []
-        """Every WebRTC call whose offer was answered, in order of arrival."""
-        self._live_calls: dict[str, tuple[RtcCall, Session]] = {}
         self.sip: SipService | None = None
         """The SIP edge once started with ``sip_port`` (its ``calls``, ``port``, ``uri``)."""
         self._sip_port = sip_port
@@ -146,6 +142,20 @@ class Emulator:
         self._calls_handed_out = 0
         self._numbers = itertools.count(1)
         self._arrived = asyncio.Condition()
+        self._desk = CallDesk(
+            DeskServices(
+                keys=self._keys,
+                ids=self._ids,
+                faults=self.faults,
+                session_options=lambda: self._session_options("webrtc"),
+                model_ok=self._model_ok,
+                on_crash=self._crash,
+                record_events=record_events,
+                next_number=lambda: next(self._numbers),
+                arrived=self._arrived,
+                stopping=lambda: self._runner is None,
+            )
+        )
 
     # -- addresses ----------------------------------------------------------------------------
 
@@ -185,7 +195,7 @@ class Emulator:
         app = web.Application(client_max_size=_MAX_MESSAGE_BYTES)
         app.router.add_get("/v1/realtime", self._realtime)
         app.router.add_post("/v1/realtime/client_secrets", self._client_secrets)
-        app.router.add_post("/v1/realtime/calls", self._create_call)
+        app.router.add_post("/v1/realtime/calls", self._desk.create)
         app.router.add_post("/v1/realtime/calls/{call_id}/hangup", self._hangup)
         app.router.add_post("/v1/realtime/calls/{call_id}/{action:accept|reject|refer}", self._sip)
         app.router.add_get("/healthz", self._health)
@@ -222,9 +232,7 @@ class Emulator:
             return
         if self.sip is not None:
             await self.sip.stop()
-        await asyncio.gather(
-            *(call.close(1001, "emulator stopped") for call in self.calls if not call.closed)
-        )
+        await self._desk.close_all()
         await asyncio.gather(
             *(conn.close(1001, "emulator stopped") for conn in self.connections if not conn.closed)
         )
@@ -263,6 +271,11 @@ class Emulator:
         if index is None:
             self._handed_out += 1
         return self.connections[wanted]
+
+    @property
+    def calls(self) -> list[RtcCall]:
+        """Every WebRTC call whose offer was answered, in order of arrival."""
+        return self._desk.calls
 
     async def wait_for_call(self, timeout: float = 5.0, index: int | None = None) -> RtcCall:
         """A WebRTC call, once answered (``index`` as for :meth:`wait_for_connection`)."""
@@ -368,7 +381,7 @@ class Emulator:
             return RealtimeError.beta_shape_disabled(), 4000, None
         call_id = request.query.get("call_id")
         if call_id is not None:  # a sideband connection: the call's session has its model
-            if call_id not in self._live_calls and self._sip_call(call_id) is None:
+            if not self._desk.is_live(call_id) and self._sip_call(call_id) is None:
                 return RealtimeError.call_not_found(call_id), 4000, None
             return None, 0, secret
         transcription = secret.session["type"] == "transcription" if secret else False
@@ -386,138 +399,15 @@ class Emulator:
         if sip_call is not None:
             await sip_call.serve_sideband(conn)
             return
-        call, session = self._live_calls[call_id]
-        call.attach(conn)
-        try:
-            await conn.serve(session, sideband=True)
-        finally:
-            call.detach(conn)
-
-    # -- WebRTC calls -------------------------------------------------------------------------
-
-    async def _create_call(self, request: web.Request) -> web.Response:
-        from .calls import CallRequestError, read_offer
-
-        try:
-            from . import rtc_call  # noqa: F401  (aiortc: the webrtc extra)
-        except ImportError as exc:
-            log.warning("POST /v1/realtime/calls needs aiortc: %s", exc)
-            return _error_response(501, RealtimeError(_NO_WEBRTC, "webrtc_unavailable"))
-        key = _bearer(request)
-        error, secret = self._keys.check_realtime_key(key)
-        if error is not None:
-            return _error_response(401, error)
-        try:
-            faults = self.faults.take(request.query.getall("fault", []))
-        except ValueError as exc:
-            return _error_response(400, RealtimeError.invalid("fault", str(exc)))
-        try:
-            offer = await read_offer(request)
-            initial = self._call_config(request, secret, offer.session)
-        except CallRequestError as exc:
-            return _error_response(exc.status, exc.error)
-        return await self._answer(request, offer.sdp, initial, key, faults)
-
-    def _call_config(
-        self,
-        request: web.Request,
-        secret: ClientSecret | None,
-        requested: Mapping[str, Any] | None,
-    ) -> dict[str, Any]:
-        """The call's session: the key's minted session (or the defaults), then the request's
-        ``session`` part merged in; the model must be a realtime one."""
-        from .calls import CallRequestError
-
-        base = secret.session if secret else None
-        if base is not None and base["type"] != "realtime":
-            raise CallRequestError(
-                400, RealtimeError.invalid("session.type", "WebRTC calls need a realtime session.")
-            )
-        model = str(
-            (requested or {}).get("model")
-            or (base or {}).get("model")
-            or request.query.get("model")
-            or "gpt-realtime"
-        )
-        if not self._model_ok(model):
-            raise CallRequestError(400, RealtimeError.invalid_model(model))
-        config = dict(base) if base else default_session("realtime", model)
-        if requested:
-            config = apply_update(config, requested, voice_locked=False)
-        config["model"] = model
-        return config
-
-    async def _answer(
-        self,
-        request: web.Request,
-        sdp: str,
-        initial: dict[str, Any],
-        key: str | None,
-        faults: Faults,
-    ) -> web.Response:
-        from .rtc_call import InvalidOffer, RtcCall
-
-        call = RtcCall(
-            "rtc_" + self._ids.hex(16),
-            ids=self._ids,
-            faults=faults,
-            on_crash=self._crash,
-            record_events=self._record_events,
-            number=next(self._numbers),
-            api_key=key,
-            remote=request.remote,
-            on_ended=self._call_ended,
-        )
-        session = Session(
-            kind="realtime",
-            model=str(initial["model"]),
-            options=SessionOptions(
-                self.brain,
-                self._speech,
-                self._pacing,
-                self._ids,
-                transport="webrtc",
-                max_duration_s=self._session_max_s,
-            ),
-            sink=call.dispatch,
-            on_close=call.request_close,
-            on_crash=self._crash,
-            initial_config=initial,
-        )
-        try:
-            answer = await call.answer(sdp, session)
-        except InvalidOffer as exc:
-            error = RealtimeError(f"Invalid SDP offer: {exc}.", "invalid_offer", "sdp")
-            return _error_response(400, error)
-        self._live_calls[call.call_id] = (call, session)
-        async with self._arrived:
-            self.calls.append(call)
-            self._arrived.notify_all()
-        if self._runner is None:  # stop() began during the answer, too early to see this call
-            await call.close(1001, "emulator stopped")
-            return _error_response(503, RealtimeError.server_error("The server is shutting down."))
-        return web.Response(
-            status=201,
-            text=answer,
-            content_type="application/sdp",
-            headers={"Location": call.location},
-        )
-
-    def _call_ended(self, call: RtcCall) -> None:
-        self._live_calls.pop(call.call_id, None)
+        await self._desk.serve_sideband(conn, call_id)
 
     async def _hangup(self, request: web.Request) -> web.Response:
-        error = self._keys.check_api_key(_bearer(request))
-        if error is not None:
-            return _error_response(401, error)
-        call_id = request.match_info["call_id"]
-        live = self._live_calls.get(call_id)
-        if live is None and self.sip is not None:
+        answered = await self._desk.hangup(request)  # a WebRTC call, or a bad key
+        if answered is not None:
+            return answered
+        if self.sip is not None:
             return await self._sip(request)
-        if live is None:
-            return _error_response(404, RealtimeError.call_not_found(call_id))
-        await live[0].hangup()
-        return web.Response(status=200)
+        return _error_response(404, RealtimeError.call_not_found(request.match_info["call_id"]))
 
     # -- SIP calls ----------------------------------------------------------------------------
 
@@ -558,6 +448,17 @@ class Emulator:
         from .sip import calls_api
 
         return await calls_api.handle(request, self.sip, self._keys.check_api_key, _bearer(request))
+
+    def _session_options(self, transport: str) -> SessionOptions:
+        # Built per session: ``emu.brain`` may be replaced between connections.
+        return SessionOptions(
+            self.brain,
+            self._speech,
+            self._pacing,
+            self._ids,
+            transport=transport,
+            max_duration_s=self._session_max_s,
+        )
 
     def _model_ok(self, model: str) -> bool:
         if self._models is not None:
@@ -626,12 +527,6 @@ def _webhook_secret(secret: str | None) -> str:
     return new_secret() if secret is None else check_secret(secret)
 
 
-def _bearer(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() or None if scheme.lower() == "bearer" else None
-
-
 def _subprotocols(request: web.Request) -> list[str]:
     header = request.headers.get("Sec-WebSocket-Protocol", "")
     return [part.strip() for part in header.split(",") if part.strip()]
@@ -652,15 +547,3 @@ def _request_key(request: web.Request) -> str | None:
 def _beta_requested(request: web.Request) -> bool:
     beta = request.headers.get("OpenAI-Beta", "")
     return "realtime" in beta or "openai-beta.realtime-v1" in _subprotocols(request)
-
-
-def _error_response(status: int, error: RealtimeError) -> web.Response:
-    body = {
-        "error": {
-            "message": error.message,
-            "type": error.type,
-            "param": error.param,
-            "code": error.code,
-        }
-    }
-    return web.Response(status=status, text=wire.encode(body), content_type="application/json")
