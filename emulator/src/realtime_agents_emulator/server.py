@@ -352,13 +352,7 @@ class Emulator:
         session = Session(
             kind=kind,
             model=model,
-            options=SessionOptions(
-                self.brain,
-                self._speech,
-                self._pacing,
-                self._ids,
-                max_duration_s=self._session_max_s,
-            ),
+            options=self._session_options("websocket"),
             sink=conn.session_sink,
             on_close=conn.request_close,
             on_crash=self._crash,
