@@ -24,6 +24,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from emulator_helpers import Raw, check_emulator, openai_client
 from openai import AuthenticationError, NotFoundError
 from rtc_helpers import (
+    Posted,
     RtcClient,
     client_addresses,
     frequency_hz,
@@ -131,17 +132,9 @@ async def test_the_official_client_creates_a_call(emu: Emulator, client: RtcClie
     assert raw.status_code == 201
     assert raw.headers["Location"].startswith("/v1/realtime/calls/rtc_")
     answer = raw.parse()
-    await client.accept(_Answer(raw.headers["Location"], answer.text))
+    await client.accept(Posted(201, {"Location": raw.headers["Location"]}, answer.text))
     created = await client.events.wait_for("session.created")
     assert created["session"]["instructions"] == "Official."
-
-
-class _Answer:
-    status = 201
-
-    def __init__(self, location: str, body: str) -> None:
-        self.headers = {"Location": location}
-        self.body = body
 
 
 @pytest.mark.parametrize(
@@ -156,7 +149,7 @@ async def test_a_bad_key_gets_401_with_the_message(
     make_emulator: Any, client: RtcClient, key: str | None, message: str
 ) -> None:
     emu = await make_emulator(api_keys=["sk-the-right-one"])
-    response = await client.post_raw(emu, key or None)
+    response = await client.post_raw(emu, key)
     assert response.status == 401
     error = response.json()["error"]
     assert error["message"].startswith(message)
