@@ -73,7 +73,9 @@ async def warm_turns(
         await post_json(f"http://127.0.0.1:{port}/bench/raw", body, 120)
         for _ in range(turns):
             for kind in ("python", "raw"):
-                out[kind].append(await post_json(f"http://127.0.0.1:{port}/bench/{kind}", body, 120))
+                out[kind].append(
+                    await post_json(f"http://127.0.0.1:{port}/bench/{kind}", body, 120)
+                )
     return out
 
 
@@ -91,7 +93,9 @@ async def main(runs: int) -> None:
         with tempfile.TemporaryDirectory() as scratch:
             work = Path(scratch)
             bundle = build_bundle(work / "bundle")
-            print(f"{platform.machine()} · {platform.system()} · Python {platform.python_version()}")
+            print(
+                f"{platform.machine()} · {platform.system()} · Python {platform.python_version()}"
+            )
             print(f"workerd compat {COMPAT}; {runs} cold starts and {runs} warm turns per row\n")
             async with ReplayPeer(recorded).serving() as replay_url:
                 await report(work, bundle, url, replay_url, runs)
@@ -112,17 +116,28 @@ async def report(work: Path, bundle: Path, url: str, replay_url: str, runs: int)
     raw = [await cold_start(bundle, fresh(), "pyodide", "/bench/raw", url) for _ in range(runs)]
     print(f"| raw JS fetch upgrade | {summary(raw)} |")
     for python, package in PYODIDES.items():
-        cold = [await cold_start(bundle, fresh(), package, "/bench/python", url) for _ in range(runs)]
-        print(f"| Python {python} (Pyodide `{package}`) + CloudflareRealtimeTransportLayer | {summary(cold)} |")
-    print("\n| worker | deltas per turn | µs per delta (median) | vs raw JS |")
-    print("|---|---:|---:|---:|")
+        cold = [
+            await cold_start(bundle, fresh(), package, "/bench/python", url) for _ in range(runs)
+        ]
+        name = f"Python {python} (Pyodide `{package}`) + CloudflareRealtimeTransportLayer"
+        print(f"| {name} | {summary(cold)} |")
+    print("\n| worker | warm connect, ms | deltas per turn | µs per delta (median) | vs raw JS |")
+    print("|---|---:|---:|---:|---:|")
     for python, package in PYODIDES.items():
         turns = await warm_turns(bundle, fresh(), package, replay_url, runs)
         py = statistics.median(per_delta_us(t) for t in turns["python"])
         js = statistics.median(per_delta_us(t) for t in turns["raw"])
+        py_connect = statistics.median(float(t["connectMs"]) for t in turns["python"])
+        js_connect = statistics.median(float(t["connectMs"]) for t in turns["raw"])
         deltas = turns["python"][0]["deltas"]
-        print(f"| raw JS (same workerd as the next row) | {turns['raw'][0]['deltas']} | {js:.1f} | 1.00× |")
-        print(f"| Python {python}: transport → `audio` handler | {deltas} | {py:.1f} | {py / js:.2f}× |")
+        print(
+            f"| raw JS (same workerd as the next row) | {js_connect:.1f} "
+            f"| {turns['raw'][0]['deltas']} | {js:.1f} | 1.00× |"
+        )
+        print(
+            f"| Python {python}: transport → `audio` handler | {py_connect:.1f} "
+            f"| {deltas} | {py:.1f} | {py / js:.2f}× |"
+        )
 
 
 def summary(values: list[float]) -> str:
