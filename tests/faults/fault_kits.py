@@ -140,5 +140,57 @@ class WebRTCKit(Kit):
         return await self.emulator.wait_for_call(timeout=timeout)
 
 
+class CloudflareKit(Kit):
+    """``CloudflareRealtimeTransportLayer`` in CPython: its ``fetch`` reproduces workerd's socket
+    semantics over real sockets to the emulator (``tests/cloudflare/cf_fetch.py``, held to real
+    workerd's behaviour by ``tests/cloudflare/test_cf_probe.py``). The knobs do not exist in a
+    Worker: workerd keeps the connection alive and bounds message sizes itself, and closing is
+    one synchronous call, so every knob is ignored and the cases that need one are listed.
+    """
+
+    name = "cloudflare"
+    not_applicable: ClassVar[dict[str, str]] = {
+        "test_a_frame_over_the_size_limit_closes_with_1009": (
+            "a Worker's transport has no frame size limit of its own: workerd enforces its "
+            "limit on incoming messages before any Python sees them"
+        ),
+        "test_a_dead_peer_is_noticed_by_keepalive": (
+            "a Worker's WebSocket has no ping API: keeping the connection alive is workerd's "
+            "job, not the transport's"
+        ),
+    }
+
+    def transport(
+        self,
+        *,
+        keepalive: tuple[float, float] | None = None,
+        max_frame: int | None = None,
+        close_timeout: float | None = None,
+    ) -> RealtimeTransportLayer:
+        from realtime_agents_cloudflare import CloudflareRealtimeTransportLayer
+
+        fetch = _workerd_fetch_module().WorkerdFetch()
+        return CloudflareRealtimeTransportLayer(
+            url=f"{self.emulator.ws_url}?model={MODEL}", fetch=fetch
+        )
+
+
+def _workerd_fetch_module() -> Any:
+    """``tests/cloudflare/cf_fetch.py``, imported by path (test folders are not packages)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    module = sys.modules.get("cf_fetch")
+    if module is None:
+        path = Path(__file__).resolve().parents[1] / "cloudflare" / "cf_fetch.py"
+        spec = importlib.util.spec_from_file_location("cf_fetch", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["cf_fetch"] = module
+        spec.loader.exec_module(module)
+    return module
+
+
 #: Every transport of this repository with a real peer; the matrix runs each case on each.
-KITS: list[type[Kit]] = [SansIOWebSocketKit, WebsocketsWebSocketKit, WebRTCKit]
+KITS: list[type[Kit]] = [SansIOWebSocketKit, WebsocketsWebSocketKit, WebRTCKit, CloudflareKit]
