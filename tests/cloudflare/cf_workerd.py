@@ -51,9 +51,7 @@ _STUBS = {
 }
 
 
-def write_config(
-    directory: Path, *, pyodide: str, compat: str, port: int, bundle: Path, extra: Path | None = None
-) -> Path:
+def write_config(directory: Path, *, pyodide: str, compat: str, port: int, bundle: Path) -> Path:
     """``directory/config.capnp`` and the modules it embeds; returns the config's path."""
     directory.mkdir(parents=True, exist_ok=True)
     package = NODE_MODULES / pyodide

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from cf_cases import CASES
-from cf_runtimes import JS, PYODIDES, last_json, run_node
 from cf_fetch import NEW_COMPAT, OLD_COMPAT
+from cf_runtimes import JS, PYODIDES, last_json, run_node
 
 from realtime_agents_emulator import Emulator
 

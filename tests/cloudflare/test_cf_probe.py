@@ -32,7 +32,9 @@ def probe_options(emu: Emulator, compat: str) -> dict[str, Any]:
 
 async def workerd_trace(options: dict[str, Any], bundle: Path, work: Path) -> Any:
     port = free_port()
-    config = write_config(work, pyodide="pyodide", compat=options["compat"], port=port, bundle=bundle)
+    config = write_config(
+        work, pyodide="pyodide", compat=options["compat"], port=port, bundle=bundle
+    )
     async with workerd(config, port):
         answer = await post_json(f"http://127.0.0.1:{port}/probe", options, timeout=30)
     return answer

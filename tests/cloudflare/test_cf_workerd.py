@@ -28,7 +28,9 @@ async def test_cases_in_pyodide_inside_workerd(
     python: str, compat: str, emu: Emulator, bundle: Path, tmp_path: Path
 ) -> None:
     port = free_port()
-    config = write_config(tmp_path, pyodide=PYODIDES[python], compat=compat, port=port, bundle=bundle)
+    config = write_config(
+        tmp_path, pyodide=PYODIDES[python], compat=compat, port=port, bundle=bundle
+    )
     options = {
         "url": f"{emu.ws_url}?model=gpt-realtime",
         "bad_url": emu.ws_url.replace("/v1/realtime", "/nowhere") + "?model=gpt-realtime",

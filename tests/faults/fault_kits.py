@@ -185,7 +185,8 @@ def _workerd_fetch_module() -> Any:
     if module is None:
         path = Path(__file__).resolve().parents[1] / "cloudflare" / "cf_fetch.py"
         spec = importlib.util.spec_from_file_location("cf_fetch", path)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules["cf_fetch"] = module
         spec.loader.exec_module(module)

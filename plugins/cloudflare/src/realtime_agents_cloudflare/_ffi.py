@@ -13,9 +13,13 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-__all__ = ["IN_PYODIDE", "Proxy", "as_bytes", "is_js", "is_null", "js_fetch", "js_options", "proxy"]
+__all__ = ["Proxy", "as_bytes", "is_js", "is_null", "js_fetch", "js_options", "proxy"]
 
-IN_PYODIDE = sys.platform == "emscripten"
+# Spelled out in each function (not a constant) so type checkers skip the Pyodide branches
+# on other platforms, where neither ``js`` nor ``pyodide`` exists.
+if sys.platform == "emscripten":
+    import js
+    from pyodide.ffi import JsProxy, create_proxy, jsnull, to_js
 
 
 class Proxy(Protocol):
@@ -42,9 +46,7 @@ class _PlainProxy:
 
 def proxy(function: Callable[[Any], None]) -> Proxy:
     """``function`` as a callback JavaScript can keep until we :meth:`Proxy.destroy` it."""
-    if IN_PYODIDE:
-        from pyodide.ffi import create_proxy
-
+    if sys.platform == "emscripten":
         made: Proxy = create_proxy(function)
         return made
     return _PlainProxy(function)
@@ -52,30 +54,23 @@ def proxy(function: Callable[[Any], None]) -> Proxy:
 
 def is_js(value: object) -> bool:
     """Whether ``value`` is a JavaScript object (always False outside Pyodide)."""
-    if not IN_PYODIDE:
-        return False
-    from pyodide.ffi import JsProxy
-
-    return isinstance(value, JsProxy)
+    if sys.platform == "emscripten":
+        return isinstance(value, JsProxy)
+    return False
 
 
 def is_null(value: object) -> bool:
     """JS ``null`` or ``undefined`` (``jsnull``/None in Pyodide), or None."""
-    if value is None:
-        return True
-    if not IN_PYODIDE:
-        return False
-    from pyodide.ffi import jsnull
-
-    return value is jsnull
+    if sys.platform == "emscripten":
+        return value is None or value is jsnull
+    return value is None
 
 
 def js_options(options: Mapping[str, Any]) -> Any:
     """A ``fetch`` init bag as a JS object (nested dicts become objects, not Maps)."""
-    import js
-    from pyodide.ffi import to_js
-
-    return to_js(dict(options), dict_converter=js.Object.fromEntries)
+    if sys.platform == "emscripten":
+        return to_js(dict(options), dict_converter=js.Object.fromEntries)
+    raise RuntimeError("JavaScript objects exist only inside Pyodide")
 
 
 def as_bytes(data: Any) -> bytes:
@@ -88,9 +83,7 @@ def as_bytes(data: Any) -> bytes:
 
 def js_fetch() -> Callable[..., Any] | None:
     """The Worker's global ``fetch``, or None outside Pyodide."""
-    if not IN_PYODIDE:
-        return None
-    import js
-
-    fetch: Callable[..., Any] = js.fetch
-    return fetch
+    if sys.platform == "emscripten":
+        fetch: Callable[..., Any] = js.fetch
+        return fetch
+    return None

@@ -22,7 +22,7 @@ _HTTP_SCHEMES: Final = {"ws": "http", "wss": "https", "http": "http", "https": "
 
 
 def http_url(url: str) -> str:
-    """``url`` with the scheme ``fetch`` understands (``wss:`` → ``https:``, ``ws:`` → ``http:``)."""
+    """``url`` with a scheme ``fetch`` takes (``wss:`` → ``https:``, ``ws:`` → ``http:``)."""
     parts = urllib.parse.urlsplit(url)
     scheme = _HTTP_SCHEMES.get(parts.scheme.lower(), parts.scheme)
     return urllib.parse.urlunsplit(parts._replace(scheme=scheme))
