@@ -4,11 +4,38 @@ A call reaches your webhook as ``realtime.call.incoming``; you accept it with th
 config (:func:`accept_call`, or ``client.realtime.calls.accept`` with
 :meth:`OpenAIRealtimeSIP.build_initial_config`), then attach
 ``RealtimeSession(agent, transport=OpenAIRealtimeSIP())`` with ``connect(call_id=...)``.
+
+Names are imported on first use, so discovering the plugin imports neither websockets nor
+the openai client.
 """
 
 from __future__ import annotations
 
-from .calls import accept_call
-from .transport import REFUSED_TURN_DETECTION_FIELDS, OpenAIRealtimeSIP
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["REFUSED_TURN_DETECTION_FIELDS", "OpenAIRealtimeSIP", "accept_call"]
+
+_EXPORTS: dict[str, str] = {
+    "REFUSED_TURN_DETECTION_FIELDS": ".transport",
+    "OpenAIRealtimeSIP": ".transport",
+    "accept_call": ".calls",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'realtime_agents_sip' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from .calls import accept_call
+    from .transport import REFUSED_TURN_DETECTION_FIELDS, OpenAIRealtimeSIP
