@@ -22,7 +22,8 @@ class Kit(abc.ABC):
 
     name: ClassVar[str]
     #: Cases that cannot apply to this transport, by case id (the test's name, plus
-    #: ``[param]`` for one parameter of it), with the reason: reported as skips, never hidden.
+    #: ``[param]`` for one parameter of it), with the reason. They are deselected (see
+    #: ``conftest.py``), and a test checks each names a real case and says why.
     not_applicable: ClassVar[dict[str, str]] = {}
 
     def __init__(self, emulator: Emulator) -> None:
@@ -103,12 +104,6 @@ class WebRTCKit(Kit):
             "a WebRTC call has no close codes: a server that ends the call with a goodbye has "
             "hung up (a normal end); the abrupt ends (tcp-close and tcp-reset: the call drops "
             "without a goodbye) run here"
-        ),
-        "test_an_unread_event_stream_stays_within_its_bound": (
-            "the case overflows a 256 KB stream with a 3 s reply's audio events plus the "
-            "base64 of its audio deltas in raw events; a WebRTC call carries no audio deltas "
-            "(the reply plays on a media track), so its 144 KB of audio events stay under the "
-            "bound. The bound is the session's, the same for every transport"
         ),
     }
 
@@ -191,6 +186,12 @@ def _workerd_fetch_module() -> Any:
         sys.modules["cf_fetch"] = module
         spec.loader.exec_module(module)
     return module
+
+
+def not_applicable_reason(kit: type[Kit], test: str, callspec_id: str) -> str | None:
+    """Why ``test`` (its function name) with ``callspec_id`` does not run on ``kit``, if so."""
+    case = callspec_id.removeprefix(kit.name).lstrip("-")
+    return kit.not_applicable.get(f"{test}[{case}]" if case else test)
 
 
 #: Every transport of this repository with a real peer; the matrix runs each case on each.
