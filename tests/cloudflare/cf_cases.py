@@ -169,6 +169,28 @@ async def peer_closes_with_error(env: Any) -> None:
     assert "fault injection (close code 1011)" in str(errors[0].error), str(errors[0].error)
 
 
+async def peer_closes_while_we_send(env: Any) -> None:
+    # The close follows the server's answer to our message while our response.create may be
+    # on its way: real workerd then reports the close (1011), a 1006 close ("WebSocket
+    # disconnected without sending Close frame.") or a bare error event, depending on timing.
+    # Whichever: one error, disconnected, nothing left behind.
+    transport = _transport(env, env.url + "&fault=close_after:3:1011")
+    errors: list[Any] = []
+    transport.on("error", errors.append)
+    gone = asyncio.ensure_future(
+        transport.wait_for(
+            "connection_change", lambda e: e.status.value == "disconnected", timeout=TIMEOUT
+        )
+    )
+    await asyncio.sleep(0)
+    await transport.connect()
+    await transport.send_message("Hello")
+    await gone
+    await asyncio.sleep(0.05)
+    assert [type(e.error) for e in errors] == [ConnectionClosedError], errors
+    assert env.listeners() == 0
+
+
 async def write_after_socket_closed(env: Any) -> None:
     # The socket can close before its close event reaches us; send() then throws from
     # 2026-11-01. The channel answers with our own error, never the runtime's TypeError, and
@@ -211,6 +233,7 @@ CASES = {
         refused_upgrade,
         peer_closes_normally,
         peer_closes_with_error,
+        peer_closes_while_we_send,
         write_after_socket_closed,
     )
 }

@@ -8,7 +8,7 @@ import asyncio
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from cf_cases import KEY
@@ -16,7 +16,7 @@ from cf_fetch import NEW_COMPAT, WorkerdFetch
 
 import realtime_agents_cloudflare
 from realtime_agents.driver import ChannelRequest, CloseInfo
-from realtime_agents.errors import ConnectionFailedError, UserError
+from realtime_agents.errors import ConnectionClosedError, ConnectionFailedError, UserError
 from realtime_agents.plugins import PluginHost, build_plugin_manager
 from realtime_agents_cloudflare import CloudflareRealtimeTransportLayer
 from realtime_agents_cloudflare._channel import FetchChannel
@@ -135,6 +135,69 @@ async def test_binary_frames_arrive_as_bytes_at_the_new_compat_date(
     assert fetch.sockets[0].binaryType == "arraybuffer"
     await channel.aclose()
     assert closes == []  # a close we asked for is not reported
+
+
+class ScriptedSocket:
+    """A socket whose events the test fires by hand (for orders the shims never produce)."""
+
+    def __init__(self) -> None:
+        self.listeners: dict[str, list[Any]] = {}
+        self.readyState = 1
+        self.binaryType = "blob"
+        self.accepted = asyncio.Event()
+
+    def addEventListener(self, kind: str, callback: Any) -> None:
+        self.listeners.setdefault(kind, []).append(callback)
+
+    def removeEventListener(self, kind: str, callback: Any) -> None:
+        self.listeners[kind].remove(callback)
+
+    def accept(self) -> None:
+        self.accepted.set()
+
+    def send(self, data: str) -> None:
+        pass
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        self.readyState = 3
+
+    def fire(self, kind: str, **fields: Any) -> None:
+        event = type("Event", (), fields)()
+        for callback in list(self.listeners.get(kind, [])):
+            callback(event)
+
+
+async def test_an_error_event_alone_ends_the_connection_as_lost() -> None:
+    # Seen in real workerd: a server's close racing the Worker's own sends can arrive as an
+    # error event ("Network connection lost.") with no close event at all.
+    socket = ScriptedSocket()
+
+    class Upgraded:
+        status = 101
+        webSocket = socket
+        headers: ClassVar[dict[str, str]] = {"sec-websocket-protocol": "realtime"}
+
+    async def fetch(url: str, init: Any) -> Upgraded:
+        return Upgraded()
+
+    transport = CloudflareRealtimeTransportLayer(url="wss://x.invalid/r", fetch=fetch, api_key=KEY)
+    errors: list[Any] = []
+    transport.on("error", errors.append)
+    connecting = asyncio.ensure_future(transport.connect())
+    await asyncio.wait_for(socket.accepted.wait(), 5)
+    created = '{"type": "session.created", "event_id": "e1", "session": {"type": "realtime"}}'
+    socket.fire("message", data=created)
+    await connecting
+    socket.readyState = 3
+    socket.fire("error", message=f"Uncaught Error: Network connection lost. ({KEY})")
+    assert transport.status.value == "disconnected"
+    assert [type(e.error) for e in errors] == [ConnectionClosedError]
+    assert "Network connection lost." in str(errors[0].error)
+    assert KEY not in str(errors[0].error)
+    socket.fire("close", code=1000, reason="", wasClean=True)  # a late close changes nothing
+    await asyncio.sleep(0)
+    assert len(errors) == 1
+    assert socket.listeners == {"message": [], "close": [], "error": []}
 
 
 def test_outside_a_worker_fetch_is_required() -> None:

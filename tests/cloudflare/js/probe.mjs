@@ -3,13 +3,16 @@
 // test_cf_probe.py asserts the two traces are identical at each compat date; the CPython twin
 // (cf_fetch.py) is held to the same trace by test_cf_cpython.py.
 const SETTLE_MS = 300;
+// Only deterministic scenarios: a server's close racing the worker's own sends ends, in real
+// workerd, as a clean close, a 1006 close "WebSocket disconnected without sending Close
+// frame." or (from 2026-11-01) a bare error event, depending on timing; cf_cases.py's
+// peer_closes_while_we_send covers the transport there, and test_cf_transport.py each ending.
 
 export async function probe(fetch, url, badUrl) {
   return {
     serverCloses1000: await scenario(fetch, `${url}&fault=close_after:1:1000`, null),
     serverCloses1011: await scenario(fetch, `${url}&fault=close_after:1:1011`, null),
     workerCloses: await scenario(fetch, url, (ws) => ws.close(1000, "bye")),
-    serverClosesWhileWorkerSends: await scenario(fetch, `${url}&fault=close_after:2:1011`, null, true),
     refused: await refused(fetch, badUrl),
   };
 }
@@ -22,7 +25,7 @@ function upgrade(fetch, url) {
   });
 }
 
-async function scenario(fetch, url, afterFirstMessage, chatty = false) {
+async function scenario(fetch, url, afterFirstMessage) {
   const trace = [];
   const response = await upgrade(fetch, url);
   const ws = response.webSocket;
@@ -34,7 +37,6 @@ async function scenario(fetch, url, afterFirstMessage, chatty = false) {
   for (const type of ["open", "message", "close", "error"]) {
     ws.addEventListener(type, (event) => {
       if (type === "message") {
-        if (chatty) for (let i = 0; i < 20; i++) attempt(() => ws.send('{"type": "input_audio_buffer.clear"}'));
         if (!first) return; // the count of server events is the emulator's business
         first = false;
         trace.push(["message", typeof event.data, ws.readyState]);

@@ -142,8 +142,7 @@ class FetchChannel(Channel):
     def _end(self, info: CloseInfo) -> None:
         self._ended = True
         self._open = False
-        # Not from inside the callback that is running: destroying a proxy mid-call is unsafe.
-        asyncio.get_running_loop().call_soon(self._release)
+        self._release_soon()
         self._on_close(self, info)
 
     def write(self, frames: Sequence[str]) -> None:
@@ -175,7 +174,15 @@ class FetchChannel(Channel):
                 ws.close(code, reason)
             except Exception:  # already closed by the peer
                 logger.debug("closing the socket failed", exc_info=True)
-        self._release()
+        self._release_soon()
+
+    def _release_soon(self) -> None:
+        # Never from inside the listener that is running (a close from an event handler):
+        # destroying a proxy in the middle of its own call is unsafe.
+        try:
+            asyncio.get_running_loop().call_soon(self._release)
+        except RuntimeError:  # no loop: no listener can be running either
+            self._release()
 
     def _release(self) -> None:
         listeners, self._listeners = self._listeners, []
