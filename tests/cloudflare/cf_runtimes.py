@@ -30,7 +30,15 @@ CASE_OUTCOMES = "results"
 def node() -> str:
     found = shutil.which("node")
     assert found is not None, "node is not installed (tests/cloudflare needs Node 20)"
+    _installed()
     return found
+
+
+def _installed() -> None:
+    assert WORKERD.exists(), (
+        f"{NODE_MODULES} is missing or incomplete: run `npm ci --prefix tests/cloudflare` "
+        "(as .ci/run does)"
+    )
 
 
 def free_port() -> int:
@@ -85,6 +93,7 @@ async def post_json(url: str, body: Any, timeout: float) -> Any:
 @contextlib.asynccontextmanager
 async def workerd(config: Path, port: int, timeout: float = 20.0) -> AsyncIterator[None]:
     """``workerd serve config`` until the block ends, once it listens on ``port``."""
+    _installed()
     process = await asyncio.create_subprocess_exec(
         str(WORKERD),
         "serve",
