@@ -4,6 +4,9 @@ The runner (``js/node_runner.mjs`` under Node, ``js/worker.mjs`` inside workerd)
 spying ``fetch`` in ``globalThis.fetch`` and its controls in ``globalThis.cfSpy``; the
 transport uses its default, ``js.fetch``. Each scenario's outcome comes back as JSON, with
 the traceback of a failure, for the pytest test on the other side to assert on.
+
+The worker also calls :func:`run_example` (the example Worker's handler, layer 3) and
+:func:`bench` (one connection and one turn for ``benchmarks/cloudflare_worker.py``).
 """
 
 from __future__ import annotations
