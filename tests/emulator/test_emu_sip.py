@@ -372,16 +372,16 @@ async def test_barge_in_clears_the_reply_and_the_line_goes_quiet(
         tmp_path,
         ("silence", 500),
         ("tone", 400),
-        ("silence", 1600),
+        ("silence", 2400),  # turn 1's answer (about 1.3 s) plays out
         ("tone", 400),
-        ("silence", 1000),
-        ("tone", 400),
+        ("silence", 1000),  # turn 2's answer (3 s) starts …
+        ("tone", 400),  # … and the caller talks over it
         ("silence", 1500),
     )
     sipp = Sipp(
         tmp_path, "caller_hangs_up.xml", sip_port(emu), "-key", "rtp_rx_port", str(recorder.port)
     )
-    sipp.command += ["-d", "5800"]
+    sipp.command += ["-d", "6800"]
     async with sipp:
         call_id = (await hooks.next()).data.call_id
         await client.realtime.calls.accept(call_id, type="realtime", model="gpt-realtime")
@@ -428,12 +428,17 @@ async def test_the_application_clears_the_reply(
         await client.realtime.calls.accept(call_id, type="realtime", model="gpt-realtime")
         async with client.realtime.connect(call_id=call_id) as conn:
             await events_until(conn, "output_audio_buffer.started")
+            for _ in range(250):  # until the caller has heard some of it (then it is truncated)
+                if recorder.voiced():
+                    break
+                await asyncio.sleep(0.02)
             await conn.output_audio_buffer.clear()
             events = await events_until(conn, "conversation.item.truncated")
         await sipp.finish()
     assert kinds(events)[-2:] == ["output_audio_buffer.cleared", "conversation.item.truncated"]
     assert "error" not in kinds(events)
-    assert len(recorder.voiced()) < 15  # the ~1.3 s reply was cut short on the line
+    assert events[-1]["audio_end_ms"] > 0
+    assert len(recorder.voiced()) < 20  # the ~1.3 s reply was cut short on the line
 
 
 async def test_refer_then_hangup_reach_the_caller(
