@@ -616,8 +616,8 @@ async def test_dtmf_digits_reach_the_sideband(
 async def test_stopping_the_emulator_hangs_up_a_pcma_call(
     make_emulator: Any, hooks: Hooks, recorder: RtpRecorder, tmp_path: Path
 ) -> None:
-    greeter = RulesBrain([Rule(then=[Say("Welcome to the line.")])])
-    emu = await phone_emulator(make_emulator, hooks, brain=greeter)
+    emu = await phone_emulator(make_emulator, hooks)
+    emu.brain = RulesBrain([Rule(then=[Say("Welcome to the line.")])])  # calls take it from now
     client = hooks.client
     assert client is not None
     pcma = AudioFormat("audio/pcma")
@@ -638,6 +638,8 @@ async def test_stopping_the_emulator_hangs_up_a_pcma_call(
     (call,) = emu.sip.calls
     assert (call.codec, call.state, call.ended_by) == ("audio/pcma", "ended", "server")
     assert "input_audio_buffer.speech_started" not in kinds(greeting)
+    said = [e["transcript"] for e in greeting + turn if e["type"].endswith("transcript.done")]
+    assert said == ["Welcome to the line."] * 2
     assert kinds(turn)[:2] == [
         "input_audio_buffer.speech_started",
         "input_audio_buffer.speech_stopped",

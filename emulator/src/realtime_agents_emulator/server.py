@@ -413,20 +413,12 @@ class Emulator:
                 "the SIP edge needs the emulator's sip extra "
                 f"(pip install 'realtime-agents-emulator[sip]'): {exc}"
             ) from exc
-        options = SessionOptions(
-            self.brain,
-            self._speech,
-            self._pacing,
-            self._ids,
-            transport="sip",
-            max_duration_s=self._session_max_s,
-        )
         self.sip = SipService(
             host=self.host,
             port=port,
             webhook_url=self._webhook_url,
             webhook_secret=self.webhook_secret,
-            options=options,
+            session_options=lambda: self._session_options("sip"),
             ids=self._ids,
             on_crash=self._crash,
         )
@@ -441,7 +433,7 @@ class Emulator:
             return _error_response(404, RealtimeError.call_not_found(call_id))
         from .sip import calls_api
 
-        return await calls_api.handle(request, self.sip, self._keys.check_api_key, _bearer(request))
+        return await calls_api.handle(request, self.sip, self._keys.check_api_key)
 
     def _session_options(self, transport: str) -> SessionOptions:
         # Built per session: ``emu.brain`` may be replaced between connections.

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from .. import wire
 from ..errors import RealtimeError
+from ..rest import bearer, error_response
 from .service import CallGone, SipService
 
 __all__ = ["ACTIONS", "handle"]
@@ -25,13 +26,11 @@ ACTIONS = ("accept", "reject", "refer", "hangup")
 KeyCheck = Callable[[str | None], RealtimeError | None]
 
 
-async def handle(
-    request: web.Request, service: SipService, check_key: KeyCheck, bearer: str | None
-) -> web.Response:
+async def handle(request: web.Request, service: SipService, check_key: KeyCheck) -> web.Response:
     """Run the action the path names (one of :data:`ACTIONS`) on the call it names."""
     call_id = request.match_info["call_id"]
     action = request.path.rstrip("/").rsplit("/", 1)[-1]  # the hangup route has no {action}
-    error = check_key(bearer)
+    error = check_key(bearer(request))
     if error is not None:
         return error_response(401, error)
     try:
@@ -70,15 +69,3 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise RealtimeError("The body of your request must be a JSON object.", "invalid_type")
     return body
-
-
-def error_response(status: int, error: RealtimeError) -> web.Response:
-    body = {
-        "error": {
-            "message": error.message,
-            "type": error.type,
-            "param": error.param,
-            "code": error.code,
-        }
-    }
-    return web.Response(status=status, text=wire.encode(body), content_type="application/json")

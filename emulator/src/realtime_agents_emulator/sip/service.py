@@ -58,14 +58,14 @@ class SipService:
         port: int,
         webhook_url: str | None,
         webhook_secret: str,
-        options: SessionOptions,
+        session_options: Callable[[], SessionOptions],
         ids: IdFactory,
         on_crash: Callable[[BaseException], None],
     ) -> None:
         self.host = host
         self._requested_port = port
         self.webhook_url = webhook_url
-        self._options = options
+        self._session_options = session_options  # per call: the emulator's brain may change
         self._ids = ids
         self._on_crash = on_crash
         self._webhooks = WebhookSender(webhook_url, webhook_secret, ids) if webhook_url else None
@@ -139,7 +139,7 @@ class SipService:
         session = Session(
             kind="realtime",
             model=str(config.get("model") or _DEFAULT_MODEL),
-            options=self._options,
+            options=self._session_options(),
             sink=call.dispatch,
             on_close=lambda code, reason: self._spawn(self._hang_up(call)),
             on_crash=self._on_crash,
