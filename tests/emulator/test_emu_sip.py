@@ -780,6 +780,36 @@ def test_sdp_offers_and_answers() -> None:
         parse_offer("v=0\r\n")
 
 
+async def test_a_refused_webhook_is_tried_three_times(make_emulator: Any, hooks: Hooks) -> None:
+    emu = await phone_emulator(make_emulator, hooks)
+    assert hooks.client is not None
+    await hooks.client.close()
+    hooks.client = AsyncOpenAI(api_key="sk-test", webhook_secret=new_secret())  # the wrong one
+    assert emu.sip is not None
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(
+        asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0)
+    )
+    try:
+        local = transport.get_extra_info("sockname")[1]
+        invite = INVITE.format(port=emu.sip.port, local=local, length=len(SDP), sdp=SDP)
+        transport.sendto(invite.encode(), ("127.0.0.1", emu.sip.port))
+        for _ in range(250):
+            call = emu.sip.calls[0] if emu.sip.calls else None
+            if call is not None and call.webhook is not None:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        transport.close()
+    assert call is not None
+    assert call.webhook is not None
+    assert call.webhook.statuses == [400, 400, 400]
+    assert not call.webhook.delivered
+    assert len(hooks.refused) == 3
+    assert call.state == "ringing"  # the call still rings: the application may learn of it
+    assert hooks.events.empty()
+
+
 async def test_one_call_is_answered_once(make_emulator: Any) -> None:
     emu: Emulator = await make_emulator(sip_port=0)
     assert emu.sip is not None

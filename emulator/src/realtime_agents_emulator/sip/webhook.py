@@ -115,7 +115,7 @@ class WebhookSender:
                     if 200 <= response.status < 300:
                         break
             except (aiohttp.ClientError, TimeoutError) as exc:
-                delivery.statuses.append(type_name(exc))
+                delivery.statuses.append(_describe(exc))
         else:
             log.warning("webhook %s not delivered to %s: %s", type, self.url, delivery.statuses)
         return delivery
@@ -126,5 +126,5 @@ class WebhookSender:
             self._http = None
 
 
-def type_name(exc: BaseException) -> str:
+def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
