@@ -5,6 +5,7 @@ frames, the plugin and the package surface (the scenarios shared with Pyodide ar
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -214,10 +215,28 @@ def test_public_names() -> None:
     assert realtime_agents_cloudflare.__all__ == ["CloudflareRealtimeTransportLayer", "Fetch"]
 
 
-def test_importing_the_package_imports_no_socket_library_nor_pydantic() -> None:
-    code = (
-        "import sys, realtime_agents_cloudflare, realtime_agents_cloudflare.plugin;"
-        "print(sorted({'websockets', 'aiohttp', 'pydantic'} & set(sys.modules)))"
+def test_public_names_resolve_on_first_use() -> None:
+    assert realtime_agents_cloudflare.CloudflareRealtimeTransportLayer is (
+        CloudflareRealtimeTransportLayer
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert dir(realtime_agents_cloudflare) == realtime_agents_cloudflare.__all__
+    with pytest.raises(AttributeError):
+        realtime_agents_cloudflare.nope  # noqa: B018
+
+
+def _imported_by(code: str, names: set[str]) -> list[str]:
+    probe = f"import json, sys; {code}; print(json.dumps(sorted({names!r} & set(sys.modules))))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    imported: list[str] = json.loads(out.stdout)
+    return imported
+
+
+def test_discovering_the_plugin_imports_nothing_heavy() -> None:
+    # `realtime-agents --help` loads every plugin: it must stay instant.
+    code = "import realtime_agents_cloudflare, realtime_agents_cloudflare.plugin"
+    assert _imported_by(code, {"asyncio", "realtime_agents.driver"}) == []
+
+
+def test_the_transport_imports_no_socket_library_nor_pydantic() -> None:
+    code = "from realtime_agents_cloudflare import CloudflareRealtimeTransportLayer"
+    assert _imported_by(code, {"websockets", "aiohttp", "pydantic"}) == []
