@@ -341,7 +341,7 @@ async def test_change_peer_connection_may_adjust_or_replace_it(peer: RTCPeer) ->
 async def test_without_the_audio_extra_insisting_on_devices_says_how_to_get_them(
     peer: RTCPeer,
 ) -> None:
-    # No sound card here, and sounddevice (the optional [audio] extra) is not installed.
+    # No sound card here (test_sound_devices.py runs the real backend with a null device).
     microphone = make(peer.calls_url, microphone=True, audio_devices=None)
     with pytest.raises(UserError, match=r"no microphone.*media_stream=.*\[audio\]"):
         await microphone.connect(api_key=peer.api_key)

@@ -13,6 +13,7 @@ import importlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Final, Protocol, runtime_checkable
 
+from realtime_agents._install import install_hint
 from realtime_agents.errors import UserError
 
 from ._media import FRAME_SAMPLES, SAMPLE_RATE
@@ -22,8 +23,8 @@ __all__ = ["AudioDevices", "Microphone", "SoundDevices", "Speaker", "no_micropho
 #: A speaker: called with each chunk of PCM16 24 kHz mono to play, in order.
 Speaker = Callable[[bytes], None]
 _INSTALL_HINT: Final = (
-    "install the extra on a machine with a sound card: "
-    "pip install 'realtime-agents-webrtc[audio]' (PortAudio: apt-get install libportaudio2)"
+    install_hint("realtime-agents-webrtc", "audio")
+    + ", on a machine with a sound card and PortAudio (Debian: apt-get install libportaudio2)"
 )
 
 
