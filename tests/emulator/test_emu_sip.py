@@ -15,12 +15,11 @@ import asyncio
 import itertools
 import os
 import signal
-import socket
 import struct
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -32,6 +31,7 @@ from openai import (
     NotFoundError,
 )
 from openai.types.webhooks import RealtimeCallIncomingWebhookEvent
+from sip_helpers import RtpRecorder, Sipp, write_tone
 from sipmessage import Request
 from websockets.exceptions import ConnectionClosedOK
 
@@ -42,8 +42,6 @@ from realtime_agents_emulator import (
     Rule,
     RulesBrain,
     Say,
-    pcm16_silence,
-    pcm16_tone,
 )
 from realtime_agents_emulator.ids import IdFactory
 from realtime_agents_emulator.responses import Pacing
@@ -55,10 +53,6 @@ from realtime_agents_emulator.sip.sdp import OfferError, answer, parse_offer
 from realtime_agents_emulator.sip.webhook import check_secret, new_secret, sign
 from realtime_agents_emulator.synth import SpeechSynthesizer
 
-SCENARIOS = Path(__file__).parent / "sip"
-PCMU = AudioFormat("audio/pcmu")
-SILENT_RMS = 50  # µ-law's quietest codes decode to a few units: anything above is sound
-SIPP_TIMEOUT_S = 20
 LONG_REPLY_MS = 3000
 TRANSCRIPT = "I need a table for two"
 BRAIN = RulesBrain(
@@ -71,53 +65,6 @@ BRAIN = RulesBrain(
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def write_tone(folder: Path, *segments: tuple[str, int], codec: AudioFormat = PCMU) -> None:
-    """``tone.ulaw`` (or ``tone.alaw``) from ("tone" | "silence", ms) segments: raw G.711 at
-    8 kHz, no header."""
-    pcm = b"".join(
-        pcm16_tone(ms, amplitude=0.25) if kind == "tone" else pcm16_silence(ms)
-        for kind, ms in segments
-    )
-    name = "tone.ulaw" if codec == PCMU else "tone.alaw"
-    (folder / name).write_bytes(codec.encode(pcm))
-
-
-def level(payload: bytes, codec: AudioFormat = PCMU) -> int:
-    """RMS of a G.711 payload (PCM16 units)."""
-    samples = codec.decode_linear(payload)
-    values = struct.unpack(f"<{len(samples) // 2}h", samples)
-    return int((sum(v * v for v in values) / max(1, len(values))) ** 0.5)
-
-
-class RtpRecorder(asyncio.DatagramProtocol):
-    """The caller's ear: every datagram the emulator sends to the caller's media address."""
-
-    def __init__(self) -> None:
-        self.packets: list[RtpPacket] = []
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: Any) -> None:
-        self.packets.append(RtpPacket.parse(data))
-
-    @property
-    def port(self) -> int:
-        assert self.transport is not None
-        return int(self.transport.get_extra_info("sockname")[1])
-
-    def voiced(self, codec: AudioFormat = PCMU) -> list[int]:
-        """Indexes of the packets that carry sound."""
-        return [i for i, p in enumerate(self.packets) if level(p.payload, codec) > SILENT_RMS]
 
 
 class Hooks:
@@ -160,81 +107,6 @@ class Hooks:
 
     async def next(self) -> RealtimeCallIncomingWebhookEvent:
         return await asyncio.wait_for(self.events.get(), 10)
-
-
-class Sipp:
-    """One SIPp run (a single call) against the emulator's SIP port."""
-
-    def __init__(self, folder: Path, scenario: str, sip_port: int, *args: str) -> None:
-        self.folder = folder
-        self.messages = folder / "messages.log"
-        self.command = [
-            "sipp",
-            f"127.0.0.1:{sip_port}",
-            "-sf",
-            str(SCENARIOS / scenario),
-            "-s",
-            "openai",
-            "-i",
-            "127.0.0.1",
-            "-mi",
-            "127.0.0.1",
-            "-p",
-            str(free_udp_port()),
-            "-mp",
-            str(free_udp_port()),
-            "-m",
-            "1",
-            "-nostdin",
-            "-timeout",
-            f"{SIPP_TIMEOUT_S}s",
-            "-trace_msg",
-            "-message_file",
-            str(self.messages),
-            "-trace_err",
-            "-error_file",
-            str(folder / "errors.log"),
-            *args,
-        ]
-        self._process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self._process = await asyncio.create_subprocess_exec(
-            *self.command,
-            cwd=self.folder,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-
-    async def finish(self) -> str:
-        """Wait for SIPp; its SIP message log. Fails with SIPp's errors if the call failed."""
-        assert self._process is not None
-        try:
-            _, stderr = await asyncio.wait_for(self._process.communicate(), SIPP_TIMEOUT_S + 5)
-        except TimeoutError:
-            self._process.kill()
-            await self._process.wait()
-            raise
-        errors = self.folder / "errors.log"
-        details = errors.read_text(errors="replace") if errors.exists() else ""
-        assert self._process.returncode == 0, f"sipp failed: {stderr.decode()[-2000:]}{details}"
-        return self.messages.read_text(errors="replace")
-
-    async def __aenter__(self) -> Sipp:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        process = self._process
-        if process is None:
-            return
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        elif process.returncode != 0 and exc[0] is not None:  # say why the test waited in vain
-            assert process.stderr is not None
-            stderr = (await process.stderr.read()).decode(errors="replace")
-            raise AssertionError(f"sipp exited with {process.returncode}: {stderr[-2000:]}")
 
 
 @pytest.fixture
