@@ -8,33 +8,19 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import importlib.util
 import json
-import sys
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 from openai import AsyncOpenAI
+from phone_app import load_example
 
 SECRET_BYTES = b"phone-agent-test-secret-0123456789"
 SECRET = "whsec_" + base64.b64encode(SECRET_BYTES).decode()
-EXAMPLE = Path(__file__).parents[2] / "plugins" / "sip" / "examples" / "phone_agent.py"
-
-
-def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("phone_agent", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def incoming_call(call_id: str) -> bytes:

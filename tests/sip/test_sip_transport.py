@@ -189,3 +189,17 @@ async def test_accept_call_sends_the_built_config_and_takes_a_gone_call_calmly(
     assert seen == [("rtc_ok", payload)]
     assert await accept_call(client, "gone", AGENT) is None
     await client.close()
+
+
+async def test_from_client_reaches_the_api_the_client_reaches(
+    call_socket: tuple[CallSocket, str],
+) -> None:
+    peer, url = call_socket
+    base = url.replace("ws://", "http://").removesuffix("/realtime")  # http://…/v1
+    client = AsyncOpenAI(api_key=KEY, base_url=base)
+    transport = OpenAIRealtimeSIP.from_client(client, ping_interval=None)
+    await transport.connect(call_id="rtc_from_client")  # the client's key, the client's host
+    assert peer.paths == ["/v1/realtime?call_id=rtc_from_client"]
+    assert KEY not in repr(transport)
+    await transport.close()
+    await client.close()

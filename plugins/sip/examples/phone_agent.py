@@ -8,11 +8,13 @@ answers 400 if it does not hold; answers 200 at once (OpenAI retries slow webhoo
 retried call is recognised by its id); then accepts the call with the agent's config
 (:func:`realtime_agents_sip.accept_call`), attaches a ``RealtimeSession`` by ``call_id``,
 greets the caller, and lets the agent look orders up, transfer the call (``refer``) or hang
-up. The call ends when either side hangs up.
+up. The call ends when either side hangs up. Past ``--max-calls`` calls at once, a call is
+turned away with 486 Busy Here (``calls.reject``), so the trunk tries another worker.
 
 Calls are independent: run as many copies of this server as you like behind a load balancer;
 whichever gets a webhook accepts that call and attaches to it by id. ``OPENAI_BASE_URL``
-points it at the local emulator instead of OpenAI (``realtime-agents emulator --sip-port``).
+points it at the local emulator instead of OpenAI (``realtime-agents emulator --sip-port``):
+the call's events connection goes wherever the client goes.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import argparse
 import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +39,7 @@ logger = logging.getLogger("phone_agent")
 
 GREETING = "Greet the caller in one short sentence and ask how you can help."
 SUPPORT_DESK = "sip:support@example.com"
+BUSY_HERE = 486  # the SIP status for "this worker is full": the trunk may try another
 
 
 @dataclass
@@ -86,14 +89,35 @@ def phone_agent() -> RealtimeAgent[Call]:
     )
 
 
-class PhoneServer:
-    """The webhook endpoint and the calls it runs (one task per call, all owned here)."""
+OnSession = Callable[[Call, RealtimeSession[Call]], None]
 
-    def __init__(self, client: AsyncOpenAI, *, webhook_secret: str | None = None) -> None:
+
+class PhoneServer:
+    """The webhook endpoint and the calls it runs (one task per call, all owned here).
+
+    ``max_calls``: calls beyond this many at once are rejected (486 Busy Here; 0 takes none,
+    to drain a worker). ``on_session(call, session)`` runs for each call's session before it
+    attaches: subscribe there to the events you want (analytics, transcripts, escalation).
+    """
+
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        *,
+        webhook_secret: str | None = None,
+        max_calls: int = 100,
+        on_session: OnSession | None = None,
+    ) -> None:
         self.client = client
         self.webhook_secret = webhook_secret
+        self.max_calls = max_calls
+        self.on_session = on_session
         self.agent = phone_agent()
         self.calls: dict[str, asyncio.Task[None]] = {}
+
+    @property
+    def active_calls(self) -> int:
+        return sum(not task.done() for task in self.calls.values())
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -116,11 +140,17 @@ class PhoneServer:
             if call_id not in self.calls:  # OpenAI retries: each call is answered once
                 headers = {h.name: h.value for h in event.data.sip_headers}
                 caller = headers.get("From", "unknown")
-                task = asyncio.get_running_loop().create_task(
-                    self.run_call(call_id, caller), name=f"call {call_id}"
-                )
+                busy = self.active_calls >= self.max_calls
+                work = self.turn_away(call_id) if busy else self.run_call(call_id, caller)
+                task = asyncio.get_running_loop().create_task(work, name=f"call {call_id}")
                 self.calls[call_id] = task
         return web.Response(status=200)
+
+    async def turn_away(self, call_id: str) -> None:
+        try:
+            await self.client.realtime.calls.reject(call_id, status_code=BUSY_HERE)
+        except Exception:
+            logger.exception("call %s could not be rejected", call_id)
 
     async def run_call(self, call_id: str, caller: str) -> None:
         call = Call(self.client, call_id, caller)
@@ -128,7 +158,7 @@ class PhoneServer:
         try:
             if await accept_call(self.client, call_id, self.agent, session_options=options) is None:
                 return  # the caller hung up while it rang
-            transport = OpenAIRealtimeSIP()
+            transport = OpenAIRealtimeSIP.from_client(self.client)  # where the client goes
 
             def on_change(event: Any) -> None:
                 if event.status is ConnectionStatus.DISCONNECTED:  # the call is over
@@ -136,7 +166,9 @@ class PhoneServer:
 
             transport.on("connection_change", on_change)
             async with RealtimeSession(self.agent, transport=transport, **options) as session:
-                await session.connect(self.client.api_key, call_id=call_id)
+                if self.on_session is not None:
+                    self.on_session(call, session)
+                await session.connect(call_id=call_id)
                 await transport.request_response({"instructions": GREETING})
                 await call.ended.wait()
         except Exception:
@@ -152,10 +184,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="A phone agent for OpenAI's SIP calls.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on")
+    parser.add_argument("--max-calls", type=int, default=100, help="calls at once, then 486")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
     client = AsyncOpenAI(webhook_secret=os.environ.get("OPENAI_WEBHOOK_SECRET"))
-    web.run_app(PhoneServer(client).app(), host=args.host, port=args.port)
+    server = PhoneServer(client, max_calls=args.max_calls)
+    web.run_app(server.app(), host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

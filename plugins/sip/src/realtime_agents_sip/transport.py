@@ -16,14 +16,18 @@ ways, all decided by the shared driver's class attributes:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from realtime_agents.agent import RealtimeAgent
 from realtime_agents.config import RealtimeSessionConfig
+from realtime_agents.driver.handshake import realtime_url_from_base
 from realtime_agents.errors import UserError
 from realtime_agents.protocol import MediaMode
 from realtime_agents.transport import ApiKey, ConnectOptions
 from realtime_agents_websocket import OpenAIRealtimeWebSocket
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
 
 __all__ = ["REFUSED_TURN_DETECTION_FIELDS", "OpenAIRealtimeSIP"]
 
@@ -40,6 +44,19 @@ class OpenAIRealtimeSIP(OpenAIRealtimeWebSocket):
 
     media: ClassVar[MediaMode] = "track"
     sends_audio_formats: ClassVar[bool] = False
+
+    @classmethod
+    def from_client(cls, client: AsyncOpenAI, **options: Any) -> OpenAIRealtimeSIP:
+        """A transport reaching the same API as ``client`` (the one that accepted the call).
+
+        Its URL is the client's ``websocket_base_url`` or ``base_url`` (so a proxy, the local
+        emulator or ``OPENAI_BASE_URL`` as the client read it apply to the call's events too)
+        with ``/realtime`` appended, and its default key the client's. ``options`` are the
+        other arguments of :class:`OpenAIRealtimeSIP`.
+        """
+        base = str(client.websocket_base_url or client.base_url)
+        options.setdefault("api_key", client.api_key)
+        return cls(url=realtime_url_from_base(base), **options)
 
     async def connect(
         self,
