@@ -288,6 +288,12 @@ class Caller(asyncio.DatagramProtocol):
         if message.method == "BYE":
             self.hung_up.set()
 
+    async def ringing(self, timeout: float = 10.0) -> None:
+        """Wait for ``180 Ringing`` (the emulator has the call in ``emu.sip.calls`` by then)."""
+        async with asyncio.timeout(timeout):
+            while (await self.responses.get()).code != 180:
+                pass
+
     async def final(self, timeout: float = 10.0) -> Response:
         """The INVITE's final response (provisional ones are passed over)."""
         async with asyncio.timeout(timeout):

@@ -2,6 +2,8 @@
 
 * the WebSocket transport (both backends) against the emulator over real loopback sockets;
 * the WebRTC transport against the emulator's WebRTC endpoint (aiortc on both sides, loopback);
+* the SIP transport attached to a live call: an in-process SIP phone calls the emulator's SIP
+  edge, the official client accepts the call, the transport attaches by ``call_id``;
 * ``MockRealtimeTransport``: the real driver and protocol, with a function playing the server;
 * ``ScriptedRealtimeTransport``: the lifecycle part only (it has no backend to script).
 """
@@ -19,6 +21,11 @@ from realtime_agents.testing import MockRealtimeTransport, ScriptedRealtimeTrans
 from realtime_agents.testing.contract import (
     CANCELLABLE_CONNECT,
     CAPABILITIES,
+    CONVERSATION,
+    INPUT_TRANSCRIPTION,
+    INTERRUPT,
+    OPENAI_WIRE,
+    PEER_DROP,
     Reply,
     Script,
     TransportHarness,
@@ -175,6 +182,68 @@ class WebRTCHarness(WebSocketHarness):
         return super().is_backend_task(task) or any(
             name in filename for name in ("aiortc", "aioice", "av/")
         )
+
+
+class SIPHarness(WebSocketHarness):
+    """``OpenAIRealtimeSIP`` attached to a live SIP call on the emulator's SIP edge.
+
+    ``start`` places a call from an in-process SIP phone (``tests/sip_helpers.Caller``: a
+    SIPp process per test would cost more than the test), accepts it with the official
+    ``openai`` client as an application does, and waits for the phone's ACK; every transport
+    then attaches to that call by its id (each connection is one more sideband of the call,
+    so connecting again and dropping one leave the call up).
+
+    Capabilities, honestly: the caller's audio is in the call, so ``send_audio`` is refused
+    (no AUDIO_IN), and replies are spoken into the call, so no ``audio`` events (no
+    AUDIO_OUT); what the caller says is still transcribed, and ``interrupt()`` still stops a
+    reply on the line (``output_audio_buffer.clear``), but the suite's tests of those two
+    drive them through audio the transport does not carry (see ``test_contract.py``).
+    """
+
+    name = "sip"
+    capabilities: ClassVar[frozenset[str]] = frozenset(
+        {CONVERSATION, INPUT_TRANSCRIPTION, INTERRUPT, PEER_DROP, CANCELLABLE_CONNECT, OPENAI_WIRE}
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.caller: Any = None
+        self.call_id = ""
+
+    async def start(self, script: Script) -> None:
+        from openai import AsyncOpenAI
+        from sip_helpers import Caller
+
+        from realtime_agents_emulator import Emulator
+
+        self.emulator = Emulator(
+            brain=_EmulatorBrain.build(script), audio_speed=0, speech="synthetic", sip_port=0
+        )
+        await self.emulator.start()
+        sip = self.emulator.sip
+        self.caller = await Caller.dial(sip.port)
+        await self.caller.ringing()
+        self.call_id = sip.calls[0].call_id
+        async with AsyncOpenAI(
+            api_key=API_KEY, base_url=self.emulator.base_url, max_retries=0
+        ) as client:
+            await client.realtime.calls.accept(self.call_id, type="realtime", model=MODEL)
+        await self.caller.answered()
+
+    async def stop(self) -> None:
+        try:
+            await super().stop()  # the emulator hangs the call up: the phone answers its BYE
+        finally:
+            if self.caller is not None:
+                self.caller.close()
+
+    def build_transport(self) -> RealtimeTransportLayer:
+        from realtime_agents_sip import OpenAIRealtimeSIP
+
+        return OpenAIRealtimeSIP(url=self.emulator.ws_url)
+
+    def connect_options(self, **overrides: Any) -> ConnectOptions:
+        return _options(overrides, api_key=API_KEY, call_id=self.call_id)
 
 
 class ScriptServer:

@@ -223,7 +223,11 @@ class LifecycleContract(_Contract):
     @contract()
     async def test_calls_while_disconnected(self, harness: TransportHarness) -> None:
         transport = harness.new_transport()
-        await transport.send_audio(b"\x00\x00" * 240)  # microphones keep going: dropped
+        try:
+            await transport.send_audio(b"\x00\x00" * 240)  # microphones keep going: dropped
+        except UserError:  # a transport that carries no audio (SIP) may refuse it at any time
+            if AUDIO_IN in harness.capabilities:
+                raise
         for call in (
             transport.send_message("hello"),
             transport.update_session_config({"instructions": "x"}),
