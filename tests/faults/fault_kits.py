@@ -26,6 +26,9 @@ class Kit(abc.ABC):
     #: ``conftest.py``), and a test checks each names a real case and says why.
     not_applicable: ClassVar[dict[str, str]] = {}
 
+    #: Options of the emulator the matrix starts for this kit (e.g. a SIP edge).
+    emulator_options: ClassVar[dict[str, Any]] = {}
+
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
 
@@ -50,6 +53,10 @@ class Kit(abc.ABC):
     async def wait_for_peer(self, timeout: float = 5.0) -> Any:
         """The emulator's side of the next connection, once it has arrived."""
         return await self.emulator.wait_for_connection(timeout=timeout)
+
+    def close(self) -> None:
+        """Release what the kit opened besides the emulator (after the emulator stopped)."""
+        return  # most kits open nothing else
 
 
 class WebSocketKit(Kit):
@@ -188,6 +195,96 @@ def _workerd_fetch_module() -> Any:
     return module
 
 
+class SIPKit(Kit):
+    """``OpenAIRealtimeSIP`` attached to live calls on the emulator's SIP edge.
+
+    Every connection attaches to a call of its own: connecting without a ``call_id`` (as the
+    matrix's sessions do) first places one from an in-process SIP phone
+    (``tests/sip_helpers.Caller``) and accepts it with the official client, with the key the
+    connection uses. The peer is the call's sideband connection (a ``ServerConnection``, so
+    every fault of the emulator applies); the knobs are the WebSocket transport's.
+    """
+
+    name = "sip"
+    emulator_options: ClassVar[dict[str, Any]] = {"sip_port": 0}
+    not_applicable: ClassVar[dict[str, str]] = {
+        "test_a_burst_of_small_audio_deltas_is_delivered_whole": (
+            "a SIP call's replies are spoken into the phone line, never sent as audio deltas: "
+            "the transport attached to a call publishes no audio events at all"
+        ),
+        "test_an_unread_event_stream_stays_within_its_bound": (
+            "the bound is measured in assistant audio, which a SIP call never carries on this "
+            "connection (the reply is spoken into the phone line)"
+        ),
+    }
+
+    def __init__(self, emulator: Emulator) -> None:
+        super().__init__(emulator)
+        self.callers: list[Any] = []
+
+    def transport(
+        self,
+        *,
+        keepalive: tuple[float, float] | None = None,
+        max_frame: int | None = None,
+        close_timeout: float | None = None,
+    ) -> RealtimeTransportLayer:
+        options: dict[str, Any] = {}
+        if keepalive is not None:
+            options["ping_interval"], options["ping_timeout"] = keepalive
+        if max_frame is not None:
+            options["max_size"] = max_frame
+        if close_timeout is not None:
+            options["close_timeout"] = close_timeout
+        return _attached_sip_class()(self, url=self.emulator.ws_url, **options)
+
+    async def new_call(self, api_key: str) -> str:
+        """Place a call, accept it as an application does; its ``call_id``."""
+        from openai import AsyncOpenAI
+        from sip_helpers import Caller  # tests/: on sys.path through its conftest
+
+        sip = self.emulator.sip
+        assert sip is not None
+        caller = await Caller.dial(sip.port)
+        self.callers.append(caller)
+        await caller.ringing()
+        call_id = str(sip.calls[-1].call_id)
+        async with AsyncOpenAI(
+            api_key=api_key, base_url=self.emulator.base_url, max_retries=0
+        ) as client:
+            await client.realtime.calls.accept(call_id, type="realtime", model=MODEL)
+        await caller.answered()
+        return call_id
+
+    def close(self) -> None:
+        for caller in self.callers:
+            caller.close()
+
+
+def _attached_sip_class() -> type[Any]:
+    """``OpenAIRealtimeSIP`` that, connected without a ``call_id``, attaches to a new call of
+    its kit (built on first use: the SIP plugin is imported only when its kit runs)."""
+    import attrs
+
+    from realtime_agents.transport import ConnectOptions
+    from realtime_agents_sip import OpenAIRealtimeSIP
+
+    class AttachedSIP(OpenAIRealtimeSIP):
+        def __init__(self, kit: SIPKit, **options: Any) -> None:
+            super().__init__(**options)
+            self._kit = kit
+
+        async def connect(self, options: ConnectOptions | None = None, **kwargs: Any) -> None:
+            options = options or ConnectOptions(**kwargs)
+            if options.call_id is None:
+                assert isinstance(options.api_key, str), "the matrix connects with a str key"
+                call_id = await self._kit.new_call(options.api_key)
+                options = attrs.evolve(options, call_id=call_id)
+            await super().connect(options)
+
+    return AttachedSIP
+
+
 def not_applicable_reason(kit: type[Kit], test: str, callspec_id: str) -> str | None:
     """Why ``test`` (its function name) with ``callspec_id`` does not run on ``kit``, if so."""
     case = callspec_id.removeprefix(kit.name).lstrip("-")
@@ -195,4 +292,10 @@ def not_applicable_reason(kit: type[Kit], test: str, callspec_id: str) -> str | 
 
 
 #: Every transport of this repository with a real peer; the matrix runs each case on each.
-KITS: list[type[Kit]] = [SansIOWebSocketKit, WebsocketsWebSocketKit, WebRTCKit, CloudflareKit]
+KITS: list[type[Kit]] = [
+    SansIOWebSocketKit,
+    WebsocketsWebSocketKit,
+    WebRTCKit,
+    CloudflareKit,
+    SIPKit,
+]

@@ -162,7 +162,9 @@ async def matrix(
     kit: type[Kit] = request.param
     # conftest.py deselects the cases a kit names as not applicable: none arrives here.
     assert not not_applicable_reason(kit, request.node.originalname, request.node.callspec.id)
-    emulator = Emulator(brain=_brain(), api_keys=[KEY], audio_speed=0, speech="synthetic")
+    emulator = Emulator(
+        brain=_brain(), api_keys=[KEY], audio_speed=0, speech="synthetic", **kit.emulator_options
+    )
     await emulator.start()
     matrix = Matrix(request.param(emulator), caplog)
     try:
@@ -170,6 +172,7 @@ async def matrix(
         await matrix.check()
     finally:
         await emulator.stop()
+        matrix.kit.close()
     if not matrix.injected:  # what the emulator itself sent must be valid GA events
         check_emulator(emulator)
 
