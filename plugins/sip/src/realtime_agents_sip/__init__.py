@@ -3,7 +3,8 @@
 A call reaches your webhook as ``realtime.call.incoming``; you accept it with the agent's
 config (:func:`accept_call`, or ``client.realtime.calls.accept`` with
 :meth:`OpenAIRealtimeSIP.build_initial_config`), then attach
-``RealtimeSession(agent, transport=OpenAIRealtimeSIP())`` with ``connect(call_id=...)``.
+``RealtimeSession(agent, transport=OpenAIRealtimeSIP.from_client(client))`` with
+``connect(call_id=...)`` (``from_client``: the call's events go where the client goes).
 
 Names are imported on first use, so discovering the plugin imports neither websockets nor
 the openai client.
