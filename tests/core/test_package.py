@@ -33,3 +33,26 @@ def test_import_is_lazy() -> None:
 def test_unknown_attribute() -> None:
     with pytest.raises(AttributeError, match="NoSuchThing"):
         realtime_agents.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_lazy_exports_import_on_first_use_and_cache() -> None:
+    import sys
+    import types
+
+    from realtime_agents.lazy import lazy_exports
+
+    package = types.ModuleType("lazy_probe")
+    package.__all__ = ["dumps", "decoder", "eager"]  # type: ignore[attr-defined]
+    sys.modules["lazy_probe"] = package
+    try:
+        getattr_, dir_ = lazy_exports("lazy_probe", {"dumps": "json", "decoder": "json.decoder"})
+        import json
+
+        assert getattr_("dumps") is json.dumps
+        assert package.dumps is json.dumps  # cached: __getattr__ is not asked again
+        assert getattr_("decoder") is json.decoder  # a name mapped to its own module
+        with pytest.raises(AttributeError, match="module 'lazy_probe' has no attribute 'x'"):
+            getattr_("x")
+        assert dir_() == ["decoder", "dumps", "eager"]
+    finally:
+        del sys.modules["lazy_probe"]

@@ -12,8 +12,9 @@ Names load on first use, so importing this package costs nothing you do not use.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
 
 __all__ = [
     "IncompleteRealtimeScenarioError",
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "server_events": ".server_events",
     "MockHandler": "._mock",
     "MockRealtimeTransport": "._mock",
     "ServerReply": "._mock",
@@ -43,19 +45,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name == "server_events":
-        return importlib.import_module(".server_events", __name__)
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'realtime_agents.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:
