@@ -35,6 +35,7 @@ from .brain import Brain, EchoBrain
 from .call_desk import CallDesk, DeskServices
 from .config import SESSION, apply_update, default_session
 from .connection import ServerConnection
+from .cors import cors_middleware
 from .errors import RealtimeError
 from .faults import FaultPlan, Faults
 from .ids import IdFactory
@@ -192,7 +193,7 @@ class Emulator:
         """Bind the port and start serving."""
         if self._runner is not None:
             raise RuntimeError("the emulator is already started")
-        app = web.Application(client_max_size=_MAX_MESSAGE_BYTES)
+        app = web.Application(client_max_size=_MAX_MESSAGE_BYTES, middlewares=[cors_middleware])
         app.router.add_get("/v1/realtime", self._realtime)
         app.router.add_post("/v1/realtime/client_secrets", self._client_secrets)
         app.router.add_post("/v1/realtime/calls", self._desk.create)

@@ -1,0 +1,12 @@
+"""A browser voice page for a realtime agent, with the agent's tools running in Python.
+
+:class:`VoiceApp` mints ephemeral keys from the agent's config, serves a static page that
+talks WebRTC straight to the Realtime API, and attaches a sideband session to each call so
+tools, guardrails and handoffs run on the server. ``realtime-agents serve`` runs one.
+"""
+
+from __future__ import annotations
+
+from .app import DEFAULT_BASE_URL, VoiceApp, WebError
+
+__all__ = ["DEFAULT_BASE_URL", "VoiceApp", "WebError"]

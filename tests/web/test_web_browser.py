@@ -1,0 +1,114 @@
+"""The voice page in a real Chromium against the emulator's WebRTC endpoint: a spoken turn,
+a tool run in Python over the sideband, the reply heard by the page, barge-in, an expired key."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from realtime_agents import RealtimeAgent, tool
+from realtime_agents_emulator import RulesBrain, auth
+
+pytestmark = pytest.mark.timeout(60)
+
+SCREENSHOT = Path(__file__).parents[2] / "plugins" / "web" / "docs" / "screenshot.png"
+
+RULES = {
+    "transcripts": ["What's the weather in Paris?", "Wait, stop."],
+    "rules": [
+        {
+            "when": {"text": r"weather in (?P<city>\w+)"},
+            "then": [{"call": "get_weather", "arguments": {"city": "{city}"}}],
+        },
+        {
+            "when": {"tool": "get_weather"},
+            "then": [
+                {
+                    "say": "Right now it is {output}. Tomorrow looks much the same, with a "
+                    "light breeze in the afternoon and a clear evening.",
+                    "audio_ms": 9000,  # still playing when the next turn of the mic arrives
+                }
+            ],
+        },
+        {"when": {"text": "stop"}, "then": "Sure, I'll stop there."},
+    ],
+}
+
+
+def weather_agent(calls: list[dict[str, Any]]) -> RealtimeAgent[Any]:
+    @tool
+    def get_weather(city: str) -> str:
+        """The current weather in ``city``."""
+        calls.append({"city": city})
+        return f"18 °C and sunny in {city}"
+
+    return RealtimeAgent(
+        name="Weather assistant", instructions="Tell the weather.", tools=[get_weather]
+    )
+
+
+async def test_a_spoken_turn_runs_the_tool_in_python_and_the_reply_plays(
+    make_emulator: Any, serve_page: Any, tmp_path: Path
+) -> None:
+    emu = await make_emulator(brain=RulesBrain.from_dict(RULES), audio_speed=1)
+    calls: list[dict[str, Any]] = []
+    voice, page = await serve_page(weather_agent(calls), base_url=emu.base_url)
+
+    await page.click("#start")
+    await page.wait_for_function("window.voice.status === 'listening'")
+    call_id = await page.evaluate("window.voice.callId")
+    assert call_id.startswith("rtc_")
+    assert call_id in voice.sessions  # the server attached its sideband to the page's call
+
+    # The turn: transcribed, the tool runs here, the reply's transcript and audio reach the page.
+    await page.wait_for_selector(".msg.user >> text=What's the weather in Paris?")
+    await page.wait_for_selector(".tool >> text=18 °C and sunny in Paris")
+    assert calls == [{"city": "Paris"}]
+    await page.wait_for_selector(".msg.agent >> text=Right now it is 18 °C and sunny in Paris")
+    await page.wait_for_function("window.voice.status === 'speaking'")
+    await page.wait_for_function("window.voice.replyLevel > 0.01")  # audio energy, via WebAudio
+    playing = await page.evaluate("!document.getElementById('reply').paused")
+    assert playing
+    shot = tmp_path / "turn.png"
+    await page.screenshot(path=str(shot))
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    shutil.copyfile(shot, SCREENSHOT)
+
+    # The mic's next turn talks over the reply: the call clears it and the page goes quiet.
+    await page.wait_for_function("window.voice.events.includes('output_audio_buffer.cleared')")
+    await page.wait_for_selector(".msg.agent.interrupted")
+    await page.wait_for_function("window.voice.replyLevel < 0.001")
+    call = emu.calls[-1]
+    assert any(event["type"] == "output_audio_buffer.cleared" for event in call.server_events)
+    assert await page.evaluate("window.voice.error") is None
+
+    await page.click("#stop")
+    await page.wait_for_function("window.voice.status === 'idle'")
+
+
+async def test_an_expired_key_gives_the_stale_page_a_clear_error_and_start_recovers(
+    make_emulator: Any, serve_page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu = await make_emulator()
+    _, page = await serve_page(weather_agent([]), base_url=emu.base_url, ttl_seconds=10)
+
+    # The page was left open: an hour later, its key is long expired.
+    later = time.time() + 3600
+    monkeypatch.setattr(auth, "time", SimpleNamespace(time=lambda: later))
+    await page.click("#start")
+    error = page.locator("#error")
+    await error.wait_for(state="visible")
+    assert "session key has expired" in await error.inner_text()
+    assert await page.evaluate("window.voice.status") == "error"
+    assert not emu.calls
+
+    # Start again: a new key is minted and the call connects.
+    await page.click("#start")
+    await page.wait_for_function("window.voice.status === 'listening'")
+    assert await error.is_hidden()
+    assert len(emu.calls) == 1
