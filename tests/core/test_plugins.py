@@ -131,6 +131,7 @@ def test_missing_websocket_transport_names_the_command_that_works_from_a_clone()
         ("realtime-agents-webrtc", None, "pip install ./core ./plugins/webrtc"),
         ("realtime-agents-cloudflare", None, "pip install ./core ./plugins/cloudflare"),
         ("realtime-agents-sip", None, "pip install ./core ./plugins/websocket ./plugins/sip"),
+        ("realtime-agents-web", None, "pip install ./core ./plugins/websocket ./plugins/web"),
     ],
 )
 def test_install_command_lists_the_folders_a_clone_needs(
