@@ -7,6 +7,6 @@ tools, guardrails and handoffs run on the server. ``realtime-agents serve`` runs
 
 from __future__ import annotations
 
-from .app import DEFAULT_BASE_URL, VoiceApp, WebError
+from .app import ASSETS, DEFAULT_BASE_URL, VoiceApp, WebError, asset
 
-__all__ = ["DEFAULT_BASE_URL", "VoiceApp", "WebError"]
+__all__ = ["ASSETS", "DEFAULT_BASE_URL", "VoiceApp", "WebError", "asset"]

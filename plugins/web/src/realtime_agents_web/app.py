@@ -28,14 +28,15 @@ import aiohttp
 from aiohttp import web
 from realtime_agents import RealtimeAgent, RealtimeSession
 
-__all__ = ["DEFAULT_BASE_URL", "VoiceApp", "WebError"]
+__all__ = ["ASSETS", "DEFAULT_BASE_URL", "VoiceApp", "WebError", "asset"]
 
 logger = logging.getLogger("realtime_agents_web")
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _CALL_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _STATIC = ("index.html", "app.js", "style.css")
-_TYPES = {"html": "text/html", "js": "text/javascript", "css": "text/css"}
+#: The page's assets besides ``index.html``, served next to it: name -> content type.
+ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
 
 
 class WebError(Exception):
@@ -171,7 +172,7 @@ class VoiceApp:
     def add_routes(self, app: web.Application) -> None:
         """``GET /`` and its assets, ``POST /session``, ``POST /call``; closes on cleanup."""
         app.router.add_get("/", self._page)
-        for name in _STATIC[1:]:
+        for name in ASSETS:
             app.router.add_get(f"/{name}", self._asset)
         app.router.add_post("/session", self._session)
         app.router.add_post("/call", self._call)
@@ -187,13 +188,16 @@ class VoiceApp:
         self.add_routes(app)
         return app
 
+    def page(self) -> str:
+        """The page's HTML, titled with the agent's name (its assets: :func:`asset`)."""
+        return asset("index.html").replace("{{title}}", html.escape(self.title))
+
     async def _page(self, request: web.Request) -> web.Response:
-        page = asset("index.html").replace("{{title}}", html.escape(self.title))
-        return web.Response(text=page, content_type="text/html")
+        return web.Response(text=self.page(), content_type="text/html")
 
     async def _asset(self, request: web.Request) -> web.Response:
         name = request.path.lstrip("/")
-        return web.Response(text=asset(name), content_type=_TYPES[name.rsplit(".", 1)[1]])
+        return web.Response(text=asset(name), content_type=ASSETS[name])
 
     async def _session(self, request: web.Request) -> web.Response:
         try:

@@ -80,7 +80,7 @@ function toolCard(callId, name, args) {
   el.className = "tool";
   el.dataset.call = callId;
   const head = document.createElement("div");
-  head.innerHTML = "🛠 <b></b> <code></code>";
+  head.innerHTML = "<span class=\"tag\">tool</span> <b></b> <code></code>";
   head.querySelector("b").textContent = name;
   head.querySelector("code").textContent = args;
   const result = document.createElement("div");
@@ -146,7 +146,7 @@ function onEvent(event) {
       // the conversation and carry on. A cancel with nothing to cancel is no news.
       if (event.error && event.error.code !== "response_cancel_not_active") {
         voice.apiErrors.push(event.error.message);
-        notice(`⚠ ${event.error.message}`);
+        notice(`The API reported: ${event.error.message}`);
       }
       break;
   }
