@@ -132,6 +132,11 @@ def test_missing_websocket_transport_names_the_command_that_works_from_a_clone()
         ("realtime-agents-cloudflare", None, "pip install ./core ./plugins/cloudflare"),
         ("realtime-agents-sip", None, "pip install ./core ./plugins/websocket ./plugins/sip"),
         ("realtime-agents-web", None, "pip install ./core ./plugins/websocket ./plugins/web"),
+        (
+            "realtime-agents-twilio",
+            None,
+            "pip install ./core ./plugins/websocket ./plugins/twilio",
+        ),
     ],
 )
 def test_install_command_lists_the_folders_a_clone_needs(

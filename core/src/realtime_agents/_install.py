@@ -37,6 +37,9 @@ _SOURCES: Final[Mapping[str, _Source]] = {
     "realtime-agents-webrtc": _Source("plugins/webrtc", ("realtime-agents",)),
     "realtime-agents-cloudflare": _Source("plugins/cloudflare", ("realtime-agents",)),
     "realtime-agents-sip": _Source("plugins/sip", ("realtime-agents", "realtime-agents-websocket")),
+    "realtime-agents-twilio": _Source(
+        "plugins/twilio", ("realtime-agents", "realtime-agents-websocket")
+    ),
     "realtime-agents-web": _Source("plugins/web", ("realtime-agents", "realtime-agents-websocket")),
     "realtime-agents-emulator": _Source(
         "emulator", extras={"demo": ("realtime-agents", "realtime-agents-websocket")}

@@ -4,6 +4,8 @@
   (expect the session's calls, emit events as a backend would).
 * :class:`MockRealtimeTransport`: the real OpenAI driver and protocol with a function as the
   server; :mod:`.server_events` builds that function's answers.
+* :class:`TwilioMediaStreamPeer`: Twilio's side of a Media Streams call (it dials your
+  server, speaks, presses keys, hangs up, and plays what you send back in real time).
 * :mod:`realtime_agents.testing.contract`: the contract suite a transport (ours or yours)
   runs with a small harness (it needs pytest).
 
@@ -26,7 +28,10 @@ __all__ = [
     "ScenarioContext",
     "ScriptedRealtimeTransport",
     "ServerReply",
+    "TwilioMediaStreamPeer",
     "UnexpectedRealtimeCallError",
+    "mulaw_silence",
+    "mulaw_tone",
     "server_events",
 ]
 
@@ -42,6 +47,9 @@ _EXPORTS = {
     "ScenarioContext": "._scripted",
     "ScriptedRealtimeTransport": "._scripted",
     "UnexpectedRealtimeCallError": "._scripted",
+    "TwilioMediaStreamPeer": ".twilio",
+    "mulaw_silence": ".twilio",
+    "mulaw_tone": ".twilio",
 }
 
 
@@ -60,3 +68,4 @@ if TYPE_CHECKING:
         ScriptedRealtimeTransport,
         UnexpectedRealtimeCallError,
     )
+    from .twilio import TwilioMediaStreamPeer, mulaw_silence, mulaw_tone
