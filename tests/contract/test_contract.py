@@ -17,6 +17,7 @@ from harnesses import (
     MockHarness,
     ScriptedHarness,
     SIPHarness,
+    TwilioHarness,
     WebRTCHarness,
     WebSocketAsyncioHarness,
     WebSocketHarness,
@@ -47,6 +48,14 @@ class TestSIP(TransportContract):
     test_audio_is_appended_then_committed = None
 
 
+class TestTwilio(TransportContract):
+    harness = TwilioHarness
+    # Replies are µ-law 8 kHz for the phone line; these tests measure PCM16 24 kHz audio
+    # events (barge-in on a playing reply is tested in tests/twilio, against the double).
+    test_audio_in_and_out = None
+    test_interrupt_while_audio_plays = None
+
+
 #: Contract classes that leave tests out, and the reason the suite gives for each.
 LEFT_OUT: dict[type[Any], dict[str, str]] = {
     TestSIP: {
@@ -54,6 +63,10 @@ LEFT_OUT: dict[type[Any], dict[str, str]] = {
         "test_input_audio_transcription": "sip does not declare audio_in",
         "test_interrupt_while_audio_plays": "sip does not declare audio_out",
         "test_audio_is_appended_then_committed": "sip does not declare audio_in",
+    },
+    TestTwilio: {
+        "test_audio_in_and_out": "twilio does not declare audio_out",
+        "test_interrupt_while_audio_plays": "twilio does not declare audio_out",
     },
 }
 
