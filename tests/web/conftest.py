@@ -31,7 +31,8 @@ SILENCE_AFTER_MS = 4500
 
 def write_microphone(path: Path) -> Path:
     """The fake microphone's WAV: PCM16 mono 24 kHz, silence / speech / silence."""
-    audio = pcm16_silence(SILENCE_BEFORE_MS) + pcm16_tone(SPEECH_MS) + pcm16_silence(SILENCE_AFTER_MS)
+    audio = pcm16_silence(SILENCE_BEFORE_MS) + pcm16_tone(SPEECH_MS)
+    audio += pcm16_silence(SILENCE_AFTER_MS)
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)

@@ -3,6 +3,8 @@ a tool run in Python over the sideband, the reply heard by the page, barge-in, a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import shutil
 import time
 from pathlib import Path
@@ -13,6 +15,8 @@ import pytest
 
 from realtime_agents import RealtimeAgent, tool
 from realtime_agents_emulator import RulesBrain, auth
+from realtime_agents_web.demo import demo_agent
+from realtime_agents_web.serve import serve
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -112,3 +116,24 @@ async def test_an_expired_key_gives_the_stale_page_a_clear_error_and_start_recov
     await page.wait_for_function("window.voice.status === 'listening'")
     assert await error.is_hidden()
     assert len(emu.calls) == 1
+
+
+async def test_serve_with_the_emulator_works_offline_end_to_end(browser: Any) -> None:
+    # `realtime-agents serve --emulator`: the demo agent, its emulator, one spoken turn.
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    server = asyncio.create_task(serve(demo_agent(), port=0, emulator=True, ready=ready))
+    try:
+        url = await asyncio.wait_for(ready, 10)
+        page = await browser.new_page()
+        page.set_default_timeout(10_000)
+        await page.goto(url)
+        await page.click("#start")
+        await page.wait_for_selector(".msg.user >> text=What's the weather in Paris?")
+        await page.wait_for_selector(".tool >> text=get_weather")
+        await page.wait_for_selector(".tool .result >> text=in Paris")
+        await page.wait_for_selector(".msg.agent >> text=Right now it is")
+        await page.close()
+    finally:
+        server.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server

@@ -26,6 +26,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
 from realtime_agents import RealtimeAgent, RealtimeSession
 
 __all__ = ["ASSETS", "DEFAULT_BASE_URL", "VoiceApp", "WebError", "asset"]
@@ -209,7 +210,7 @@ class VoiceApp:
         try:
             body = await request.json()
         except ValueError:
-            return _error(WebError(400, "the body must be JSON: {\"call_id\": \"rtc_…\"}"))
+            return _error(WebError(400, 'the body must be JSON: {"call_id": "rtc_…"}'))
         call_id = body.get("call_id") if isinstance(body, Mapping) else None
         try:
             await self.attach(call_id if isinstance(call_id, str) else "")
@@ -234,4 +235,3 @@ def _api_message(answer: Any) -> str | None:
 
 def _error(exc: WebError) -> web.Response:
     return web.json_response({"error": {"message": str(exc)}}, status=exc.status)
-

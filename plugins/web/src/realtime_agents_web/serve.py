@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 from aiohttp import web
+
 from realtime_agents import RealtimeAgent
 
 from .app import VoiceApp
@@ -24,9 +25,16 @@ def load_agent(spec: str) -> RealtimeAgent[Any]:
     """The agent named by ``module:attribute`` (a ``RealtimeAgent`` or a function making one)."""
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
-        raise ValueError(f"--agent takes module:attribute (e.g. myapp.agents:support), not {spec!r}")
-    found = getattr(importlib.import_module(module_name), attribute)
-    agent = found() if callable(found) and not isinstance(found, RealtimeAgent) else found
+        raise ValueError(f"--agent takes module:attribute (e.g. myapp.agents:bot), not {spec!r}")
+    module = importlib.import_module(module_name)
+    if not hasattr(module, attribute):
+        raise ValueError(f"{module_name} has no {attribute!r}")
+    agent = getattr(module, attribute)
+    if callable(agent) and not isinstance(agent, RealtimeAgent):
+        try:
+            agent = agent()
+        except TypeError as exc:  # a function that needs arguments: not an agent factory
+            raise ValueError(f"{spec} is not a RealtimeAgent, nor makes one: {exc}") from None
     if not isinstance(agent, RealtimeAgent):
         raise ValueError(f"{spec} is not a RealtimeAgent (it is a {type(agent).__name__})")
     return agent
