@@ -351,35 +351,31 @@ class ScriptedHarness(TransportHarness):
         return ConnectOptions(**{"api_key": API_KEY, "model": MODEL, **overrides})
 
 
-class _PendingTwilioSocket:
-    """A Twilio socket that arrives later: the transport is built (synchronously) before the
-    Twilio double has dialled the harness's server, so its first use waits for the call."""
+def _twilio_lines() -> Any:
+    """``tests/twilio/twilio_lines.py``, imported by path (test folders are not packages)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
 
-    def __init__(self) -> None:
-        self.arrived: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-
-    async def _socket(self) -> Any:
-        return await asyncio.shield(self.arrived)
-
-    async def receive(self) -> str | bytes | None:
-        result: str | bytes | None = await (await self._socket()).receive()
-        return result
-
-    async def send(self, text: str) -> None:
-        await (await self._socket()).send(text)
-
-    async def close(self, code: int = 1000) -> None:
-        if self.arrived.done():
-            await self.arrived.result().close(code)
+    module = sys.modules.get("twilio_lines")
+    if module is None:
+        path = Path(__file__).resolve().parents[1] / "twilio" / "twilio_lines.py"
+        spec = importlib.util.spec_from_file_location("twilio_lines", path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["twilio_lines"] = module
+        spec.loader.exec_module(module)
+    return module
 
 
 class TwilioHarness(WebSocketHarness):
     """``TwilioRealtimeTransportLayer`` bridging a Twilio double's call to the emulator.
 
-    Each transport gets its own call: the double (``TwilioMediaStreamPeer``) dials a
-    websockets server run here, whose socket reaches the transport through the websockets
-    adapter. The transports keep their stream when the Realtime side ends
-    (``end_stream_on_close=False``), because the lifecycle tests connect one transport
+    Each transport gets its own call (``tests/twilio/twilio_lines.py``: the double,
+    ``TwilioMediaStreamPeer``, dials a websockets server whose socket reaches the transport
+    through the websockets adapter). The transports keep their stream when the Realtime side
+    ends (``end_stream_on_close=False``), because the lifecycle tests connect one transport
     several times, which a bridge can do only while its call lasts.
 
     Capabilities, honestly: everything but AUDIO_OUT. Replies are µ-law 8 kHz for the phone
@@ -392,54 +388,21 @@ class TwilioHarness(WebSocketHarness):
 
     def __init__(self) -> None:
         super().__init__()
-        self.server: Any = None
-        self.dials: list[asyncio.Task[Any]] = []
-        self.waiting: list[_PendingTwilioSocket] = []
-
-    async def start(self, script: Script) -> None:
-        from websockets.asyncio.server import serve
-
-        await super().start(script)
-        self.server = await serve(self._answer, "127.0.0.1", 0)
-
-    async def _answer(self, ws: Any) -> None:
-        from realtime_agents_twilio import WebsocketsTwilioSocket
-
-        self.waiting.pop(0).arrived.set_result(WebsocketsTwilioSocket(ws))
-        await ws.wait_closed()
+        self.lines: list[Any] = []
 
     def build_transport(self) -> RealtimeTransportLayer:
-        from realtime_agents.testing import TwilioMediaStreamPeer
         from realtime_agents_twilio import TwilioRealtimeTransportLayer
 
-        pending = _PendingTwilioSocket()
-        self.waiting.append(pending)
-        port = self.server.sockets[0].getsockname()[1]
-        dial = TwilioMediaStreamPeer.dial(f"ws://127.0.0.1:{port}", speed=4.0)
-        self.dials.append(asyncio.get_running_loop().create_task(dial, name="twilio dial"))
-        return TwilioRealtimeTransportLayer(twilio_websocket=pending, end_stream_on_close=False)
+        line = _twilio_lines().TwilioLine()
+        self.lines.append(line)
+        return TwilioRealtimeTransportLayer(twilio_websocket=line.socket, end_stream_on_close=False)
 
     async def stop(self) -> None:
         try:
             await super().stop()
         finally:
-            for dial in self.dials:
-                # A transport never connected leaves its call unanswered: stop dialling.
-                if not dial.done():
-                    dial.cancel()
-                peer = (await asyncio.gather(dial, return_exceptions=True))[0]
-                if not isinstance(peer, BaseException):
-                    await peer.close()
-            if self.server is not None:
-                self.server.close()
-                await self.server.wait_closed()
+            for line in self.lines:
+                await line.close()
 
     def is_backend_task(self, task: asyncio.Task[Any]) -> bool:
-        code = getattr(task.get_coro(), "cr_code", None)
-        filename = getattr(code, "co_filename", "")
-        return (
-            super().is_backend_task(task)
-            or "websockets" in filename
-            or filename.endswith("testing/twilio.py")
-            or task.get_name() == "twilio dial"
-        )
+        return super().is_backend_task(task) or _twilio_lines().TwilioLine.owns(task)

@@ -285,6 +285,76 @@ def _attached_sip_class() -> type[Any]:
     return AttachedSIP
 
 
+class TwilioKit(Kit):
+    """``TwilioRealtimeTransportLayer``, each transport bridging a call of its own.
+
+    A Twilio double (``TwilioMediaStreamPeer``) dials a websockets server per transport
+    (``tests/twilio/twilio_lines.py``); the transport is the default one (closing it ends the
+    call) and hangs its line up when it closes. The peer and the knobs are the WebSocket
+    transport's: the Realtime side is that transport.
+    """
+
+    name = "twilio"
+    not_applicable: ClassVar[dict[str, str]] = {
+        "test_an_unread_event_stream_stays_within_its_bound": (
+            "the case sizes its 64 KB bound for PCM16 24 kHz (144 KB in its 3 s reply); a "
+            "Twilio call's reply is µ-law 8 kHz, 24 KB for those 3 s, so it never reaches it"
+        ),
+    }
+
+    def transport(
+        self,
+        *,
+        keepalive: tuple[float, float] | None = None,
+        max_frame: int | None = None,
+        close_timeout: float | None = None,
+    ) -> RealtimeTransportLayer:
+        options: dict[str, Any] = {}
+        if keepalive is not None:
+            options["ping_interval"], options["ping_timeout"] = keepalive
+        if max_frame is not None:
+            options["max_size"] = max_frame
+        if close_timeout is not None:
+            options["close_timeout"] = close_timeout
+        line = _twilio_lines().TwilioLine()
+        return _lined_twilio_class()(line, url=f"{self.emulator.ws_url}?model={MODEL}", **options)
+
+
+def _twilio_lines() -> Any:
+    """``tests/twilio/twilio_lines.py``, imported by path (test folders are not packages)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    module = sys.modules.get("twilio_lines")
+    if module is None:
+        path = Path(__file__).resolve().parents[1] / "twilio" / "twilio_lines.py"
+        spec = importlib.util.spec_from_file_location("twilio_lines", path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["twilio_lines"] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+def _lined_twilio_class() -> type[Any]:
+    """``TwilioRealtimeTransportLayer`` that hangs its test line up once closed (built on first
+    use: the Twilio plugin is imported only when its kit runs)."""
+    from realtime_agents_twilio import TwilioRealtimeTransportLayer
+
+    class LinedTwilio(TwilioRealtimeTransportLayer):
+        def __init__(self, line: Any, **options: Any) -> None:
+            super().__init__(twilio_websocket=line.socket, **options)
+            self._line = line
+
+        async def close(self) -> None:
+            await super().close()
+            await self._line.close()
+
+    return LinedTwilio
+
+
 def not_applicable_reason(kit: type[Kit], test: str, callspec_id: str) -> str | None:
     """Why ``test`` (its function name) with ``callspec_id`` does not run on ``kit``, if so."""
     case = callspec_id.removeprefix(kit.name).lstrip("-")
@@ -298,4 +368,5 @@ KITS: list[type[Kit]] = [
     WebRTCKit,
     CloudflareKit,
     SIPKit,
+    TwilioKit,
 ]
