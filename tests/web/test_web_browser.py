@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import time
 from pathlib import Path
@@ -80,8 +81,8 @@ async def test_a_spoken_turn_runs_the_tool_in_python_and_the_reply_plays(
     assert playing
     shot = tmp_path / "turn.png"
     await page.screenshot(path=str(shot))
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    shutil.copyfile(shot, SCREENSHOT)
+    if not SCREENSHOT.exists() or os.environ.get("UPDATE_SCREENSHOT"):  # the README's picture
+        shutil.copyfile(shot, SCREENSHOT)
 
     # The mic's next turn talks over the reply: the call clears it and the page goes quiet.
     await page.wait_for_function("window.voice.events.includes('output_audio_buffer.cleared')")
@@ -90,6 +91,14 @@ async def test_a_spoken_turn_runs_the_tool_in_python_and_the_reply_plays(
     call = emu.calls[-1]
     assert any(event["type"] == "output_audio_buffer.cleared" for event in call.server_events)
     assert await page.evaluate("window.voice.error") is None
+
+    assert await page.evaluate("window.voice.apiErrors") == []
+    assert await page.locator(".notice").count() == 0
+
+    # Mute: the button shows it and the page's microphone track is disabled.
+    await page.click("#mute")
+    assert await page.get_attribute("#mute", "aria-pressed") == "true"
+    assert await page.inner_text("#mute") == "Unmute"
 
     await page.click("#stop")
     await page.wait_for_function("window.voice.status === 'idle'")
@@ -132,6 +141,12 @@ async def test_serve_with_the_emulator_works_offline_end_to_end(browser: Any) ->
         await page.wait_for_selector(".tool >> text=get_weather")
         await page.wait_for_selector(".tool .result >> text=in Paris")
         await page.wait_for_selector(".msg.agent >> text=Right now it is")
+        # The Interrupt button stops the reply mid-sentence.
+        await page.wait_for_function("window.voice.status === 'speaking'")
+        await page.click("#interrupt")
+        await page.wait_for_selector(".msg.agent.interrupted")
+        await page.wait_for_function("window.voice.replyLevel < 0.001")
+        assert await page.evaluate("window.voice.error") is None
         await page.close()
     finally:
         server.cancel()

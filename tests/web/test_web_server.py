@@ -3,6 +3,7 @@ agent's config, attaching sidebands, errors the page can show, the emulator's CO
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -148,3 +149,13 @@ def test_serve_refuses_an_agent_spec_that_is_not_an_agent(
     assert "json:dumps is not a RealtimeAgent, nor makes one" in capsys.readouterr().out
     assert cli_main(["serve", "--emulator", "--agent", "json:nothing"]) == 2
     assert "json has no 'nothing'" in capsys.readouterr().out
+
+
+def test_serve_emulator_without_the_emulator_names_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "realtime_agents_emulator", None)  # import fails
+    assert cli_main(["serve", "--emulator", "--port", "0"]) == 2
+    assert "--emulator needs the emulator: install realtime-agents-emulator[webrtc]" in (
+        capsys.readouterr().out
+    )

@@ -51,7 +51,13 @@ async def serve(
     """Serve ``agent``'s page until cancelled; ``ready`` gets the page's URL once it listens."""
     emu: Any = None
     if emulator:
-        from realtime_agents_emulator import Emulator
+        try:
+            from realtime_agents_emulator import Emulator
+        except ImportError:
+            from realtime_agents._install import install_hint
+
+            hint = install_hint("realtime-agents-emulator", "webrtc")
+            raise RuntimeError(f"--emulator needs the emulator: {hint}") from None
 
         from .demo import demo_brain
 

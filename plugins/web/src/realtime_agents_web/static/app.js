@@ -105,6 +105,8 @@ function toolResult(callId, output) {
 
 // -- the call's events -----------------------------------------------------------------------
 
+const QUIET_ERRORS = new Set(["response_cancel_not_active", "event_too_large"]);
+
 function onEvent(event) {
   voice.events.push(event.type);
   switch (event.type) {
@@ -143,8 +145,10 @@ function onEvent(event) {
       break;
     case "error":
       // An error event does not end the call (that is the data channel closing): show it in
-      // the conversation and carry on. A cancel with nothing to cancel is no news.
-      if (event.error && event.error.code !== "response_cancel_not_active") {
+      // the conversation and carry on. Not news for the user: a cancel with nothing to cancel,
+      // and an event too large for the data channel (the server's sideband retrieves whole
+      // items, long audio included; the page never asks for them).
+      if (event.error && !QUIET_ERRORS.has(event.error.code)) {
         voice.apiErrors.push(event.error.message);
         notice(`The API reported: ${event.error.message}`);
       }
@@ -175,7 +179,7 @@ function analyser(stream) {
 function startMeters(micStream, replyStream) {
   const mic = analyser(micStream), reply = analyser(replyStream);
   meterTimer = setInterval(() => {
-    voice.micLevel = micTrack && micTrack.enabled ? mic() : 0;
+    voice.micLevel = mic();
     voice.replyLevel = reply();
     voice.replyPeak = Math.max(voice.replyPeak, voice.replyLevel);
     $("mic-level").style.width = `${Math.min(100, voice.micLevel * 400)}%`;
