@@ -28,6 +28,7 @@ import aiohttp
 from aiohttp import web
 
 from realtime_agents import RealtimeAgent, RealtimeSession
+from realtime_agents.events import ConnectionChangeEvent, ConnectionStatus
 
 __all__ = ["ASSETS", "DEFAULT_BASE_URL", "VoiceApp", "WebError", "asset"]
 
@@ -138,6 +139,16 @@ class VoiceApp:
         if call_id in self.sessions:
             return
         session: RealtimeSession[Any] = RealtimeSession(self.agent, transport="websocket")
+        # The call's end closes its sidebands: the session's streams would not end by
+        # themselves (a session outlives its connection), so the transport's status says so.
+        ended = asyncio.Event()
+
+        def on_change(event: ConnectionChangeEvent) -> None:
+            if event.status is ConnectionStatus.DISCONNECTED:
+                ended.set()
+
+        session.transport.on("connection_change", on_change)
+        session.on("error", lambda event: logger.warning("call %s: %s", call_id, event.error))
         try:
             await session.connect(self._key(), url=self.sideband_url, call_id=call_id)
         except Exception as exc:
@@ -145,16 +156,13 @@ class VoiceApp:
             logger.warning("sideband for %s failed: %s", call_id, exc)
             raise WebError(502, f"could not attach to call {call_id}: {exc}") from None
         self.sessions[call_id] = session
-        task = asyncio.get_running_loop().create_task(self._run(call_id, session))
+        task = asyncio.get_running_loop().create_task(self._run(call_id, session, ended))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, call_id: str, session: RealtimeSession[Any]) -> None:
-        # The session's event stream ends when the call does (the API closes the sideband).
+    async def _run(self, call_id: str, session: RealtimeSession[Any], ended: asyncio.Event) -> None:
         try:
-            async for event in session:
-                if event.type == "error":
-                    logger.warning("call %s: %s", call_id, event)
+            await ended.wait()
         finally:
             self.sessions.pop(call_id, None)
             await session.close()
