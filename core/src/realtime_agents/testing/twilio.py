@@ -151,6 +151,10 @@ class TwilioMediaStreamPeer:
         dtmf = {"track": "inbound_track", "digit": digit}
         await self._send({"event": "dtmf", "streamSid": self.stream_sid, "dtmf": dtmf})
 
+    async def send_raw(self, frame: str | bytes) -> None:
+        """Send any frame, as a broken or future Twilio might (robustness tests)."""
+        await self._ws.send(frame)
+
     async def hang_up(self) -> None:
         """The caller hangs up: ``stop``, then the socket closes."""
         stop = {"accountSid": "AC00000000000000000000000000000001", "callSid": self.call_sid}
