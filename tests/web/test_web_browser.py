@@ -103,9 +103,8 @@ async def test_a_spoken_turn_runs_the_tool_in_python_and_the_reply_plays(
     await page.click("#stop")
     await page.wait_for_function("window.voice.status === 'idle'")
     # The call ended with the page's peer connection: the server's sideband detaches itself.
-    async with asyncio.timeout(5):
-        while call_id in voice.sessions:
-            await asyncio.sleep(0.05)
+    await asyncio.wait_for(voice.wait_detached(call_id), 5)
+    assert call_id not in voice.sessions
 
 
 async def test_an_expired_key_gives_the_stale_page_a_clear_error_and_start_recovers(

@@ -77,7 +77,7 @@ class VoiceApp:
         self.title = title or agent.name
         #: The sideband sessions attached so far, by call id (ended ones are removed).
         self.sessions: dict[str, RealtimeSession[Any]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def __repr__(self) -> str:  # never the key
         return f"VoiceApp(agent={self.agent.name!r}, base_url={self.base_url!r})"
@@ -157,8 +157,14 @@ class VoiceApp:
             raise WebError(502, f"could not attach to call {call_id}: {exc}") from None
         self.sessions[call_id] = session
         task = asyncio.get_running_loop().create_task(self._run(call_id, session, ended))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks[call_id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(call_id, None))
+
+    async def wait_detached(self, call_id: str) -> None:
+        """Return once the sideband of ``call_id`` has detached (at once if there is none)."""
+        task = self._tasks.get(call_id)
+        if task is not None:
+            await asyncio.shield(task)
 
     async def _run(self, call_id: str, session: RealtimeSession[Any], ended: asyncio.Event) -> None:
         try:
@@ -171,7 +177,7 @@ class VoiceApp:
         """Detach every sideband (the calls themselves end with their pages)."""
         for session in list(self.sessions.values()):
             await session.close()
-        for task in list(self._tasks):
+        for task in list(self._tasks.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
