@@ -261,6 +261,7 @@ class TwilioMediaStreamPeer:
 
     def _echo(self, name: Any) -> None:
         self.echoed.append(name)
+        self._changed.set()
         message = {"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}}
         self._sequence += 1
         text = json.dumps({**message, "sequenceNumber": str(self._sequence)})
