@@ -14,7 +14,7 @@ from aiohttp import web
 from realtime_agents import RealtimeAgent, RealtimeSession, tool
 from realtime_agents.cli import main as cli_main
 from realtime_agents_emulator import Emulator
-from realtime_agents_web import VoiceApp
+from realtime_agents_web import VoiceApp, WebError
 
 KEY = "sk-test-web-0123456789"
 
@@ -159,3 +159,26 @@ def test_serve_emulator_without_the_emulator_names_what_to_install(
     assert "--emulator needs the emulator: install realtime-agents-emulator[webrtc]" in (
         capsys.readouterr().out
     )
+
+
+async def test_an_api_error_quoting_the_key_does_not_reach_the_page() -> None:
+    # The real API's 401 names the key it refused; the message goes to the browser.
+    async def refuse(request: web.Request) -> web.Response:
+        key = request.headers["Authorization"].removeprefix("Bearer ")
+        error = {"message": f"Incorrect API key provided: {key}.", "code": "invalid_api_key"}
+        return web.json_response({"error": error}, status=401)
+
+    app = web.Application()
+    app.router.add_post("/v1/realtime/client_secrets", refuse)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        base_url = f"http://127.0.0.1:{runner.addresses[0][1]}/v1"
+        voice = VoiceApp(AGENT, api_key="sk-proj-secret-123", base_url=base_url)
+        with pytest.raises(WebError) as info:
+            await voice.mint()
+    finally:
+        await runner.cleanup()
+    assert str(info.value) == "the API refused to mint a key: Incorrect API key provided: sk-…."
+    assert info.value.status == 502

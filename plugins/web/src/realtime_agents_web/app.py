@@ -113,7 +113,8 @@ class VoiceApp:
             "session": payload,
             "expires_after": {"anchor": "created_at", "seconds": self.ttl_seconds},
         }
-        headers = {"Authorization": f"Bearer {self._key()}"}
+        key = self._key()
+        headers = {"Authorization": f"Bearer {key}"}
         url = f"{self.base_url}/realtime/client_secrets"
         try:
             async with (
@@ -124,7 +125,8 @@ class VoiceApp:
         except (aiohttp.ClientError, ValueError) as exc:
             raise WebError(502, f"could not mint a key at {url}: {type(exc).__name__}") from None
         if response.status != 200:
-            message = _api_message(answer) or f"HTTP {response.status}"
+            # The page sees this message: an API that quotes the key it refused must not leak it.
+            message = (_api_message(answer) or f"HTTP {response.status}").replace(key, "sk-…")
             raise WebError(502, f"the API refused to mint a key: {message}")
         return {
             "value": answer["value"],
