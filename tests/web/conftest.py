@@ -41,6 +41,12 @@ def write_microphone(path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def microphone_loop_s() -> float:
+    """How long one loop of the fake microphone's file lasts, in seconds."""
+    return (SILENCE_BEFORE_MS + SPEECH_MS + SILENCE_AFTER_MS) / 1000
+
+
 def chromium_args(wav: Path) -> list[str]:
     return [
         "--use-fake-ui-for-media-stream",  # grant the microphone without a prompt

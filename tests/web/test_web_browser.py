@@ -58,7 +58,7 @@ def weather_agent(calls: list[dict[str, Any]]) -> RealtimeAgent[Any]:
 
 
 async def test_a_spoken_turn_runs_the_tool_in_python_and_the_reply_plays(
-    make_emulator: Any, serve_page: Any, tmp_path: Path
+    make_emulator: Any, serve_page: Any, tmp_path: Path, microphone_loop_s: float
 ) -> None:
     emu = await make_emulator(brain=RulesBrain.from_dict(RULES), audio_speed=1)
     calls: list[dict[str, Any]] = []
@@ -95,10 +95,19 @@ async def test_a_spoken_turn_runs_the_tool_in_python_and_the_reply_plays(
     assert await page.evaluate("window.voice.apiErrors") == []
     assert await page.locator(".notice").count() == 0
 
-    # Mute: the button shows it and the page's microphone track is disabled.
+    # Mute: the button shows it, and the call hears nothing for a whole loop of the fake
+    # microphone (speech included); unmuted, the next loop's speech is heard again.
+    heard = "window.voice.events.filter((e) => e === 'input_audio_buffer.speech_started').length"
     await page.click("#mute")
     assert await page.get_attribute("#mute", "aria-pressed") == "true"
     assert await page.inner_text("#mute") == "Unmute"
+    await asyncio.sleep(0.5)  # a turn cut short by the click may still end
+    before = await page.evaluate(heard)
+    await asyncio.sleep(microphone_loop_s + 0.5)
+    assert await page.evaluate(heard) == before
+    await page.click("#mute")
+    assert await page.get_attribute("#mute", "aria-pressed") == "false"
+    await page.wait_for_function(f"{heard} > {before}", timeout=2 * microphone_loop_s * 1000)
 
     await page.click("#stop")
     await page.wait_for_function("window.voice.status === 'idle'")
