@@ -1,9 +1,11 @@
-"""The ``realtime-agents`` command line: subcommands come from plugins; core ships none."""
+"""The ``realtime-agents`` command line: plugins' subcommands, and core's ``transports``."""
 
 from __future__ import annotations
 
 import argparse
 import ast
+import importlib.metadata
+import os
 import re
 import subprocess
 import sys
@@ -203,3 +205,89 @@ def test_importing_the_cli_loads_no_plugin() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
     )
     assert result.stdout.strip() == "[]"
+
+
+# --- realtime-agents transports: core's own command -------------------------------------------
+
+#: The transports the workspace installs, each with its distribution.
+WORKSPACE_TRANSPORTS = {
+    "cloudflare": "realtime-agents-cloudflare",
+    "sip": "realtime-agents-sip",
+    "twilio": "realtime-agents-twilio",
+    "webrtc": "realtime-agents-webrtc",
+    "websocket": "realtime-agents-websocket",
+}
+
+
+def test_installed_script_lists_the_transports_with_their_distributions() -> None:
+    result = run_installed("transports")
+    assert (result.returncode, result.stderr) == (0, "")
+    header, *rows = [line.split() for line in result.stdout.splitlines()]
+    assert header == ["TRANSPORT", "DISTRIBUTION", "VERSION"]
+    listed = {row[0]: row[-2:] for row in rows}
+    for name, distribution in WORKSPACE_TRANSPORTS.items():
+        assert listed[name] == [distribution, importlib.metadata.version(distribution)]
+    assert [row[0] for row in rows if "*" in row] == ["webrtc"]  # the default, marked
+
+
+def test_installed_script_without_transports_says_what_to_install() -> None:
+    blocked = ",".join([*WORKSPACE_TRANSPORTS, "loopback"])
+    script = Path(sys.executable).with_name("realtime-agents")
+    result = subprocess.run(
+        [str(script), "transports"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env={**os.environ, "REALTIME_AGENTS_DISABLE_PLUGINS": blocked},
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"realtime-agents: no transport is installed; {install_hint('realtime-agents-websocket')}\n"
+    )
+
+
+class FakeTransport:
+    """Never instantiated: the command lists factories, it does not call them."""
+
+
+def test_a_transport_registered_in_code_has_no_distribution(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Plugin:
+        @hookimpl
+        def realtime_agents_register_transports(self, register: Any) -> None:
+            register("websocket", FakeTransport)
+            register("fake", FakeTransport)
+
+    host = PluginHost(build_plugin_manager(plugins=[Plugin()], load_entry_points=False))
+    assert main(["transports"], host=host) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "TRANSPORT    DISTRIBUTION  VERSION",
+        "fake         -             -",
+        "websocket *  -             -",
+    ]
+
+
+def test_a_plugin_cannot_take_the_transports_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["transports"], host=host_with(transports=Greet())) == 2
+    assert capsys.readouterr().err == (
+        "realtime-agents: error: a plugin registers the command 'transports', "
+        "which realtime-agents provides\n"
+    )
+
+
+def test_transports_reports_a_plugin_mistake_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Twice:
+        @hookimpl
+        def realtime_agents_register_transports(self, register: Any) -> None:
+            register("fake", FakeTransport)
+            register("fake", Greet)
+
+    host = PluginHost(build_plugin_manager(plugins=[Twice()], load_entry_points=False))
+    assert main(["transports"], host=host) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("realtime-agents: error: two plugins register the transport 'fake'")
+    assert err.count("\n") == 1

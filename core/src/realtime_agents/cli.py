@@ -1,7 +1,8 @@
 """The ``realtime-agents`` command line: the subcommands installed packages contribute.
 
-Every subcommand comes from a plugin (hook ``realtime_agents_register_commands``); core ships
-none, so it never imports what a command needs (the demo lives in realtime-agents-emulator).
+Subcommands come from plugins (hook ``realtime_agents_register_commands``), so core never
+imports what a command needs (the demo lives in realtime-agents-emulator). Core's one own
+command, ``transports``, lists what the plugins provide (:mod:`.cli_transports`).
 Commands import their heavy modules in ``run``, so ``realtime-agents --help`` stays instant.
 
 A command's ``help`` is its one-line summary in ``realtime-agents --help``. Its own ``--help``
@@ -17,6 +18,7 @@ from collections.abc import Mapping, Sequence
 
 from . import __version__
 from ._install import install_hint
+from .cli_transports import TransportsCommand
 from .errors import UserError
 from .plugins import CliCommand, PluginHost, default_host
 
@@ -30,6 +32,7 @@ installed realtime-agents packages.
 examples:
   realtime-agents demo                   # a voice agent with a tool and a handoff, offline
   realtime-agents emulator --port 8000   # a local Realtime API for tests and development
+  realtime-agents transports             # the installed transports and their packages
   realtime-agents COMMAND --help         # what a command does and its options
 """
 #: What to install for a command we know of that no installed package provides:
@@ -47,8 +50,10 @@ def main(argv: Sequence[str] | None = None, *, host: PluginHost | None = None) -
     hint for a known command that is not installed. ``host`` defaults to the installed plugins.
     """
     arguments = list(sys.argv[1:] if argv is None else argv)
+    host = default_host() if host is None else host
     try:
-        commands = (default_host() if host is None else host).commands
+        plugin_commands = host.commands
+        commands = _with_builtins(plugin_commands, host)
     except UserError as exc:  # a plugin's mistake, e.g. two plugins claiming one name
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
@@ -56,7 +61,7 @@ def main(argv: Sequence[str] | None = None, *, host: PluginHost | None = None) -
     if hint:
         print(hint, file=sys.stderr)
         return 2
-    parser = _parser(commands)
+    parser = _parser(commands, plugin_commands)
     args = parser.parse_args(arguments)
     command = commands.get(args.command) if args.command else None
     if command is None:
@@ -65,11 +70,23 @@ def main(argv: Sequence[str] | None = None, *, host: PluginHost | None = None) -
     return command.run(args)
 
 
-def _parser(commands: Mapping[str, CliCommand]) -> argparse.ArgumentParser:
+def _with_builtins(
+    plugin_commands: Mapping[str, CliCommand], host: PluginHost
+) -> dict[str, CliCommand]:
+    """The plugins' commands and core's own; a plugin may not take a built-in name."""
+    builtins: dict[str, CliCommand] = {"transports": TransportsCommand(host)}
+    for name in builtins.keys() & plugin_commands.keys():
+        raise UserError(f"a plugin registers the command {name!r}, which realtime-agents provides")
+    return {**plugin_commands, **builtins}
+
+
+def _parser(
+    commands: Mapping[str, CliCommand], plugin_commands: Mapping[str, CliCommand]
+) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description=DESCRIPTION,
-        epilog=_not_installed(commands),
+        epilog=_not_installed(plugin_commands),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -104,7 +121,10 @@ def _install_hint(arguments: Sequence[str], commands: Mapping[str, CliCommand]) 
 
 
 def _not_installed(commands: Mapping[str, CliCommand]) -> str | None:
-    """The help's epilog: the commands we know of that no installed package provides."""
+    """The help's epilog: the commands we know of that no installed package provides.
+
+    ``commands`` are the plugins' commands: core's own are always there.
+    """
     lines = [] if commands else ["No command is installed."]
     lines += [
         f"The {name!r} command is not installed; {install_hint(*package)}."
