@@ -5,16 +5,21 @@ The demo lives in the emulator (core never imports it) and is a command of its p
 
 from __future__ import annotations
 
+import array
 import io
+import os
 import re
 import subprocess
 import sys
+import wave
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import realtime_agents_emulator.plugin
 import realtime_agents_websocket.plugin
+from realtime_agents._install import install_hint
 from realtime_agents.cli import main
 from realtime_agents.plugins import PluginHost, build_plugin_manager
 from realtime_agents_emulator.demo import run_demo
@@ -43,11 +48,46 @@ def make_host(*plugins: object) -> PluginHost:
     return PluginHost(build_plugin_manager(plugins=plugins, load_entry_points=False))
 
 
-def check_timeline(output: str) -> None:
+#: The header line over WebRTC: the emulator's calls URL instead of its WebSocket.
+WEBRTC_HEADER = (
+    r"  emulator http://127\.0\.0\.1:\d+/v1/realtime/calls \| transport webrtc \| audio x\S+"
+)
+
+
+def check_timeline(output: str, *, header: str = TIMELINE[1], extra: tuple[str, ...] = ()) -> None:
     lines = output.splitlines()
-    assert len(lines) == len(TIMELINE), output
-    for line, pattern in zip(lines, TIMELINE, strict=True):
+    expected = [TIMELINE[0], header, *TIMELINE[2:], *extra]
+    assert len(lines) == len(expected), output
+    for line, pattern in zip(lines, expected, strict=True):
         assert re.fullmatch(pattern, line), f"{line!r} does not match {pattern!r}"
+
+
+def run_script(
+    *arguments: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``realtime-agents ARGUMENTS`` as installed in the workspace (real entry points)."""
+    script = Path(sys.executable).with_name("realtime-agents")
+    return subprocess.run(
+        [str(script), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+        env=None if env is None else {**os.environ, **env},
+    )
+
+
+def reported_seconds(output: str) -> float:
+    """The seconds of agent audio the demo's summary line reports."""
+    return float(re.findall(r"(\d+\.\d) s of agent audio", output)[0])
+
+
+def read_reply(path: Path) -> tuple[float, int]:
+    """A saved reply's duration in seconds and its peak sample, checking its format."""
+    with wave.open(str(path), "rb") as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 24000)
+        samples = array.array("h", wav.readframes(wav.getnframes()))
+        return wav.getnframes() / 24000, max(abs(sample) for sample in samples)
 
 
 async def test_demo_in_process() -> None:
@@ -59,13 +99,49 @@ async def test_demo_in_process() -> None:
 
 def test_demo_console_script() -> None:
     """The command of the README, as installed in the workspace (real entry points)."""
-    script = Path(sys.executable).with_name("realtime-agents")
-    result = subprocess.run(
-        [str(script), "demo"], capture_output=True, text=True, timeout=60, check=False
-    )
+    result = run_script("demo")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     check_timeline(result.stdout)
+
+
+@pytest.mark.parametrize("transport", ["websocket", "webrtc"])
+def test_demo_saves_the_reply_over_each_transport(transport: str, tmp_path: Path) -> None:
+    saved = tmp_path / "reply.wav"
+    result = run_script("demo", "--transport", transport, "--save", str(saved))
+    assert (result.returncode, result.stderr) == (0, "")
+    header = TIMELINE[1] if transport == "websocket" else WEBRTC_HEADER
+    check_timeline(
+        result.stdout,
+        header=header,
+        extra=(rf"saved the agents' audio to {re.escape(str(saved))}",),
+    )
+    seconds, peak = read_reply(saved)
+    # The emulator's synthetic speech for the two replies lasts about 7 s; over WebRTC the
+    # Opus round trip may shave or pad a frame or two at each reply's edges.
+    assert seconds == pytest.approx(7.0, abs=0.3)
+    assert round(seconds, 1) == reported_seconds(result.stdout)
+    assert peak > 2000  # speech-like, not silence
+
+
+def test_demo_unknown_transport_is_one_line(tmp_path: Path) -> None:
+    result = run_script("demo", "--transport", "carrier-pigeon", "--save", str(tmp_path / "r.wav"))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "realtime-agents demo: unknown transport 'carrier-pigeon'; use websocket or webrtc\n"
+    )
+    assert not (tmp_path / "r.wav").exists()
+
+
+def test_demo_over_a_transport_not_installed_says_what_to_install() -> None:
+    result = run_script(
+        "demo", "--transport", "webrtc", env={"REALTIME_AGENTS_DISABLE_PLUGINS": "webrtc"}
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "realtime-agents demo: the webrtc transport is not installed; "
+        f"{install_hint('realtime-agents-webrtc')}\n"
+    )
 
 
 def test_demo_rejects_a_negative_speed(capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,12 +154,18 @@ def test_demo_rejects_a_negative_speed(capsys: pytest.CaptureFixture[str]) -> No
 def test_demo_command_passes_the_speed(monkeypatch: pytest.MonkeyPatch) -> None:
     import realtime_agents_emulator.demo as demo
 
-    speeds: list[float] = []
-    monkeypatch.setattr(demo, "main", lambda *, audio_speed: speeds.append(audio_speed) or 0)
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(demo, "main", lambda **options: calls.append(options) or 0)
     host = make_host(realtime_agents_emulator.plugin)
     assert main(["demo"], host=host) == 0
-    assert main(["demo", "--audio-speed", "0"], host=host) == 0
-    assert speeds == [demo.DEFAULT_AUDIO_SPEED, 0.0]
+    assert (
+        main(["demo", "--audio-speed", "0", "--transport", "webrtc", "--save", "r.wav"], host=host)
+        == 0
+    )
+    assert calls == [
+        {"audio_speed": demo.DEFAULT_AUDIO_SPEED, "transport": "websocket", "save": None},
+        {"audio_speed": 0.0, "transport": "webrtc", "save": Path("r.wav")},
+    ]
 
 
 async def test_demo_without_the_websocket_transport_says_what_to_install(
@@ -91,5 +173,7 @@ async def test_demo_without_the_websocket_transport_says_what_to_install(
 ) -> None:
     assert await run_demo(audio_speed=0, out=io.StringIO(), plugin_host=make_host()) == 1
     err = capsys.readouterr().err
+    assert err.startswith("realtime-agents demo: the websocket transport is not installed; ")
+    assert err.count("\n") == 1
     assert "pip install ./core ./plugins/websocket './emulator[demo]'" in err  # works today
     assert "pip install 'realtime-agents-emulator[demo]'" in err  # once published

@@ -1,10 +1,11 @@
 """``realtime-agents demo``: a voice agent with a tool and a handoff, offline, in seconds.
 
 Starts the Realtime API emulator in-process on a loopback port, connects a
-:class:`~realtime_agents.session.RealtimeSession` to it over the ``websocket`` transport (found
-through the plugin entry point, as any installed transport is), sends two user messages and
-prints a timeline: what the user said, tool calls with arguments and results, the handoff,
-what each agent said, and how long the first audio took to arrive after each message.
+:class:`~realtime_agents.session.RealtimeSession` to it over the ``websocket`` transport (or
+``webrtc``: found through the plugin entry points, as any installed transport is), sends two
+user messages and prints a timeline: what the user said, tool calls with arguments and results,
+the handoff, what each agent said, and how long the first audio took to arrive after each
+message. The agents' reply audio can be saved to a WAV file (PCM16 24 kHz mono).
 
 The emulator's scripted brain plays the model: it calls ``get_weather`` when asked about the
 weather, and hands off to billing when the user mentions an invoice. Nothing leaves the
@@ -20,11 +21,15 @@ import asyncio
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, TextIO
+import wave
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from realtime_agents._install import install_hint
 from realtime_agents.agent import RealtimeAgent
-from realtime_agents.errors import RealtimeAgentsError, TransportNotFoundError
+from realtime_agents.errors import RealtimeAgentsError
+from realtime_agents.plugins import default_host
 from realtime_agents.session import RealtimeSession
 from realtime_agents.tools import tool
 
@@ -33,19 +38,39 @@ from .server import Emulator
 
 if TYPE_CHECKING:
     from realtime_agents.plugins import PluginHost
+    from realtime_agents.transport import RealtimeTransportLayer
 
-__all__ = ["DEFAULT_AUDIO_SPEED", "USER_TURNS", "build_agent", "main", "run_demo"]
+__all__ = [
+    "DEFAULT_AUDIO_SPEED",
+    "TRANSPORTS",
+    "USER_TURNS",
+    "build_agent",
+    "main",
+    "run_demo",
+    "save_wav",
+]
 
 #: Emulator audio pacing for the demo: four times real time.
 DEFAULT_AUDIO_SPEED = 4.0
 USER_TURNS = ("What's the weather in Paris?", "I have a question about my last invoice.")
+#: The transports the demo can run over; the first is the default.
+TRANSPORTS = ("websocket", "webrtc")
+_SAMPLE_RATE = 24_000
 _PCM16_BYTES_PER_MS = 48  # 24 kHz mono 16-bit
 _TURN_TIMEOUT = 20.0
-_MISSING = (
-    "The demo needs the WebSocket transport, which the workspace installs.\n"
-    "Run it from a clone with `uv run realtime-agents demo`, or "
-    + install_hint("realtime-agents-emulator", "demo")
-)
+#: Seconds without reply audio after which a WebRTC reply's tail has arrived.
+_TAIL_QUIET = 0.3
+#: What to install when the transport is missing: (distribution, extra).
+_PACKAGE_FOR = {
+    "websocket": ("realtime-agents-emulator", "demo"),
+    "webrtc": ("realtime-agents-webrtc", None),
+}
+#: The transport's options: over WebRTC the demo must neither record the microphone nor play
+#: the reply on the speaker (the reply arrives as ``audio`` events, as over WebSocket).
+_OPTIONS: dict[str, dict[str, Any]] = {
+    "websocket": {},
+    "webrtc": {"microphone": False, "speaker": False},
+}
 
 #: The emulator's script (see :mod:`.rules` for the format).
 DEMO_RULES: dict[str, Any] = {
@@ -100,7 +125,7 @@ class Timeline:
         self.start = time.monotonic()
         self.user_at: float | None = None
         self.latencies_ms: list[float] = []
-        self.audio_bytes = 0
+        self.audio = bytearray()
         self.tool_calls = 0
         self.handoffs = 0
         self.errors: list[str] = []
@@ -154,7 +179,7 @@ class Timeline:
         self.line("audio", f"first audio {latency:.0f} ms after the user's message")
 
     def _audio(self, event: Any) -> None:
-        self.audio_bytes += len(event.data)
+        self.audio += event.data
 
     def _agent_end(self, event: Any) -> None:
         if event.output_text:
@@ -166,7 +191,7 @@ class Timeline:
 
     def summary(self) -> str:
         latencies = ", ".join(f"{ms:.0f} ms" for ms in self.latencies_ms) or "none"
-        seconds = self.audio_bytes / _PCM16_BYTES_PER_MS / 1000
+        seconds = len(self.audio) / _PCM16_BYTES_PER_MS / 1000
         return (
             f"done in {time.monotonic() - self.start:.1f} s: {len(USER_TURNS)} user turns, "
             f"{self.tool_calls} tool call, {self.handoffs} handoff, "
@@ -179,52 +204,118 @@ async def run_demo(
     audio_speed: float = DEFAULT_AUDIO_SPEED,
     out: TextIO | None = None,
     plugin_host: PluginHost | None = None,
+    transport: str = TRANSPORTS[0],
+    save: Path | None = None,
 ) -> int:
     """Run the demo, printing the timeline to ``out``; returns the process exit code.
 
-    ``plugin_host`` (default: the installed plugins) is where ``"websocket"`` is looked up.
+    ``transport`` (one of :data:`TRANSPORTS`) is looked up in ``plugin_host`` (default: the
+    installed plugins). ``save``: where to write the agents' reply audio as a WAV file.
     """
     out = out or sys.stdout
+    if transport not in TRANSPORTS:
+        choices = " or ".join(TRANSPORTS)
+        print(
+            f"realtime-agents demo: unknown transport {transport!r}; use {choices}", file=sys.stderr
+        )
+        return 2
+    made = _transport(transport, plugin_host or default_host())
+    if made is None:
+        hint = install_hint(*_PACKAGE_FOR[transport])
+        print(
+            f"realtime-agents demo: the {transport} transport is not installed; {hint}",
+            file=sys.stderr,
+        )
+        return 1
     brain = RulesBrain.from_dict(DEMO_RULES)
     async with Emulator(brain=brain, audio_speed=audio_speed, speech="synthetic") as emulator:
-        try:
-            session: RealtimeSession[Any] = RealtimeSession(
-                build_agent(), transport="websocket", model="gpt-realtime", plugin_host=plugin_host
-            )
-        except TransportNotFoundError as exc:
-            print(f"{exc}\n{_MISSING}", file=sys.stderr)
-            return 1
+        session: RealtimeSession[Any] = RealtimeSession(
+            build_agent(), transport=made, model="gpt-realtime", plugin_host=plugin_host
+        )
+        url = _endpoint(emulator, transport)
         print(
             "realtime-agents demo: a voice agent talking to the local emulator (offline)", file=out
         )
         print(
-            f"  emulator {emulator.ws_url} | transport websocket | audio x{audio_speed:g}", file=out
+            f"  emulator {url.split('?')[0]} | transport {transport} | audio x{audio_speed:g}",
+            file=out,
         )
         timeline = Timeline(out)
         timeline.attach(session)
         async with session:
-            await session.connect(api_key="sk-demo", url=f"{emulator.ws_url}?model=gpt-realtime")
+            await session.connect(api_key="sk-demo", url=url)
             timeline.line("connected", f"agent {session.current_agent.name}, model gpt-realtime")
             for text in USER_TURNS:
-                await _turn(session, timeline, text)
+                await _turn(session, timeline, text, transport)
         timeline.print(timeline.summary())
+        if save is not None:
+            save_wav(save, bytes(timeline.audio))
+            timeline.print(f"saved the agents' audio to {save}")
         return 1 if timeline.errors else 0
 
 
-async def _turn(session: RealtimeSession[Any], timeline: Timeline, text: str) -> None:
-    """Say ``text`` and wait until an agent has answered it out loud."""
+def _transport(name: str, host: PluginHost) -> RealtimeTransportLayer | None:
+    """A new transport named ``name`` for the demo; None when it is not installed."""
+    factory = host.transports.get(name)
+    if factory is None:
+        return None
+    # Factories are the transports' classes; these options are theirs.
+    return cast("Callable[..., RealtimeTransportLayer]", factory)(**_OPTIONS[name])
+
+
+def _endpoint(emulator: Emulator, transport: str) -> str:
+    """Where ``transport`` reaches the emulator: its WebSocket, or its WebRTC calls URL."""
+    if transport == "webrtc":
+        return f"{emulator.base_url}/realtime/calls"
+    return f"{emulator.ws_url}?model=gpt-realtime"
+
+
+def save_wav(path: Path, pcm16: bytes) -> None:
+    """Write PCM16 24 kHz mono audio (the Realtime API's format) to a WAV file."""
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(_SAMPLE_RATE)
+        wav.writeframes(pcm16)
+
+
+async def _turn(
+    session: RealtimeSession[Any], timeline: Timeline, text: str, transport: str
+) -> None:
+    """Say ``text`` and wait until an agent has answered it out loud, to the audio's end."""
     answered = asyncio.ensure_future(
         session.wait_for("agent_end", lambda e: bool(e.output_text), timeout=_TURN_TIMEOUT)
     )
+    heard = asyncio.ensure_future(_heard(session, timeline, transport))
     timeline.user(text)
     await session.send_message(text)
-    await answered
+    await asyncio.gather(answered, heard)
 
 
-def main(*, audio_speed: float = DEFAULT_AUDIO_SPEED) -> int:
+async def _heard(session: RealtimeSession[Any], timeline: Timeline, transport: str) -> None:
+    """Wait until the reply's audio has all arrived (so that ``--save`` gets all of it)."""
+    if transport != "webrtc":
+        await session.wait_for("audio_stopped", timeout=_TURN_TIMEOUT)
+        return
+    # Over WebRTC the reply plays in real time on the track, long after its text is complete;
+    # the server says when its buffer drained, and the last frames are still in flight then
+    # (the jitter buffer): they have arrived once the track has carried no reply for a while.
+    await session.transport.wait_for("output_audio_buffer.stopped", timeout=_TURN_TIMEOUT)
+    received = -1
+    while received != len(timeline.audio):
+        received = len(timeline.audio)
+        await asyncio.sleep(_TAIL_QUIET)
+
+
+def main(
+    *,
+    audio_speed: float = DEFAULT_AUDIO_SPEED,
+    transport: str = TRANSPORTS[0],
+    save: Path | None = None,
+) -> int:
     """Entry point used by ``realtime-agents demo``."""
     try:
-        return asyncio.run(run_demo(audio_speed=audio_speed))
+        return asyncio.run(run_demo(audio_speed=audio_speed, transport=transport, save=save))
     except (RealtimeAgentsError, TimeoutError, OSError) as exc:
         print(f"realtime-agents demo failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

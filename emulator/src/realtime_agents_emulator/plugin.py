@@ -9,6 +9,7 @@ it may import ``realtime_agents``. It is loaded on every start of ``realtime-age
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from realtime_agents.plugins import CommandRegistrar, hookimpl
 
@@ -16,7 +17,7 @@ __all__ = ["DemoCommand", "EmulatorCommand", "realtime_agents_register_commands"
 
 
 class DemoCommand:
-    """``realtime-agents demo [--audio-speed X]``: :mod:`.demo`, offline, in seconds."""
+    """``realtime-agents demo [--transport T] [--save FILE] [--audio-speed X]``: :mod:`.demo`."""
 
     help = "run a voice agent with a tool and a handoff against the local emulator, offline"
     description = """\
@@ -27,9 +28,25 @@ agent said, and how long the first audio took. Nothing leaves the machine; no AP
 examples:
   %(prog)s
   %(prog)s --audio-speed 1            # the emulator's audio at real-time pace
+  %(prog)s --transport webrtc         # over WebRTC (Opus on a media track, in real time)
+  %(prog)s --save reply.wav           # also save what the agents said (PCM16 24 kHz mono)
 """
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        # No argparse ``choices``: the demo checks the name, in one line (not usage + error).
+        parser.add_argument(
+            "--transport",
+            default="websocket",
+            metavar="NAME",
+            help="the transport to the emulator: websocket or webrtc (default: websocket)",
+        )
+        parser.add_argument(
+            "--save",
+            type=Path,
+            default=None,
+            metavar="FILE.wav",
+            help="save the agents' reply audio to this WAV file (PCM16 24 kHz mono)",
+        )
         parser.add_argument(
             "--audio-speed",
             type=_speed,
@@ -42,7 +59,7 @@ examples:
         from .demo import DEFAULT_AUDIO_SPEED, main
 
         speed = DEFAULT_AUDIO_SPEED if args.audio_speed is None else args.audio_speed
-        return main(audio_speed=speed)
+        return main(audio_speed=speed, transport=args.transport, save=args.save)
 
 
 class EmulatorCommand:
