@@ -35,9 +35,10 @@ DESCRIPTION = "Run a local emulator of OpenAI's Realtime API (WebSocket + REST),
 """The one-line summary (``realtime-agents --help`` lists it)."""
 
 DETAILS = """\
-Run a local emulator of OpenAI's Realtime API (WebSocket + REST) with a scripted model, until
-Ctrl-C. Point the openai client (base_url) or a realtime-agents transport (url) at it: the
-banner prints both. It logs each connection and each error it sends on stderr.
+Run a local emulator of OpenAI's Realtime API (WebSocket, WebRTC calls, REST; SIP with
+--sip-port) with a scripted model, until Ctrl-C. Point the openai client (base_url) or a
+realtime-agents transport (url) at it: the banner prints both. It logs each connection and
+each error it sends on stderr.
 
 examples:
   %(prog)s --port 8000
