@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
+from by_path import import_by_path
 from server_event_checks import check_emulator, validate_server_events
 
 from realtime_agents.testing import MockRealtimeTransport, ScriptedRealtimeTransport, server_events
@@ -34,6 +36,9 @@ from realtime_agents.testing.contract import (
     TransportHarness,
 )
 from realtime_agents.transport import ConnectOptions, RealtimeTransportLayer
+
+#: The tests folder (helpers of other test folders are imported by path).
+TESTS = Path(__file__).resolve().parents[1]
 
 API_KEY = "sk-contract-0123456789"
 MODEL = "gpt-realtime"
@@ -352,21 +357,8 @@ class ScriptedHarness(TransportHarness):
 
 
 def _twilio_lines() -> Any:
-    """``tests/twilio/twilio_lines.py``, imported by path (test folders are not packages)."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    module = sys.modules.get("twilio_lines")
-    if module is None:
-        path = Path(__file__).resolve().parents[1] / "twilio" / "twilio_lines.py"
-        spec = importlib.util.spec_from_file_location("twilio_lines", path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["twilio_lines"] = module
-        spec.loader.exec_module(module)
-    return module
+    """``tests/twilio/twilio_lines.py`` (test folders are not packages)."""
+    return import_by_path("twilio_lines", TESTS / "twilio" / "twilio_lines.py")
 
 
 class TwilioHarness(WebSocketHarness):

@@ -9,10 +9,16 @@ case in ``test_fault_matrix.py`` then runs on it.
 from __future__ import annotations
 
 import abc
+from pathlib import Path
 from typing import Any, ClassVar
+
+from by_path import import_by_path
 
 from realtime_agents.transport import RealtimeTransportLayer
 from realtime_agents_emulator import Emulator
+
+#: The tests folder (helpers of other test folders are imported by path).
+TESTS = Path(__file__).resolve().parents[1]
 
 MODEL = "gpt-realtime"
 
@@ -178,21 +184,8 @@ class CloudflareKit(Kit):
 
 
 def _workerd_fetch_module() -> Any:
-    """``tests/cloudflare/cf_fetch.py``, imported by path (test folders are not packages)."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    module = sys.modules.get("cf_fetch")
-    if module is None:
-        path = Path(__file__).resolve().parents[1] / "cloudflare" / "cf_fetch.py"
-        spec = importlib.util.spec_from_file_location("cf_fetch", path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["cf_fetch"] = module
-        spec.loader.exec_module(module)
-    return module
+    """``tests/cloudflare/cf_fetch.py`` (test folders are not packages)."""
+    return import_by_path("cf_fetch", TESTS / "cloudflare" / "cf_fetch.py")
 
 
 class SIPKit(Kit):
@@ -321,21 +314,8 @@ class TwilioKit(Kit):
 
 
 def _twilio_lines() -> Any:
-    """``tests/twilio/twilio_lines.py``, imported by path (test folders are not packages)."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    module = sys.modules.get("twilio_lines")
-    if module is None:
-        path = Path(__file__).resolve().parents[1] / "twilio" / "twilio_lines.py"
-        spec = importlib.util.spec_from_file_location("twilio_lines", path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["twilio_lines"] = module
-        spec.loader.exec_module(module)
-    return module
+    """``tests/twilio/twilio_lines.py`` (test folders are not packages)."""
+    return import_by_path("twilio_lines", TESTS / "twilio" / "twilio_lines.py")
 
 
 def _lined_twilio_class() -> type[Any]:

@@ -4,28 +4,19 @@ runs it, and a recorder of what its calls' sessions publish."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from by_path import import_by_path
 
 EXAMPLE = Path(__file__).parents[2] / "plugins" / "sip" / "examples" / "phone_agent.py"
 
 
 def load_example() -> ModuleType:
     """The example module (loaded once: its dataclasses look their module up by name)."""
-    module = sys.modules.get("phone_agent")
-    if module is not None:
-        return module
-    spec = importlib.util.spec_from_file_location("phone_agent", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_by_path("phone_agent", EXAMPLE)
 
 
 class Watch:
