@@ -12,6 +12,7 @@ bytes. Ports are chosen free per test; every SIPp run and wait is bounded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import signal
@@ -144,6 +145,36 @@ def client_for(emu: Emulator) -> AsyncOpenAI:
 def sip_port(emu: Emulator) -> int:
     assert emu.sip is not None
     return emu.sip.port
+
+
+class RawSip(asyncio.DatagramProtocol):
+    """A bare UDP SIP endpoint, for what SIPp cannot script: every message it receives, whole."""
+
+    def __init__(self) -> None:
+        self.received: asyncio.Queue[str] = asyncio.Queue()
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.received.put_nowait(data.decode())
+
+    async def message(self) -> str:
+        return await asyncio.wait_for(self.received.get(), 5)
+
+    async def status(self) -> str:
+        """The next message's first line (``SIP/2.0 180 Ringing``)."""
+        return (await self.message()).split("\r\n", 1)[0]
+
+
+@contextlib.asynccontextmanager
+async def raw_sip(
+    host: str = "127.0.0.1",
+) -> AsyncIterator[tuple[asyncio.DatagramTransport, RawSip, int]]:
+    """``(transport, peer, local port)`` of a :class:`RawSip` endpoint on ``host``; closed after."""
+    loop = asyncio.get_running_loop()
+    transport, peer = await loop.create_datagram_endpoint(RawSip, local_addr=(host, 0))
+    try:
+        yield transport, peer, transport.get_extra_info("sockname")[1]
+    finally:
+        transport.close()
 
 
 async def events_until(conn: Any, last: str, timeout: float = 10) -> list[dict[str, Any]]:
@@ -424,30 +455,19 @@ async def test_a_repeated_invite_is_answered_again_and_a_reject_is_repeated_unti
 ) -> None:
     # SIPp cannot script this: it takes the second 180 for a lost one and resends forever.
     emu = await phone_emulator(make_emulator, hooks)
-    loop = asyncio.get_running_loop()
-    answers: asyncio.Queue[str] = asyncio.Queue()
-
-    class Caller(asyncio.DatagramProtocol):
-        def datagram_received(self, data: bytes, addr: Any) -> None:
-            answers.put_nowait(data.decode().split("\r\n", 1)[0])
-
-    transport, _ = await loop.create_datagram_endpoint(Caller, local_addr=("127.0.0.1", 0))
-    try:
-        local = transport.get_extra_info("sockname")[1]
+    async with raw_sip() as (transport, peer, local):
         invite = INVITE.format(port=sip_port(emu), local=local, length=len(SDP), sdp=SDP)
         transport.sendto(invite.encode(), ("127.0.0.1", sip_port(emu)))
-        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 100 Trying"
-        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 180 Ringing"
+        assert await peer.status() == "SIP/2.0 100 Trying"
+        assert await peer.status() == "SIP/2.0 180 Ringing"
         incoming = await hooks.next()
         transport.sendto(invite.encode(), ("127.0.0.1", sip_port(emu)))  # as if 180 was lost
-        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 180 Ringing"
+        assert await peer.status() == "SIP/2.0 180 Ringing"
         assert hooks.client is not None
         await hooks.client.realtime.calls.reject(incoming.data.call_id)  # no status: 603
-        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 603 Decline"
+        assert await peer.status() == "SIP/2.0 603 Decline"
         # Without an ACK, the final answer is repeated (500 ms later, then less often).
-        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 603 Decline"
-    finally:
-        transport.close()
+        assert await peer.status() == "SIP/2.0 603 Decline"
     assert emu.sip is not None
     (call,) = emu.sip.calls
     assert call.invite_retransmissions == 1
@@ -685,20 +705,11 @@ async def test_a_refused_webhook_is_tried_three_times(make_emulator: Any, hooks:
 async def test_one_call_is_answered_once(make_emulator: Any) -> None:
     emu: Emulator = await make_emulator(sip_port=0)
     assert emu.sip is not None
-    loop = asyncio.get_running_loop()
-    answers: asyncio.Queue[str] = asyncio.Queue()
-
-    class Caller(asyncio.DatagramProtocol):
-        def datagram_received(self, data: bytes, addr: Any) -> None:
-            answers.put_nowait(data.decode().split("\r\n", 1)[0])
-
-    transport, _ = await loop.create_datagram_endpoint(Caller, local_addr=("127.0.0.1", 0))
-    try:
-        local = transport.get_extra_info("sockname")[1]
+    async with raw_sip() as (transport, peer, local):
         invite = INVITE.format(port=emu.sip.port, local=local, length=len(SDP), sdp=SDP)
         transport.sendto(invite.encode(), ("127.0.0.1", emu.sip.port))
-        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 100 Trying"
-        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 180 Ringing"
+        assert await peer.status() == "SIP/2.0 100 Trying"
+        assert await peer.status() == "SIP/2.0 180 Ringing"
         (call,) = emu.sip.calls
         async with client_for(emu) as client:
             results = await asyncio.gather(
@@ -711,49 +722,36 @@ async def test_one_call_is_answered_once(make_emulator: Any) -> None:
                 return_exceptions=True,
             )
         assert sorted(type(r).__name__ for r in results) == ["BadRequestError", "NoneType"]
-        assert await asyncio.wait_for(answers.get(), 5) == "SIP/2.0 200 OK"
+        assert await peer.status() == "SIP/2.0 200 OK"
         assert call.state == "accepted"
-    finally:
-        transport.close()
 
 
 async def test_sip_over_ipv6_loopback(make_emulator: Any) -> None:
     emu: Emulator = await make_emulator(host="::1", sip_port=0)
     assert emu.sip is not None
     assert emu.sip.uri == f"sip:openai@[::1]:{emu.sip.port}"
-    loop = asyncio.get_running_loop()
-    answers: asyncio.Queue[str] = asyncio.Queue()
-
-    class Caller(asyncio.DatagramProtocol):
-        def datagram_received(self, data: bytes, addr: Any) -> None:
-            answers.put_nowait(data.decode())
-
-    transport, _ = await loop.create_datagram_endpoint(Caller, local_addr=("::1", 0))
-    try:
-        local = transport.get_extra_info("sockname")[1]
+    async with raw_sip("::1") as (transport, peer, local):
         invite = (
             INVITE.format(port=emu.sip.port, local=local, length=len(SDP), sdp=SDP)
             .replace("127.0.0.1", "[::1]")
             .encode()
         )
         transport.sendto(invite, ("::1", emu.sip.port))
-        assert (await asyncio.wait_for(answers.get(), 5)).startswith("SIP/2.0 100")
-        assert (await asyncio.wait_for(answers.get(), 5)).startswith("SIP/2.0 180")
+        assert (await peer.message()).startswith("SIP/2.0 100")
+        assert (await peer.message()).startswith("SIP/2.0 180")
         (call,) = emu.sip.calls
         async with client_for(emu) as client:
             await client.realtime.calls.accept(call.call_id, type="realtime", model="gpt-realtime")
-            ok = await asyncio.wait_for(answers.get(), 5)
+            ok = await peer.message()
             assert ok.startswith("SIP/2.0 200 OK")
             assert f"Contact: <{emu.sip.uri}>" in ok
             assert "c=IN IP6 ::1" in ok
             await client.realtime.calls.hangup(call.call_id)
-        bye = await asyncio.wait_for(answers.get(), 5)
+        bye = await peer.message()
         while not bye.startswith("BYE"):  # the 200 OK again (no ACK was sent), then the BYE
-            bye = await asyncio.wait_for(answers.get(), 5)
+            bye = await peer.message()
         assert bye.startswith(f"BYE sip:caller@[::1]:{local} SIP/2.0")
         assert f"Via: SIP/2.0/UDP [::1]:{emu.sip.port};" in bye
-    finally:
-        transport.close()
 
 
 async def test_media_opened_after_a_cancel_is_released() -> None:
