@@ -12,7 +12,7 @@ import pytest
 from emulator_helpers import openai_client, recv_until, user_text
 
 from realtime_agents_emulator import AudioFormat, pcm16_silence, pcm16_tone
-from realtime_agents_emulator.audio import fit_duration, rms_dbfs
+from realtime_agents_emulator.audio import AudioStream, fit_duration, rms_dbfs
 from realtime_agents_emulator.synth import SpeechSynthesizer, synthetic_speech
 
 
@@ -34,6 +34,23 @@ def test_g711_round_trip_keeps_the_level(kind: str) -> None:
     back = fmt.decode(wire)
     assert abs(len(back) - len(tone)) <= 12
     assert abs(rms_dbfs(back) - rms_dbfs(tone)) < 1.0
+
+
+@pytest.mark.parametrize("kind", ["audio/pcmu", "audio/pcma"])
+def test_a_stream_of_packets_keeps_every_sample(kind: str) -> None:
+    """A call's 20 ms packets, converted one by one, add up to the whole second: the
+    resampler's state crosses packet edges (chunk by chunk, each packet loses 2 samples)."""
+    fmt = AudioFormat(kind)
+    second = pcm16_tone(1000, frequency=300)
+    packets = [second[at : at + 960] for at in range(0, len(second), 960)]
+    sender, receiver = AudioStream(fmt), AudioStream(fmt)
+    wire = [sender.encode(packet) for packet in packets]
+    assert all(len(packet) == 160 for packet in wire)
+    heard = b"".join(receiver.decode(packet) for packet in wire)
+    assert 24_000 - 4 <= len(heard) // 2 <= 24_000
+    assert abs(rms_dbfs(heard) - rms_dbfs(second)) < 1.0
+    chunked = b"".join(fmt.decode(packet) for packet in wire)
+    assert len(chunked) // 2 <= 24_000 - 50 * 2  # what the stream exists for
 
 
 def test_levels_and_fitting() -> None:

@@ -12,12 +12,14 @@ import math
 from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ._audioop import audioop
 
 __all__ = [
     "PCM_RATE",
     "AudioFormat",
+    "AudioStream",
     "pcm16_silence",
     "pcm16_tone",
 ]
@@ -58,13 +60,9 @@ class AudioFormat:
         return nbytes / self.bytes_per_ms
 
     def encode(self, pcm24k: bytes) -> bytes:
-        """Convert PCM16 mono 24 kHz to this wire format (resampling to 8 kHz for G.711)."""
-        if self.type == "audio/pcm":
-            return pcm24k
-        narrow, _ = audioop.ratecv(pcm24k, _SAMPLE_WIDTH, 1, PCM_RATE, _G711_RATE, None)
-        if self.type == "audio/pcmu":
-            return audioop.lin2ulaw(narrow, _SAMPLE_WIDTH)
-        return audioop.lin2alaw(narrow, _SAMPLE_WIDTH)
+        """Convert a self-contained chunk of PCM16 mono 24 kHz to this wire format (resampling
+        to 8 kHz for G.711); a continuous stream converts through :class:`AudioStream`."""
+        return AudioStream(self).encode(pcm24k)
 
     def decode_linear(self, wire: bytes) -> bytes:
         """Wire bytes as PCM16 at this format's own rate (no resampling)."""
@@ -75,12 +73,45 @@ class AudioFormat:
         return audioop.alaw2lin(wire, _SAMPLE_WIDTH)
 
     def decode(self, wire: bytes) -> bytes:
-        """Wire bytes as PCM16 mono 24 kHz."""
-        linear = self.decode_linear(wire)
-        if self.rate == PCM_RATE:
+        """A self-contained chunk of wire bytes as PCM16 mono 24 kHz (a continuous stream
+        converts through :class:`AudioStream`)."""
+        return AudioStream(self).decode(wire)
+
+
+class AudioStream:
+    """Converts one continuous stream (a call's media) between its wire format and PCM16 24 kHz.
+
+    :meth:`AudioFormat.decode` and :meth:`AudioFormat.encode` convert self-contained chunks: the
+    resampler starts afresh each time, which at a packet's edges loses samples (a 20 ms G.711
+    packet decodes to 478 samples instead of 480) and clicks. A stream carries the resampler's
+    state from one packet to the next, one state per direction.
+    """
+
+    def __init__(self, audio_format: AudioFormat) -> None:
+        self.format = audio_format
+        self._in_state: Any = None
+        self._out_state: Any = None
+
+    def decode(self, wire: bytes) -> bytes:
+        """The next wire packet as PCM16 mono 24 kHz."""
+        linear = self.format.decode_linear(wire)
+        if self.format.rate == PCM_RATE:
             return linear
-        wide, _ = audioop.ratecv(linear, _SAMPLE_WIDTH, 1, self.rate, PCM_RATE, None)
+        wide, self._in_state = audioop.ratecv(
+            linear, _SAMPLE_WIDTH, 1, self.format.rate, PCM_RATE, self._in_state
+        )
         return wide
+
+    def encode(self, pcm24k: bytes) -> bytes:
+        """The next PCM16 mono 24 kHz chunk in the wire format."""
+        if self.format.type == "audio/pcm":
+            return pcm24k
+        narrow, self._out_state = audioop.ratecv(
+            pcm24k, _SAMPLE_WIDTH, 1, PCM_RATE, _G711_RATE, self._out_state
+        )
+        if self.format.type == "audio/pcmu":
+            return audioop.lin2ulaw(narrow, _SAMPLE_WIDTH)
+        return audioop.lin2alaw(narrow, _SAMPLE_WIDTH)
 
 
 def rms_dbfs(pcm16: bytes) -> float:

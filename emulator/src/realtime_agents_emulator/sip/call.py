@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sipmessage import Request
 
-from ..audio import AudioFormat
+from ..audio import AudioFormat, AudioStream
 from .messages import request as build_request
 from .rtp import PACKET_MS, RtpEndpoint
 from .sdp import Offer
@@ -79,7 +79,7 @@ class SipCall:
         self.dtmf: list[str] = []
         self.sidebands: list[ServerConnection] = []
         self.session: Session | None = None
-        self._format = AudioFormat(offer.codec)
+        self._media = AudioStream(AudioFormat(offer.codec))
         self._rtp: RtpEndpoint | None = None
         self._cseq = 0
         self._ended = asyncio.Event()
@@ -135,12 +135,12 @@ class SipCall:
 
     def _hear(self, payload: bytes) -> None:
         if self.session is not None and self.live:
-            self.session.receive_audio(self._format.decode(payload))
+            self.session.receive_audio(self._media.decode(payload))
 
     def _next_payload(self) -> bytes:
         playback = self.session.playback if self.session is not None else None
         pcm = playback.take(_PCM_BYTES_PER_PACKET) if playback is not None else b""
-        return self._format.encode(pcm or bytes(_PCM_BYTES_PER_PACKET))
+        return self._media.encode(pcm or bytes(_PCM_BYTES_PER_PACKET))
 
     def _digit(self, digit: str) -> None:
         if not self.live:
