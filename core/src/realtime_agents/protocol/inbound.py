@@ -38,6 +38,7 @@ from ..events import (
     TurnStartedEvent,
 )
 from ..items import ItemStatus, RealtimeItem
+from .codec import WireCodec, default_codec
 from .connection import redact
 from .formats import format_from_session
 from .outbound import retrieve_item_event, session_update_event
@@ -48,7 +49,6 @@ from .server_events import (
     MalformedServerEventError,
     OddAudioDeltaError,
     UnreadableFrameError,
-    decode_audio_delta,
     interrupt_response_of,
     turn_done_event,
     usage_from_response,
@@ -131,7 +131,11 @@ class ServerEventMapper:
         queue: Callable[[Mapping[str, Any]], None],
         on_speech_started: Callable[[], None],
         wants: Wants | None = None,
+        codec: WireCodec | None = None,
     ) -> None:
+        codec = codec or default_codec()
+        self._loads = codec.loads
+        self._b64decode = codec.b64decode
         self._playback = playback
         self._buffer = buffer
         self._sequencer = sequencer
@@ -190,8 +194,9 @@ class ServerEventMapper:
         if type(frame) is not str:
             out.append(_unreadable("binary frames are not server events", frame, self.secret))
             return
+        loads = self._loads
         try:
-            event = json.loads(frame)
+            event = loads(frame)
         except ValueError:
             out.append(_unreadable("not JSON", frame, self.secret))
             return
@@ -204,7 +209,7 @@ class ServerEventMapper:
             wants = _everything
         if wants("*"):
             # Re-parsing is a faster deep copy than copy.deepcopy, and a faithful one.
-            out.append(("*", ServerEvent(event_type, json.loads(frame))))
+            out.append(("*", ServerEvent(event_type, loads(frame))))
         handler = self._handlers.get(event_type)
         if handler is None:
             return
@@ -247,7 +252,7 @@ class ServerEventMapper:
 
     def _audio_of(self, delta: str, item_id: str, out: Events) -> bytes:
         """A delta's audio (ValueError unless strictly base64); odd-length PCM16 is flagged."""
-        data = decode_audio_delta(delta)
+        data = self._b64decode(delta)
         odd = len(data) & 1 and self._playback.format.bytes_per_sample == 2
         if odd and item_id not in self._odd_audio_items:
             # Once per item: the audio is still passed on, as received.

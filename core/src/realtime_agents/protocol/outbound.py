@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from ..errors import UserError
@@ -22,6 +22,7 @@ __all__ = [
     "append_audio_frame",
     "delete_item_event",
     "encode",
+    "encode_base64",
     "function_call_output_event",
     "mcp_approval_response_event",
     "retrieve_item_event",
@@ -48,13 +49,18 @@ def encode(event: Mapping[str, Any]) -> str:
         ) from exc
 
 
-def append_audio_frame(pcm: bytes) -> str:
+def encode_base64(data: bytes) -> str:
+    """Standard base64 of ``data``, as text (no newline)."""
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
+
+
+def append_audio_frame(pcm: bytes, b64encode: Callable[[bytes], str] = encode_base64) -> str:
     """``input_audio_buffer.append`` for ``pcm``, built without ``json.dumps``.
 
     Base64 needs no JSON escaping, so string concatenation is exact and avoids a dict plus a
-    serialiser pass on the microphone path.
+    serialiser pass on the microphone path. ``b64encode``: the codec's (see :mod:`.codec`).
     """
-    return _APPEND_HEAD + binascii.b2a_base64(pcm, newline=False).decode("ascii") + '"}'
+    return _APPEND_HEAD + b64encode(pcm) + '"}'
 
 
 def session_update_event(session: Mapping[str, Any]) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from ..config import DEFAULT_MODEL, RealtimeSessionConfig
 from ..errors import UserError
 from ..events import AudioInterruptedEvent, FunctionCallEvent
 from ..items import McpApprovalRequestItem, RealtimeItem
+from .codec import WireCodec, default_codec
 from .formats import WireAudioFormat
 from .history import history_events
 from .inbound import Events, MediaMode, ServerEventMapper, Wants
@@ -83,6 +84,7 @@ class OpenAIRealtimeProtocol:
         wants: Wants | None = None,
         secret: str | None = None,
         audio_formats: bool = True,
+        codec: WireCodec | None = None,
     ) -> None:
         if media not in ("inline", "track"):
             raise UserError(f"media must be 'inline' or 'track', got {media!r}")
@@ -91,6 +93,9 @@ class OpenAIRealtimeProtocol:
         #: Whether ``session.update`` carries audio formats (not on SIP: the call negotiates).
         self.audio_formats = audio_formats
         self._media: MediaMode = media
+        #: JSON and base64 of the audio path (:mod:`.codec`): accelerated when installed.
+        self.codec = codec = codec or default_codec()
+        self._b64encode = codec.b64encode
         self._outbox: list[str] = []
         self._sequencer = ResponseCreateSequencer(self._queue)
         self._playback = PlaybackTracker(clock)
@@ -103,6 +108,7 @@ class OpenAIRealtimeProtocol:
             queue=self._queue,
             on_speech_started=self._on_speech_started,
             wants=wants,
+            codec=codec,
         )
         # Only to redact it: a server (or proxy) may echo the key in a frame we quote.
         self._inbound.secret = secret
@@ -237,7 +243,7 @@ class OpenAIRealtimeProtocol:
 
     def send_audio(self, pcm: bytes, *, commit: bool = False) -> None:
         """Queue ``input_audio_buffer.append`` (and ``commit``, ending the user's turn)."""
-        self._outbox.append(append_audio_frame(pcm))
+        self._outbox.append(append_audio_frame(pcm, self._b64encode))
         if commit:
             self._outbox.append(COMMIT_FRAME)
 

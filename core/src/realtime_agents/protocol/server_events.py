@@ -217,5 +217,5 @@ def decode_audio_delta(delta: str) -> bytes:
     """
     try:
         return binascii.a2b_base64(delta, strict_mode=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a str that is not ASCII
         raise ValueError(f"delta is not valid base64 ({exc})") from None
