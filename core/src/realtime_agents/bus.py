@@ -144,7 +144,7 @@ class EventNames(Collection[str]):
         if name in self.aliases:
             return [self.aliases[name]]
         # camelCase (the JS SDK's spelling of fields) to snake_case before comparing
-        snake = _CAMEL_HUMP.sub("_", name).lower()
+        snake = re.sub(_CAMEL_HUMP, "_", name).lower()
         if snake in self._names:
             return [snake]
         import difflib  # only when someone subscribed to a wrong name: not at import time
@@ -164,7 +164,8 @@ class EventNames(Collection[str]):
         return message
 
 
-_CAMEL_HUMP: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+#: A pattern, compiled by ``re`` the first time a wrong name is looked up (not at import).
+_CAMEL_HUMP: Final = r"(?<=[a-z0-9])(?=[A-Z])"
 
 
 def _either(names: list[str]) -> str:

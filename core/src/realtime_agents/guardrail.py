@@ -20,7 +20,6 @@ A guardrail function may be sync or async and may return a bool instead of a
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeAlias, overload
 
@@ -171,6 +170,8 @@ class OutputGuardrailSettings:
 
 def feedback_message(results: Sequence[OutputGuardrailResult]) -> str:
     """The message telling the model its last answer was blocked, and by which policies."""
+    import json  # only once a guardrail trips: not needed to import the session
+
     parts = []
     for result in results:
         info = result.output.output_info

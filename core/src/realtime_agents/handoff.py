@@ -18,7 +18,6 @@ import attrs
 
 from .run_context import RunContextWrapper
 from .tools import validate_tool_name
-from .tools._schema import convert, schema_for
 
 if TYPE_CHECKING:
     from .agent import RealtimeAgent
@@ -94,6 +93,8 @@ class Handoff:
         """Run ``on_handoff`` (with the converted input if there is an ``input_type``)."""
         if self.on_handoff is not None:
             if self.input_type is not None:
+                from .tools._schema import convert  # with input_type only: see realtime_handoff
+
                 value = self.on_handoff(ctx, convert(arguments, self.input_type, "input"))
             else:
                 value = self.on_handoff(ctx)
@@ -118,6 +119,9 @@ def realtime_handoff(
     """
     schema = dict(_EMPTY_PARAMETERS)
     if input_type is not None:
+        # the schema machinery is imported only for a typed handoff, not with the package
+        from .tools._schema import schema_for
+
         defs: dict[str, Any] = {}
         schema = schema_for(input_type, defs)
         if defs:

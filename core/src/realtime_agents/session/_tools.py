@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
@@ -205,6 +204,8 @@ class ToolCallRunner:
 
     def _parse(self, call: FunctionCallEvent) -> dict[str, Any] | str:
         """The arguments as a dict, or the message explaining why they are unusable."""
+        import json  # the first function call imports it, not the session's import
+
         try:
             value = json.loads(call.arguments) if call.arguments.strip() else {}
         except ValueError as exc:
@@ -295,6 +296,8 @@ class ToolCallRunner:
         if not session.is_live(gen):
             return
         await session.hand_off(snapshot.agent, target)
+        import json
+
         await self._send(call, json.dumps({"assistant": target.name}), gen, start_response=True)
 
     async def _format(

@@ -14,7 +14,6 @@ reuse the transport's payloads unchanged (no copy on the audio hot path):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, TypeVar, overload
 
@@ -210,6 +209,8 @@ class ToolApprovalItem:
     @property
     def parsed_arguments(self) -> Any:
         """The arguments decoded from JSON (None if they are not valid JSON)."""
+        import json  # on first use: nothing else in the session's import needs json
+
         try:
             return json.loads(self.tool_call.arguments or "{}")
         except ValueError:

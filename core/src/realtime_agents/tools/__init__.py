@@ -47,9 +47,7 @@ tool that never returns does not keep the program from exiting: daemon threads a
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import inspect
-import json
 import re
 import sys
 from collections.abc import Awaitable, Callable, Mapping
@@ -59,11 +57,14 @@ import attrs
 
 from ..errors import RealtimeAgentsError, UserError
 from ..run_context import RunContextWrapper, ToolContext
-from ._schema import FunctionSignature, ToolArgumentsError, describe_function
+from ._errors import ToolArgumentsError
 from ._threads import run_in_daemon_thread
 
 if TYPE_CHECKING:
+    # The schema machinery (signatures, docstrings, JSON schema, the pydantic bridge) is
+    # imported by the first @tool, not with the package: an agent may have no function tools.
     from ..config import FunctionToolDefinition
+    from ._schema import FunctionSignature
 
 __all__ = [
     "ApprovalFunction",
@@ -88,7 +89,8 @@ ApprovalFunction: TypeAlias = Callable[
 EnabledFunction: TypeAlias = Callable[[RunContextWrapper[Any], Any], "bool | Awaitable[bool]"]
 Invoker: TypeAlias = Callable[[ToolContext[Any], dict[str, Any]], Awaitable[Any]]
 
-_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+#: A pattern, compiled (and cached) by ``re`` when the first tool is named, not at import.
+_NAME = r"^[A-Za-z0-9_-]{1,64}$"
 _HAS_THREADS = sys.platform not in ("emscripten", "wasi")
 
 
@@ -103,7 +105,7 @@ class ToolTimeoutError(RealtimeAgentsError, TimeoutError):
 
 def validate_tool_name(name: str) -> str:
     """Return ``name`` if the Realtime API accepts it as a function name, else raise UserError."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not re.match(_NAME, name):
         raise UserError(
             f"Invalid tool name {name!r}: use 1-64 letters, digits, '_' or '-' (no spaces)."
         )
@@ -244,6 +246,8 @@ def tool(
 
     def build(fn: Callable[..., Any], localns: Mapping[str, Any] | None = None) -> FunctionTool:
         # The defining scope, for string annotations naming classes local to it.
+        from ._schema import describe_function
+
         scope = _caller_locals() if localns is None else localns
         signature = describe_function(fn, strict=strict, localns=scope)
         return FunctionTool(
@@ -299,6 +303,10 @@ def stringify_output(value: Any) -> str:
     dump = getattr(value, "model_dump_json", None)
     if callable(dump):
         return str(dump())
+    # dataclasses and json are imported by the first tool result, not with the package
+    import dataclasses
+    import json
+
     if attrs.has(type(value)):
         value = attrs.asdict(value)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..errors import RealtimeAgentsError
 from ._bridge import UnsupportedTypeError, bridge, schema_default
+from ._errors import ToolArgumentsError
 from ._json_schema import without_null_defaults, without_titles
 
 if TYPE_CHECKING:
@@ -34,10 +34,6 @@ __all__ = [
 
 MISSING: Any = inspect.Parameter.empty
 _MAX_PROBLEMS = 5  # enough for the model to fix its call; the rest is counted
-
-
-class ToolArgumentsError(RealtimeAgentsError, ValueError):
-    """The model's arguments do not fit the tool's parameters; the message says where."""
 
 
 class ParameterError(Exception):

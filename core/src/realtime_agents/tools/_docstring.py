@@ -11,10 +11,11 @@ import re
 
 __all__ = ["parse_docstring"]
 
-_DOC_SECTION = re.compile(
-    r"^(args|arguments|parameters|params|keyword args|keyword arguments|other parameters|"
-    r"returns?|yields?|raises?|examples?|notes?|attributes|see also|warnings?)\s*:$",
-    re.IGNORECASE,
+# Patterns, not compiled regexes: ``re`` compiles (and caches) them the first time a docstring
+# is parsed, not when the package is imported.
+_DOC_SECTION = (
+    r"(?i)^(args|arguments|parameters|params|keyword args|keyword arguments|other parameters|"
+    r"returns?|yields?|raises?|examples?|notes?|attributes|see also|warnings?)\s*:$"
 )
 _PARAM_SECTIONS = frozenset(
     {
@@ -27,9 +28,9 @@ _PARAM_SECTIONS = frozenset(
         "other parameters",
     }
 )
-_GOOGLE_PARAM = re.compile(r"^\*{0,2}(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
-_NUMPY_PARAM = re.compile(r"^(\w+)\s*(?::.*)?$")
-_SPHINX_PARAM = re.compile(r"^:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$")
+_GOOGLE_PARAM = r"^\*{0,2}(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$"
+_NUMPY_PARAM = r"^(\w+)\s*(?::.*)?$"
+_SPHINX_PARAM = r"^:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$"
 
 
 def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
@@ -49,12 +50,12 @@ def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
             continue
         if stripped and set(stripped) == {"-"} and numpy:
             continue
-        sphinx = _SPHINX_PARAM.match(stripped)
+        sphinx = re.match(_SPHINX_PARAM, stripped)
         if sphinx:
             section, current = "sphinx", sphinx.group(1)
             params[current] = sphinx.group(2).strip()
             continue
-        if _DOC_SECTION.match(stripped):
+        if re.match(_DOC_SECTION, stripped):
             section, numpy, current, base = stripped[:-1].lower(), False, None, None
             continue
         if section is None:
@@ -68,7 +69,7 @@ def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
             indent = len(line) - len(line.lstrip())
             if base is None or indent <= base:
                 base = indent if base is None else base
-                match = (_NUMPY_PARAM if numpy else _GOOGLE_PARAM).match(stripped)
+                match = re.match(_NUMPY_PARAM if numpy else _GOOGLE_PARAM, stripped)
                 current = match.group(1) if match else None
                 if current:
                     params[current] = "" if numpy else match.group(2).strip()  # type: ignore[union-attr]

@@ -1,0 +1,83 @@
+"""What importing realtime_agents loads, checked by module name rather than by time.
+
+Timing belongs to ``benchmarks/import_time.py`` (a test that times imports on a shared machine
+is either flaky or too loose to catch anything). These tests pin the decisions that keep the
+import cheap: each module listed here was measured costly at import and is needed only later
+(the first tool definition, the first connect, a tripped guardrail, a plugin lookup).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+# Never needed to define an agent and a session: loaded later, on first use.
+NOT_AT_SESSION_IMPORT = (
+    "json",  # the protocol's job, at connect
+    "dataclasses",  # only to serialise a tool result that is a dataclass
+    "typing_extensions",  # a TypeVar default only type checkers read
+    "pydantic",  # the first @tool with parameters
+    "pluggy",  # the plugin host: named transports, plugin tools
+    "importlib.metadata",  # entry points
+    "websockets",  # a transport plugin
+    "difflib",  # suggestions for a misspelled event name
+    "realtime_agents.tools._schema",  # signatures, docstrings, JSON schema: the first @tool
+    "realtime_agents.protocol",  # at connect
+    "realtime_agents.driver",  # at connect
+    "realtime_agents.plugins",  # named transports
+    "realtime_agents.testing",  # test doubles
+)
+
+# A bare ``import realtime_agents`` (every plugin's entry point, every CLI start) loads nothing
+# but the lazy-export helper: not even typing.
+NOT_AT_PACKAGE_IMPORT = ("typing", "re", "enum", "asyncio", "attr", "blinker", "pluggy", "json")
+
+
+def loaded_after(statement: str) -> set[str]:
+    """The modules a fresh interpreter has loaded after running ``statement`` (printed without
+    importing anything more)."""
+    code = f"import sys\n{statement}\nprint(','.join(sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(out.stdout.strip().splitlines()[-1].split(","))
+
+
+def test_package_import_loads_only_the_lazy_export_helper() -> None:
+    loaded = loaded_after("import realtime_agents")
+    assert "realtime_agents.lazy" in loaded
+    assert sorted(m for m in NOT_AT_PACKAGE_IMPORT if m in loaded) == []
+
+
+def test_session_import_leaves_later_modules_unloaded() -> None:
+    loaded = loaded_after("from realtime_agents import RealtimeAgent, RealtimeSession, tool")
+    assert "realtime_agents.session._session" in loaded  # the probe did import the session
+    assert sorted(m for m in NOT_AT_SESSION_IMPORT if m in loaded) == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "module"),
+    [
+        # each deferred module arrives with the first use that needs it
+        (
+            "from realtime_agents import tool\n@tool\ndef f(x: int) -> int:\n    return x",
+            "realtime_agents.tools._schema",
+        ),
+        (
+            "from realtime_agents import RealtimeAgent, realtime_handoff\n"
+            "from typing import TypedDict\n"
+            "class Why(TypedDict):\n    reason: str\n"
+            "realtime_handoff(RealtimeAgent(name='b'), input_type=Why)",
+            "realtime_agents.tools._schema",
+        ),
+        (
+            "from realtime_agents.tools import stringify_output\n"
+            "assert stringify_output({'a': 1}) == '{\"a\": 1}'",
+            "dataclasses",
+        ),
+    ],
+)
+def test_deferred_modules_load_on_first_use(statement: str, module: str) -> None:
+    assert module in loaded_after(statement)
