@@ -1,6 +1,9 @@
 """The README's demo: ``realtime-agents demo`` runs offline and prints a readable timeline.
 
-The demo lives in the emulator (core never imports it) and is a command of its plugin.
+The demo lives in the emulator (core never imports it) and is a command of its plugin. Over
+each transport it runs as a subprocess of the installed command: over ``sip`` a real SIP
+call (UDP, RTP) reaches a webhook app through the emulator's SIP edge, over ``twilio`` the
+Twilio double dials a local Media Streams server; their saved reply is what the caller heard.
 """
 
 from __future__ import annotations
@@ -48,15 +51,40 @@ def make_host(*plugins: object) -> PluginHost:
     return PluginHost(build_plugin_manager(plugins=plugins, load_entry_points=False))
 
 
-#: The header line over WebRTC: the emulator's calls URL instead of its WebSocket.
-WEBRTC_HEADER = (
-    r"  emulator http://127\.0\.0\.1:\d+/v1/realtime/calls \| transport webrtc \| audio x\S+"
-)
+#: Where each transport's call enters the emulator (the header's address).
+ADDRESS = {
+    "websocket": r"ws://127\.0\.0\.1:\d+/v1/realtime",
+    "webrtc": r"http://127\.0\.0\.1:\d+/v1/realtime/calls",
+    "sip": r"sip:openai@127\.0\.0\.1:\d+",
+    "twilio": r"ws://127\.0\.0\.1:\d+/v1/realtime",
+}
+PHONES = ("sip", "twilio")
+#: On a phone line the timeline says the turns are spoken, and times the reply from the
+#: end of the caller's speech.
+PHONE_NOTE = [
+    r"  the caller speaks each turn \(synthetic speech, which the emulator's script hears as the",
+    r"  words shown: it recognises no speech\); the reply is what the caller heard, in real time",
+]
 
 
-def check_timeline(output: str, *, header: str = TIMELINE[1], extra: tuple[str, ...] = ()) -> None:
+def expected_timeline(transport: str) -> list[str]:
+    header = rf"  emulator {ADDRESS[transport]} \| transport {transport} \| audio x\S+"
+    if transport not in PHONES:
+        return [TIMELINE[0], header, *TIMELINE[2:]]
+    lines = [TIMELINE[0], header, *PHONE_NOTE]
+    for line in TIMELINE[2:]:
+        if "  user  " in line:
+            line += r" \(spoken\)"
+        line = line.replace("after the user's message", "after the caller stopped speaking")
+        lines.append(line)
+    return lines
+
+
+def check_timeline(
+    output: str, *, transport: str = "websocket", extra: tuple[str, ...] = ()
+) -> None:
     lines = output.splitlines()
-    expected = [TIMELINE[0], header, *TIMELINE[2:], *extra]
+    expected = [*expected_timeline(transport), *extra]
     assert len(lines) == len(expected), output
     for line, pattern in zip(lines, expected, strict=True):
         assert re.fullmatch(pattern, line), f"{line!r} does not match {pattern!r}"
@@ -105,20 +133,21 @@ def test_demo_console_script() -> None:
     check_timeline(result.stdout)
 
 
-@pytest.mark.parametrize("transport", ["websocket", "webrtc"])
+@pytest.mark.parametrize("transport", ["websocket", "webrtc", "sip", "twilio"])
 def test_demo_saves_the_reply_over_each_transport(transport: str, tmp_path: Path) -> None:
     saved = tmp_path / "reply.wav"
     result = run_script("demo", "--transport", transport, "--save", str(saved))
     assert (result.returncode, result.stderr) == (0, "")
-    header = TIMELINE[1] if transport == "websocket" else WEBRTC_HEADER
     check_timeline(
         result.stdout,
-        header=header,
+        transport=transport,
         extra=(rf"saved the agents' audio to {re.escape(str(saved))}",),
     )
     seconds, peak = read_reply(saved)
     # The emulator's synthetic speech for the two replies lasts about 7 s; over WebRTC the
-    # Opus round trip may shave or pad a frame or two at each reply's edges.
+    # Opus round trip may shave or pad a frame or two at each reply's edges, and a SIP
+    # caller's ear takes whole 20 ms packets from when the server says it started playing
+    # to when it says it stopped (both on the events connection, not the RTP path).
     assert seconds == pytest.approx(7.0, abs=0.3)
     assert round(seconds, 1) == reported_seconds(result.stdout)
     assert peak > 2000  # speech-like, not silence
@@ -128,19 +157,21 @@ def test_demo_unknown_transport_is_one_line(tmp_path: Path) -> None:
     result = run_script("demo", "--transport", "carrier-pigeon", "--save", str(tmp_path / "r.wav"))
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
-        "realtime-agents demo: unknown transport 'carrier-pigeon'; use websocket or webrtc\n"
+        "realtime-agents demo: unknown transport 'carrier-pigeon'; "
+        "use websocket, webrtc, sip or twilio\n"
     )
     assert not (tmp_path / "r.wav").exists()
 
 
-def test_demo_over_a_transport_not_installed_says_what_to_install() -> None:
+@pytest.mark.parametrize("transport", ["webrtc", "sip", "twilio"])
+def test_demo_over_a_transport_not_installed_says_what_to_install(transport: str) -> None:
     result = run_script(
-        "demo", "--transport", "webrtc", env={"REALTIME_AGENTS_DISABLE_PLUGINS": "webrtc"}
+        "demo", "--transport", transport, env={"REALTIME_AGENTS_DISABLE_PLUGINS": transport}
     )
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (
-        "realtime-agents demo: the webrtc transport is not installed; "
-        f"{install_hint('realtime-agents-webrtc')}\n"
+        f"realtime-agents demo: the {transport} transport is not installed; "
+        f"{install_hint(f'realtime-agents-{transport}')}\n"
     )
 
 
@@ -177,3 +208,25 @@ async def test_demo_without_the_websocket_transport_says_what_to_install(
     assert err.count("\n") == 1
     assert "pip install ./core ./plugins/websocket './emulator[demo]'" in err  # works today
     assert "pip install 'realtime-agents-emulator[demo]'" in err  # once published
+
+
+async def test_demo_over_sip_without_the_sip_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The SIP line needs the emulator's SIP edge (its ``sip`` extra), not only the transport."""
+    import importlib.util
+
+    import realtime_agents_sip.plugin
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "sipmessage" else find_spec(name, *args),
+    )
+    host = make_host(realtime_agents_sip.plugin)
+    assert await run_demo(audio_speed=0, out=io.StringIO(), plugin_host=host, transport="sip") == 1
+    assert capsys.readouterr().err == (
+        "realtime-agents demo: the sip demo needs sipmessage, which is not installed; "
+        f"{install_hint('realtime-agents-emulator', 'sip')}\n"
+    )

@@ -2,10 +2,11 @@
 
 Starts the Realtime API emulator in-process on a loopback port, connects a
 :class:`~realtime_agents.session.RealtimeSession` to it over the ``websocket`` transport (or
-``webrtc``: found through the plugin entry points, as any installed transport is), sends two
-user messages and prints a timeline: what the user said, tool calls with arguments and results,
-the handoff, what each agent said, and how long the first audio took to arrive after each
-message. The agents' reply audio can be saved to a WAV file (PCM16 24 kHz mono).
+``webrtc``, ``sip``, ``twilio``: found through the plugin entry points, as any installed
+transport is; how each call reaches the session is in :mod:`.demo_lines`), says two user turns
+and prints a timeline: what the user said, tool calls with arguments and results, the handoff,
+what each agent said, and how long the first audio took to arrive after each turn. The reply
+audio as the user heard it can be saved to a WAV file (PCM16 24 kHz mono).
 
 The emulator's scripted brain plays the model: it calls ``get_weather`` when asked about the
 weather, and hands off to billing when the user mentions an invoice. Nothing leaves the
@@ -18,6 +19,7 @@ This module needs realtime-agents and realtime-agents-websocket (the ``demo`` ex
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import sys
 import time
@@ -33,8 +35,8 @@ from realtime_agents.plugins import default_host
 from realtime_agents.session import RealtimeSession
 from realtime_agents.tools import tool
 
+from .demo_lines import LINES, MODEL, TURN_TIMEOUT, Call, Line
 from .rules import RulesBrain
-from .server import Emulator
 
 if TYPE_CHECKING:
     from realtime_agents.plugins import PluginHost
@@ -54,23 +56,18 @@ __all__ = [
 DEFAULT_AUDIO_SPEED = 4.0
 USER_TURNS = ("What's the weather in Paris?", "I have a question about my last invoice.")
 #: The transports the demo can run over; the first is the default.
-TRANSPORTS = ("websocket", "webrtc")
+TRANSPORTS = tuple(LINES)
 _SAMPLE_RATE = 24_000
 _PCM16_BYTES_PER_MS = 48  # 24 kHz mono 16-bit
-_TURN_TIMEOUT = 20.0
-#: Seconds without reply audio after which a WebRTC reply's tail has arrived.
-_TAIL_QUIET = 0.3
 #: What to install when the transport is missing: (distribution, extra).
 _PACKAGE_FOR = {
     "websocket": ("realtime-agents-emulator", "demo"),
     "webrtc": ("realtime-agents-webrtc", None),
+    "sip": ("realtime-agents-sip", None),
+    "twilio": ("realtime-agents-twilio", None),
 }
-#: The transport's options: over WebRTC the demo must neither record the microphone nor play
-#: the reply on the speaker (the reply arrives as ``audio`` events, as over WebSocket).
-_OPTIONS: dict[str, dict[str, Any]] = {
-    "websocket": {},
-    "webrtc": {"microphone": False, "speaker": False},
-}
+#: Modules a transport's line needs besides the transport, and what installs them.
+_MODULES_FOR = {"sip": ("sipmessage", ("realtime-agents-emulator", "sip"))}
 
 #: The emulator's script (see :mod:`.rules` for the format).
 DEMO_RULES: dict[str, Any] = {
@@ -86,6 +83,9 @@ DEMO_RULES: dict[str, Any] = {
             "then": "Hi, this is Billing. Your last invoice was 42 euros, paid on March 3rd.",
         },
     ],
+    # A phone's caller speaks, and the emulator recognises no speech: it hears the n-th
+    # audio turn as the n-th of these (text turns are read as they are).
+    "transcripts": list(USER_TURNS),
     "fallback": "echo",
 }
 
@@ -129,6 +129,7 @@ class Timeline:
         self.tool_calls = 0
         self.handoffs = 0
         self.errors: list[str] = []
+        self._after = "the user's message"
         self._reader_gone = False
 
     def print(self, text: str) -> None:
@@ -146,18 +147,33 @@ class Timeline:
         stamp = f"+{time.monotonic() - self.start:.3f}s"
         self.print(f"  {stamp:>8}  {label:<11} {text}")
 
-    def user(self, text: str) -> None:
+    def user(self, text: str, *, spoken: bool = False) -> None:
+        """The user's turn begins (``spoken``: a caller on a phone line speaks it)."""
         self.user_at = time.monotonic()
-        self.line("user", text)
+        self._after = "the caller stopped speaking" if spoken else "the user's message"
+        self.line("user", f"{text} (spoken)" if spoken else text)
+
+    def spoke(self) -> None:
+        """The caller has finished speaking: the reply's latency counts from here."""
+        if self.user_at is not None:
+            self.user_at = time.monotonic()
 
     def attach(self, session: RealtimeSession[Any]) -> None:
         session.on("agent_tool_start", self._tool_start)
         session.on("agent_tool_end", self._tool_end)
         session.on("agent_handoff", self._handoff)
-        session.on("audio_start", self._audio_start)
-        session.on("audio", self._audio)
         session.on("agent_end", self._agent_end)
         session.on("error", self._error)
+
+    def hear(self, pcm16: bytes) -> None:
+        """Reply audio the user heard (PCM16 24 kHz); the first after a turn is timed."""
+        self.audio += pcm16
+        if self.user_at is None or not pcm16:
+            return
+        latency = (time.monotonic() - self.user_at) * 1000
+        self.user_at = None
+        self.latencies_ms.append(latency)
+        self.line("audio", f"first audio {latency:.0f} ms after {self._after}")
 
     def _tool_start(self, event: Any) -> None:
         self.tool_calls += 1
@@ -169,17 +185,6 @@ class Timeline:
     def _handoff(self, event: Any) -> None:
         self.handoffs += 1
         self.line("handoff", f"{event.from_agent.name} -> {event.to_agent.name}")
-
-    def _audio_start(self, event: Any) -> None:
-        if self.user_at is None:
-            return
-        latency = (time.monotonic() - self.user_at) * 1000
-        self.user_at = None
-        self.latencies_ms.append(latency)
-        self.line("audio", f"first audio {latency:.0f} ms after the user's message")
-
-    def _audio(self, event: Any) -> None:
-        self.audio += event.data
 
     def _agent_end(self, event: Any) -> None:
         if event.output_text:
@@ -210,64 +215,60 @@ async def run_demo(
     """Run the demo, printing the timeline to ``out``; returns the process exit code.
 
     ``transport`` (one of :data:`TRANSPORTS`) is looked up in ``plugin_host`` (default: the
-    installed plugins). ``save``: where to write the agents' reply audio as a WAV file.
+    installed plugins). ``save``: where to write the reply audio the user heard, as WAV.
     """
     out = out or sys.stdout
     if transport not in TRANSPORTS:
-        choices = " or ".join(TRANSPORTS)
+        choices = ", ".join(TRANSPORTS[:-1]) + f" or {TRANSPORTS[-1]}"
         print(
             f"realtime-agents demo: unknown transport {transport!r}; use {choices}", file=sys.stderr
         )
         return 2
-    made = _transport(transport, plugin_host or default_host())
-    if made is None:
-        hint = install_hint(*_PACKAGE_FOR[transport])
-        print(
-            f"realtime-agents demo: the {transport} transport is not installed; {hint}",
-            file=sys.stderr,
-        )
+    factory = _factory(transport, plugin_host or default_host())
+    if isinstance(factory, str):
+        print(f"realtime-agents demo: {factory}", file=sys.stderr)
         return 1
+    timeline = Timeline(out)
     brain = RulesBrain.from_dict(DEMO_RULES)
-    async with Emulator(brain=brain, audio_speed=audio_speed, speech="synthetic") as emulator:
-        session: RealtimeSession[Any] = RealtimeSession(
-            build_agent(), transport=made, model="gpt-realtime", plugin_host=plugin_host
-        )
-        url = _endpoint(emulator, transport)
+    emulator = {"brain": brain, "audio_speed": audio_speed, "speech": "synthetic"}
+    call = Call(build_agent(), factory, emulator, timeline, plugin_host)
+    async with LINES[transport](call) as line:
         print(
             "realtime-agents demo: a voice agent talking to the local emulator (offline)", file=out
         )
         print(
-            f"  emulator {url.split('?')[0]} | transport {transport} | audio x{audio_speed:g}",
-            file=out,
+            f"  emulator {line.address} | transport {transport} | audio x{audio_speed:g}", file=out
         )
-        timeline = Timeline(out)
-        timeline.attach(session)
-        async with session:
-            await session.connect(api_key="sk-demo", url=url)
-            timeline.line("connected", f"agent {session.current_agent.name}, model gpt-realtime")
-            for text in USER_TURNS:
-                await _turn(session, timeline, text, transport)
-        timeline.print(timeline.summary())
-        if save is not None:
-            save_wav(save, bytes(timeline.audio))
-            timeline.print(f"saved the agents' audio to {save}")
-        return 1 if timeline.errors else 0
+        if line.spoken:
+            print(_PHONE_NOTE, file=out)
+        session = line.session
+        timeline.line("connected", f"agent {session.current_agent.name}, model {MODEL}")
+        for text in USER_TURNS:
+            await _turn(line, timeline, text)
+    timeline.print(timeline.summary())
+    if save is not None:
+        save_wav(save, bytes(timeline.audio))
+        timeline.print(f"saved the agents' audio to {save}")
+    return 1 if timeline.errors else 0
 
 
-def _transport(name: str, host: PluginHost) -> RealtimeTransportLayer | None:
-    """A new transport named ``name`` for the demo; None when it is not installed."""
+_PHONE_NOTE = (
+    "  the caller speaks each turn (synthetic speech, which the emulator's script hears as the\n"
+    "  words shown: it recognises no speech); the reply is what the caller heard, in real time"
+)
+
+
+def _factory(name: str, host: PluginHost) -> Callable[..., RealtimeTransportLayer] | str:
+    """The installed transport ``name``'s factory, or what to install (one sentence)."""
     factory = host.transports.get(name)
     if factory is None:
-        return None
-    # Factories are the transports' classes; these options are theirs.
-    return cast("Callable[..., RealtimeTransportLayer]", factory)(**_OPTIONS[name])
-
-
-def _endpoint(emulator: Emulator, transport: str) -> str:
-    """Where ``transport`` reaches the emulator: its WebSocket, or its WebRTC calls URL."""
-    if transport == "webrtc":
-        return f"{emulator.base_url}/realtime/calls"
-    return f"{emulator.ws_url}?model=gpt-realtime"
+        return f"the {name} transport is not installed; {install_hint(*_PACKAGE_FOR[name])}"
+    module, (distribution, extra) = _MODULES_FOR.get(name, (None, ("", None)))
+    if module is not None and importlib.util.find_spec(module) is None:
+        hint = install_hint(distribution, extra)
+        return f"the {name} demo needs {module}, which is not installed; {hint}"
+    # Factories are the transports' classes; the lines pass them their options.
+    return cast("Callable[..., RealtimeTransportLayer]", factory)
 
 
 def save_wav(path: Path, pcm16: bytes) -> None:
@@ -279,32 +280,19 @@ def save_wav(path: Path, pcm16: bytes) -> None:
         wav.writeframes(pcm16)
 
 
-async def _turn(
-    session: RealtimeSession[Any], timeline: Timeline, text: str, transport: str
-) -> None:
-    """Say ``text`` and wait until an agent has answered it out loud, to the audio's end."""
+async def _turn(line: Line, timeline: Timeline, text: str) -> None:
+    """Say ``text`` and wait until an agent has answered it out loud, heard to the end."""
     answered = asyncio.ensure_future(
-        session.wait_for("agent_end", lambda e: bool(e.output_text), timeout=_TURN_TIMEOUT)
+        line.session.wait_for("agent_end", lambda e: bool(e.output_text), timeout=TURN_TIMEOUT)
     )
-    heard = asyncio.ensure_future(_heard(session, timeline, transport))
-    timeline.user(text)
-    await session.send_message(text)
-    await asyncio.gather(answered, heard)
-
-
-async def _heard(session: RealtimeSession[Any], timeline: Timeline, transport: str) -> None:
-    """Wait until the reply's audio has all arrived (so that ``--save`` gets all of it)."""
-    if transport != "webrtc":
-        await session.wait_for("audio_stopped", timeout=_TURN_TIMEOUT)
-        return
-    # Over WebRTC the reply plays in real time on the track, long after its text is complete;
-    # the server says when its buffer drained, and the last frames are still in flight then
-    # (the jitter buffer): they have arrived once the track has carried no reply for a while.
-    await session.transport.wait_for("output_audio_buffer.stopped", timeout=_TURN_TIMEOUT)
-    received = -1
-    while received != len(timeline.audio):
-        received = len(timeline.audio)
-        await asyncio.sleep(_TAIL_QUIET)
+    heard = asyncio.ensure_future(line.reply_heard())
+    timeline.user(text, spoken=line.spoken)
+    try:
+        await line.say(text)
+        await asyncio.gather(answered, heard)
+    finally:
+        for waiter in (answered, heard):
+            waiter.cancel()
 
 
 def main(

@@ -29,7 +29,12 @@ examples:
   %(prog)s
   %(prog)s --audio-speed 1            # the emulator's audio at real-time pace
   %(prog)s --transport webrtc         # over WebRTC (Opus on a media track, in real time)
+  %(prog)s --transport sip            # a phone call into the SIP edge, answered by a webhook app
+  %(prog)s --transport twilio         # a Twilio Media Streams call bridged by a local server
   %(prog)s --save reply.wav           # also save what the agents said (PCM16 24 kHz mono)
+
+On sip and twilio the caller speaks each turn, and the reply is saved as the caller heard it
+(µ-law 8 kHz on the line, converted to PCM16 24 kHz mono).
 """
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -38,7 +43,7 @@ examples:
             "--transport",
             default="websocket",
             metavar="NAME",
-            help="the transport to the emulator: websocket or webrtc (default: websocket)",
+            help="the transport: websocket, webrtc, sip or twilio (default: websocket)",
         )
         parser.add_argument(
             "--save",
