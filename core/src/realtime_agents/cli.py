@@ -1,8 +1,9 @@
 """The ``realtime-agents`` command line: the subcommands installed packages contribute.
 
 Subcommands come from plugins (hook ``realtime_agents_register_commands``), so core never
-imports what a command needs (the demo lives in realtime-agents-emulator). Core's one own
-command, ``transports``, lists what the plugins provide (:mod:`.cli_transports`).
+imports what a command needs (the demo lives in realtime-agents-emulator). Core's own
+commands: ``transports`` lists what the plugins provide (:mod:`.cli_transports`), ``talk``
+runs a session over one of them (:mod:`.cli_talk`).
 Commands import their heavy modules in ``run``, so ``realtime-agents --help`` stays instant.
 
 A command's ``help`` is its one-line summary in ``realtime-agents --help``. Its own ``--help``
@@ -18,6 +19,7 @@ from collections.abc import Mapping, Sequence
 
 from . import __version__
 from ._install import install_hint
+from .cli_talk import TalkCommand
 from .cli_transports import TransportsCommand
 from .errors import UserError
 from .plugins import CliCommand, PluginHost, default_host
@@ -33,6 +35,7 @@ examples:
   realtime-agents demo                   # a voice agent with a tool and a handoff, offline
   realtime-agents emulator --port 8000   # a local Realtime API for tests and development
   realtime-agents transports             # the installed transports and their packages
+  realtime-agents talk --input hi.wav    # one turn with a plain agent (OPENAI_API_KEY)
   realtime-agents COMMAND --help         # what a command does and its options
 """
 #: What to install for a command we know of that no installed package provides:
@@ -74,7 +77,10 @@ def _with_builtins(
     plugin_commands: Mapping[str, CliCommand], host: PluginHost
 ) -> dict[str, CliCommand]:
     """The plugins' commands and core's own; a plugin may not take a built-in name."""
-    builtins: dict[str, CliCommand] = {"transports": TransportsCommand(host)}
+    builtins: dict[str, CliCommand] = {
+        "talk": TalkCommand(host),
+        "transports": TransportsCommand(host),
+    }
     for name in builtins.keys() & plugin_commands.keys():
         raise UserError(f"a plugin registers the command {name!r}, which realtime-agents provides")
     return {**plugin_commands, **builtins}
