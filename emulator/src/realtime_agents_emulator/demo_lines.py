@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from .sip.service import SipService
 
 __all__ = ["LINES", "Call", "Ear", "Line"]
+
+logger = logging.getLogger(__name__)
 
 MODEL: Final = "gpt-realtime"
 API_KEY: Final = "sk-demo"  # the emulator takes any key
@@ -168,7 +171,7 @@ async def twilio_line(call: Call) -> AsyncIterator[Line]:
             twilio_ws = AiohttpTwilioSocket(ws)
             made = call.transport(twilio_websocket=twilio_ws, url=emulator.ws_url, model=MODEL)
             transport = cast("TwilioRealtimeTransportLayer", made)
-            await attached.run(call.session(transport), transport.wait_stream_end(),
+            await attached.run(call.session(transport), transport.wait_stream_end,
                                api_key=API_KEY)  # fmt: skip
             return ws
 
@@ -217,7 +220,7 @@ async def sip_line(call: Call) -> AsyncIterator[Line]:
             async def answer(call_id: str) -> None:
                 if await accept_call(client, call_id, call.agent, session_options=_OPTIONS):
                     transport = call.transport(url=emulator.ws_url)
-                    await attached.run(call.session(transport), hung_up.wait(),
+                    await attached.run(call.session(transport), hung_up.wait,
                                        api_key=API_KEY, call_id=call_id)  # fmt: skip
 
             async def incoming(request: web.Request) -> web.Response:
@@ -327,17 +330,19 @@ class _Attached:
         self._tasks.add(task)
 
     async def run(
-        self, session: RealtimeSession[Any], until: Awaitable[Any], **connect: Any
+        self, session: RealtimeSession[Any], until: Callable[[], Awaitable[Any]], **connect: Any
     ) -> None:
+        """Connect ``session``, hand it to the demo, keep it until ``until()`` returns."""
         try:
             async with session:
                 await session.connect(**connect)
                 self._session.set_result(session)
-                await until
+                await until()
         except Exception as exc:
-            if not self._session.done():
+            if self._session.done():  # the session reports its own errors as events
+                logger.debug("the demo's call ended with %r", exc)
+            else:
                 self._session.set_exception(exc)
-            raise
         finally:
             self._done.set()
 
