@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
 
+from _results import Results, add_json_argument
+
 
 @contextlib.contextmanager
 def loopback_only() -> Iterator[None]:
@@ -100,7 +102,7 @@ def _row(name: str, samples: list[float], floor: float | None) -> str:
     )
 
 
-async def main(runs: int) -> None:
+async def main(runs: int, results: Results) -> None:
     print(
         f"WebRTC connect, ms (n={runs}; {platform.python_version()}, aiortc "
         f"{metadata.version('aiortc')}, loopback host candidates only)"
@@ -114,6 +116,7 @@ async def main(runs: int) -> None:
     print(_row("floor: bare aiortc pair, offer → data channel open", floor, None))
     if not _ours_available():
         print("| OpenAIRealtimeWebRTC | (realtime-agents-webrtc not installed) | | | |")
+        results.add("connect ms: OpenAIRealtimeWebRTC", None, "ms", note="not installed")
         return
     from realtime_agents_emulator import Emulator
 
@@ -125,9 +128,23 @@ async def main(runs: int) -> None:
     finally:
         await emulator.stop()
     print(_row("OpenAIRealtimeWebRTC vs emulator, connect()", ours, floor_ms))
+    results.add(
+        "connect ms: OpenAIRealtimeWebRTC vs emulator (offer → session.updated)",
+        statistics.median(ours) * 1000,
+        "ms",
+        floor="bare aiortc pair, offer → data channel open",
+        floor_value=floor_ms,
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="connects of each (default 10)")
-    asyncio.run(main(parser.parse_args().runs))
+    parser.add_argument("--quick", action="store_true", help="3 connects of each")
+    add_json_argument(parser)
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    results = Results("webrtc_connect", quick=args.quick)
+    asyncio.run(main(3 if args.quick else args.runs, results))
+    results.write(args.json)

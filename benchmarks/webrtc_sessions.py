@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
+from _results import Results, add_json_argument
+
 KEY = "sk-bench-0123456789abcdef"
 PERIOD = 0.020
 GAP = 0.060  # a gap longer than this in the reply is an underrun
@@ -170,7 +172,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="8,16,24", help="session counts (default 8,16,24)")
     parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per size")
     parser.add_argument("--quick", action="store_true", help="N = 2 for 3 s: a smoke run")
+    add_json_argument(parser)
     args = parser.parse_args()
+    results = Results("webrtc_sessions", quick=args.quick)
     sizes = [2] if args.quick else [int(s) for s in args.sizes.split(",")]
     seconds = 3.0 if args.quick else args.seconds
     speech_ms = int((seconds + 4) * 1000)
@@ -199,9 +203,13 @@ def main() -> None:
                 f"| {result.worst_gap_ms:.0f} | {result.received:.2f} "
                 f"| {result.client_cpu:.0f} % | {result.emulator_cpu:.0f} % |"
             )
+            results.add(f"underruns, {n} WebRTC sessions", result.underruns, "count")
+            per_session = result.client_cpu / max(result.connected, 1)
+            results.add(f"client CPU per WebRTC session (N={n})", per_session, "% of a core")
     finally:
         parent.send("stop")
         server.join(10)
+    results.write(args.json)
 
 
 if __name__ == "__main__":
