@@ -18,6 +18,7 @@ import timeit
 from collections.abc import Callable
 from typing import Any
 
+from _results import Results, add_json_argument
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
@@ -53,7 +54,13 @@ class NullChannel:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deltas", type=int, default=20000)
-    count = parser.parse_args().deltas
+    parser.add_argument("--quick", action="store_true", help="2000 deltas")
+    add_json_argument(parser)
+    args = parser.parse_args()
+    if args.deltas < 1:
+        parser.error("--deltas must be at least 1")
+    count = 2000 if args.quick else args.deltas
+    measured: dict[str, float] = {}
     texts = [delta(n) for n in range(count)]
     wire = b"".join(
         Frame(Opcode.TEXT, t.encode()).serialize(mask=False, extensions=[]) for t in texts
@@ -62,7 +69,8 @@ async def main() -> None:
 
     def stage(label: str, run: Callable[[], None]) -> None:
         best = min(timeit.repeat(run, number=1, repeat=5))
-        print(f"| {label} | {best / count * 1e6:.2f} |")
+        measured[label] = best / count * 1e6
+        print(f"| {label} | {measured[label]:.2f} |")
 
     def websockets_parser(on_text: Callable[[str], Any]) -> Callable[[], None]:
         def run() -> None:
@@ -117,6 +125,18 @@ async def main() -> None:
         lambda: [AudioEvent(b"", "resp_1", "item_1", 0) for _ in texts],
     )
     stage("whole transport path: websockets' parser → handler", whole_path)
+    results = Results("websocket_pipeline", quick=args.quick)
+    floor = "websockets' parser + json.loads + base64 (the floor, without I/O)"
+    for label, micros in measured.items():
+        compared = label.startswith("whole")
+        results.add(
+            f"µs per delta: {label}",
+            micros,
+            "µs",
+            floor=floor if compared else None,
+            floor_value=measured[floor] if compared else None,
+        )
+    results.write(args.json)
 
 
 if __name__ == "__main__":
