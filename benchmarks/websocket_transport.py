@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from _replay import ReplayPeer, record_turn
+from _results import Results, add_json_argument
 
 from realtime_agents_emulator import Emulator, Rule, RulesBrain, Say
 
@@ -171,6 +172,15 @@ async def cpu_table(
         floor = floors.get(compression)
         ratio = f"{median / floor:.2f}× ({median - floor:+.1f} µs)" if floor else "–"
         print(f"| {label} | {compression or 'none'} | {median:.1f} | {ratio} |")
+        if not label.startswith("floor"):
+            args.results.add(
+                f"CPU µs per audio delta {title.split(':')[0]}: {label}, "
+                f"compression {compression or 'none'}",
+                median,
+                "µs",
+                floor=f"websockets recv + json + base64 ({compression or 'none'})",
+                floor_value=floor,
+            )
 
 
 # -- barge-in latency ------------------------------------------------------------------------
@@ -249,6 +259,18 @@ async def barge_table(args: argparse.Namespace, clients: list[tuple[str, str]]) 
         reaction = [r for r, _ in samples[index]]
         truncate = [t for _, t in samples[index]]
         print(f"| {label} | {_median_p90(reaction)} | {_median_p90(truncate)} |")
+    # peer: openai-agents-python when it ran (the budget's comparison), else the raw floor
+    peer = next((i for i, (_, kind) in enumerate(clients) if kind == "agents"), 0)
+    peer_ms = statistics.median(t for _, t in samples[peer])
+    for index, (label, kind) in enumerate(clients):
+        if index != peer and kind != "floor":
+            args.results.add(
+                f"barge-in → truncate ms (server clock): {label}",
+                statistics.median(t for _, t in samples[index]),
+                "ms",
+                floor=clients[peer][0],
+                floor_value=peer_ms,
+            )
 
 
 def _median_p90(values: list[float]) -> str:
@@ -269,6 +291,11 @@ async def idle_table(args: argparse.Namespace) -> None:
         for kind in ("sansio", "websockets"):
             result = await run_client(command(kind, "idle", url, args.idle, None), timeout=300)
             print(f"| OpenAIRealtimeWebSocket, {kind} backend | {result['kib_per_session']:.1f} |")
+            args.results.add(
+                f"idle heap per transport: OpenAIRealtimeWebSocket, {kind} backend",
+                result["kib_per_session"],
+                "KiB",
+            )
 
 
 def main() -> None:
@@ -281,7 +308,9 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=200, help="connections for the memory table")
     parser.add_argument("--only", choices=["cpu", "barge", "idle"], help="run one table")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
+    add_json_argument(parser)
     args = parser.parse_args()
+    args.results = Results("websocket_transport", quick=args.quick)
     if args.quick:
         args.deltas, args.reps, args.turns, args.barge_turns, args.idle = 50, 1, 1, 1, 5
     cpu = [c for c in CPU_CLIENTS if not (args.skip_agents and c[1] == "agents")]
@@ -299,6 +328,7 @@ def main() -> None:
         asyncio.run(barge_table(args, barge))
     if args.only in (None, "idle"):
         asyncio.run(idle_table(args))
+    args.results.write(args.json)
 
 
 if __name__ == "__main__":
