@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "cloudflare"))
 
 from _replay import ReplayPeer, record_turn  # noqa: E402
+from _results import Results, add_json_argument  # noqa: E402
 from cf_bundle import build_bundle  # noqa: E402
 from cf_runtimes import PYODIDES, free_port, post_json, workerd  # noqa: E402
 from cf_workerd import write_config  # noqa: E402
@@ -83,7 +84,7 @@ def per_delta_us(turn: dict[str, Any]) -> float:
     return float(turn["turnMs"]) * 1000 / max(int(turn["deltas"]), 1)
 
 
-async def main(runs: int) -> None:
+async def main(runs: int, results: Results) -> None:
     brain = RulesBrain([Rule(then=[Say("benchmark", audio_ms=DELTAS * 20)])])
     emulator = Emulator(audio_speed=0, audio_chunk_ms=20, brain=brain, speech="synthetic")
     await emulator.start()
@@ -98,12 +99,14 @@ async def main(runs: int) -> None:
             )
             print(f"workerd compat {COMPAT}; {runs} cold starts and {runs} warm turns per row\n")
             async with ReplayPeer(recorded).serving() as replay_url:
-                await report(work, bundle, url, replay_url, runs)
+                await report(work, bundle, url, replay_url, runs, results)
     finally:
         await emulator.stop()
 
 
-async def report(work: Path, bundle: Path, url: str, replay_url: str, runs: int) -> None:
+async def report(
+    work: Path, bundle: Path, url: str, replay_url: str, runs: int, results: Results
+) -> None:
     n = 0
 
     def fresh() -> Path:
@@ -121,6 +124,13 @@ async def report(work: Path, bundle: Path, url: str, replay_url: str, runs: int)
         ]
         name = f"Python {python} (Pyodide `{package}`) + CloudflareRealtimeTransportLayer"
         print(f"| {name} | {summary(cold)} |")
+        results.add(
+            f"cold start → session.created ms: Python {python} + CloudflareRealtimeTransportLayer",
+            statistics.median(cold),
+            "ms",
+            floor="raw JS fetch upgrade",
+            floor_value=statistics.median(raw),
+        )
     print("\n| worker | warm connect, ms | deltas per turn | µs per delta (median) | vs raw JS |")
     print("|---|---:|---:|---:|---:|")
     for python, package in PYODIDES.items():
@@ -138,6 +148,13 @@ async def report(work: Path, bundle: Path, url: str, replay_url: str, runs: int)
             f"| Python {python}: transport → `audio` handler | {py_connect:.1f} "
             f"| {deltas} | {py:.1f} | {py / js:.2f}× |"
         )
+        results.add(
+            f"µs per audio delta in a warm worker: Python {python}",
+            py,
+            "µs",
+            floor="raw JS, same workerd",
+            floor_value=js,
+        )
 
 
 def summary(values: list[float]) -> str:
@@ -147,4 +164,11 @@ def summary(values: list[float]) -> str:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="cold starts and warm turns per row")
-    asyncio.run(main(parser.parse_args().runs))
+    parser.add_argument("--quick", action="store_true", help="one cold start and turn per row")
+    add_json_argument(parser)
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    results = Results("cloudflare_worker", quick=args.quick)
+    asyncio.run(main(1 if args.quick else args.runs, results))
+    results.write(args.json)
