@@ -84,6 +84,17 @@ def talk(*arguments: str, key: str | None = KEY, **env: str) -> subprocess.Compl
     )
 
 
+def start_talk(*arguments: str, **env: str) -> subprocess.Popen[str]:
+    """``realtime-agents talk ARGUMENTS`` running, its output piped, with the right key."""
+    return subprocess.Popen(
+        [str(SCRIPT), "talk", *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(OPENAI_API_KEY=KEY, **env),
+    )
+
+
 def write_wav(path: Path, pcm: bytes, *, rate: int = 24_000, channels: int = 1) -> Path:
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(channels)
@@ -162,6 +173,24 @@ def test_the_default_transport_is_webrtc_and_takes_the_websocket_url(
         f"user: {QUESTION}",
         f"Assistant: {ANSWER}",
     ]
+
+
+def test_a_reader_that_goes_away_early(emulator: str, question: Path, tmp_path: Path) -> None:
+    """``talk ... | head -1``: the rest of the transcript is dropped, the turn still completes
+    (the reply is saved) and nothing is reported."""
+    reply = tmp_path / "reply.wav"
+    proc = start_talk(
+        "--transport", "websocket", "--url", emulator, "--input", str(question),
+        "--output", str(reply),
+    )  # fmt: skip
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    assert proc.stdout.readline().startswith("talking to ws://127.0.0.1:")
+    proc.stdout.close()
+    assert proc.wait(timeout=30) == 0
+    assert proc.stderr.read() == ""
+    proc.stderr.close()
+    assert read_reply(reply)[0] == ANSWER_SECONDS
 
 
 # --- errors: one line, a non-zero exit, no traceback, never the key -------------------------
@@ -322,17 +351,19 @@ def test_mic_over_another_transport(emulator: str) -> None:
     )
 
 
+def test_mic_without_the_webrtc_transport(emulator: str) -> None:
+    result = talk("--mic", "--url", emulator, REALTIME_AGENTS_DISABLE_PLUGINS="webrtc")
+    assert one_line(result) == (
+        "--mic needs the webrtc transport, which is not installed; "
+        + install_hint("realtime-agents-webrtc", "audio")
+    )
+
+
 def test_mic_runs_until_ctrl_c(emulator: str, tmp_path: Path) -> None:
     """With ALSA's null device as the default (a microphone recording silence), the session
     listens until SIGINT, then closes cleanly: exit 0, nothing on stderr."""
     (tmp_path / ".asoundrc").write_text('pcm.!default { type plug slave.pcm "null" }\n')
-    proc = subprocess.Popen(
-        [str(SCRIPT), "talk", "--mic", "--url", emulator],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(OPENAI_API_KEY=KEY, HOME=str(tmp_path)),
-    )
+    proc = start_talk("--mic", "--url", emulator, HOME=str(tmp_path))
     assert proc.stdout is not None
     try:
         assert proc.stdout.readline().startswith("talking to http://127.0.0.1:")
@@ -349,13 +380,7 @@ def test_mic_runs_until_ctrl_c(emulator: str, tmp_path: Path) -> None:
 def test_ctrl_c_during_an_input_turn_exits_130(emulator: str, tmp_path: Path) -> None:
     """WebRTC plays the input out in real time: 5 s of it are still going out at SIGINT."""
     path = write_wav(tmp_path / "long.wav", synthetic_speech(QUESTION * 2))
-    proc = subprocess.Popen(
-        [str(SCRIPT), "talk", "--transport", "webrtc", "--url", emulator, "--input", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(OPENAI_API_KEY=KEY),
-    )
+    proc = start_talk("--transport", "webrtc", "--url", emulator, "--input", str(path))
     assert proc.stdout is not None
     try:
         assert proc.stdout.readline().startswith("talking to http://127.0.0.1:")

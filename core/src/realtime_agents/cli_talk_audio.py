@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from ._install import install_hint
+from .cli_talk_errors import TalkError
 
 __all__ = [
     "SAMPLE_RATE",
     "ReplyWriter",
-    "TalkError",
     "check_microphone",
     "check_writable",
     "read_pcm16",
@@ -30,10 +30,6 @@ SAMPLE_RATE: Final = 24_000
 _SAMPLE_WIDTH: Final = 2
 #: Less than this is no turn at all (the API refuses to commit under 100 ms of audio).
 _MIN_BYTES: Final = SAMPLE_RATE * _SAMPLE_WIDTH // 10
-
-
-class TalkError(Exception):
-    """A problem the user can fix, reported as one line (never with a traceback)."""
 
 
 def read_pcm16(path: Path) -> bytes:

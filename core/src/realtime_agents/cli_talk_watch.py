@@ -17,13 +17,14 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
-from .cli_talk_audio import ReplyWriter, TalkError
+from .cli_talk_errors import ConnectionGone, TalkError
 from .cli_talk_transcript import TranscriptPrinter
 from .events import ConnectionStatus
 from .items import AssistantMessageItem, InputAudio, OutputAudio, UserMessageItem
 from .protocol.connection import redact
 
 if TYPE_CHECKING:
+    from .cli_talk_audio import ReplyWriter
     from .events import (
         ConnectionChangeEvent,
         ErrorEvent,
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from .items import RealtimeItem
     from .session import RealtimeSession
 
-__all__ = ["TAIL_QUIET", "ConnectionGone", "Conversation", "error_text"]
+__all__ = ["TAIL_QUIET", "Conversation", "error_text"]
 
 #: Seconds without reply audio after which a reply's audio has all arrived.
 TAIL_QUIET: Final = 0.3
@@ -44,10 +45,6 @@ USER: Final = "user"
 #: of other backends do not send them, and the completed transcript still arrives.
 _USER_DELTA: Final = "conversation.item.input_audio_transcription.delta"
 _USER_FAILED: Final = "conversation.item.input_audio_transcription.failed"
-
-
-class ConnectionGone(TalkError):
-    """The connection ended before what talk waited for (an error may have said why)."""
 
 
 def error_text(error: object, api_key: str | None) -> str:
