@@ -67,5 +67,9 @@ class KeyStore:
             expires_at=int(time.time()) + ttl_seconds,
             session=session,
         )
-        self._secrets[secret.value] = secret
+        self.add(secret)
         return secret
+
+    def add(self, secret: ClientSecret) -> None:
+        """Accept a secret minted elsewhere (by another worker of the same emulator)."""
+        self._secrets[secret.value] = secret

@@ -1,7 +1,8 @@
 """``realtime-agents-emulator``: run the emulator until interrupted.
 
     realtime-agents-emulator --port 8000 [--api-key KEY ...] [--brain rules.yaml]
-                             [--audio-speed 1.0] [--speech auto|espeak|synthetic]
+                             [--audio-speed 1.0] [--audio-chunk-ms 100]
+                             [--speech auto|espeak|synthetic] [--workers 1|N|auto]
                              [--sip-port PORT --webhook-url URL --webhook-secret SECRET]
                              [--log-level INFO]
 
@@ -9,6 +10,7 @@ Prints a banner once it accepts connections (``--port 0`` picks a free port): it
 ``Realtime API emulator listening on http://127.0.0.1:PORT (base_url …/v1, speech …)``, the next
 ones the REST ``base_url`` for the openai client and the ``ws://`` URL for realtime-agents
 transports. Then it serves until SIGINT/SIGTERM, logging connections and errors on stderr.
+``--workers N`` serves the same port from N processes (:mod:`.workers`).
 
 ``realtime-agents emulator`` (see :mod:`.plugin`) is the same command: it declares its options
 with :func:`add_arguments` and runs :func:`run`. Declaring options imports nothing heavy; the
@@ -19,11 +21,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from .console import banner
 
 if TYPE_CHECKING:
     from .brain import Brain
@@ -44,11 +48,13 @@ examples:
   %(prog)s --port 8000
   %(prog)s --port 0 --api-key sk-test --brain rules.yaml --audio-speed 0
   %(prog)s --log-level debug          # also log the type of every client event
+  %(prog)s --workers auto             # one process per CPU on the same port (load tests)
   %(prog)s --sip-port 5060 --webhook-url http://127.0.0.1:8080/hooks   # SIP calls too
 """
 """The command's description in its own ``--help``: what it does, with examples."""
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+PING_INTERVAL = 20.0  # s between WebSocket pings, the Emulator's default
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,11 +102,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: %(default)s)",
     )
     parser.add_argument(
+        "--audio-chunk-ms",
+        type=int,
+        default=100,
+        metavar="MS",
+        help="audio per response.output_audio.delta, a multiple of 20 (default: %(default)s)",
+    )
+    parser.add_argument(
         "--speech",
         choices=("auto", "espeak", "synthetic"),
         default="auto",
         help="voice of the model: espeak-ng, a synthetic signal, or auto (espeak-ng if "
         "installed) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        default="1",
+        metavar="N",
+        help="processes serving the same port, for load beyond one core: a number, or auto "
+        "for one per CPU; WebRTC and SIP calls stay with the process that owns them "
+        "(default: %(default)s, a single process)",
     )
     parser.add_argument(
         "--sip-port",
@@ -142,50 +163,89 @@ def run(args: argparse.Namespace) -> int:
     """Serve with the options :func:`add_arguments` declared until interrupted; the exit status."""
     import asyncio  # here, with the server: `realtime-agents --help` never needs them
 
-    from .rules import RulesBrain
+    from .console import configure_logging
     from .server import Emulator
 
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if logging.getLogger().level > logging.DEBUG:
-        # aioice logs every ICE candidate pair of every WebRTC call at INFO: noise beside the
-        # emulator's own lines, so shown with --log-level debug only.
-        logging.getLogger("aioice").setLevel(logging.WARNING)
-    brain: Brain | None = None
-    if args.brain:
-        try:
-            brain = RulesBrain.from_file(args.brain)
-        except (OSError, ValueError) as exc:
-            print(f"error: cannot load brain {args.brain}: {exc}", file=sys.stderr)
-            return 2
-    try:
-        emulator = Emulator(
-            args.host,
-            args.port,
-            api_keys=args.api_keys,
-            brain=brain,
-            audio_speed=args.audio_speed,
-            speech=args.speech,
-            sip_port=args.sip_port,
-            webhook_url=args.webhook_url,
-            webhook_secret=args.webhook_secret,
+    workers = _workers(args.workers)
+    if workers is None:
+        print(
+            f"error: --workers takes a positive number or auto, not {args.workers!r}",
+            file=sys.stderr,
         )
-    except (ValueError, RuntimeError) as exc:
+        return 2
+    configure_logging(args.log_level)
+    brain: Brain | None = None
+    try:
+        brain = _brain(args.brain)
+        options = emulator_options(args)
+        emulator = Emulator(**options, brain=brain, sip_port=args.sip_port)
+    except (ValueError, RuntimeError) as exc:  # a bad brain, host, chunk size or secret
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        asyncio.run(
-            _serve(
-                emulator,
-                keys_given=len(args.api_keys or ()),
-                secret_given=args.webhook_secret is not None,
-            )
+    keys_given = len(args.api_keys or ())
+    secret_given = args.webhook_secret is not None
+    if workers > 1:
+        from .workers import Plan, serve_workers
+
+        plan = Plan(
+            options={**options, "webhook_secret": emulator.webhook_secret},
+            port=args.port,
+            brain_path=args.brain,
+            sip_port=args.sip_port,
+            log_level=args.log_level,
+            keys_given=keys_given,
+            secret_given=secret_given,
         )
+        return serve_workers(plan, workers)
+    try:
+        asyncio.run(_serve(emulator, keys_given=keys_given, secret_given=secret_given))
     except (OSError, RuntimeError) as exc:  # a port in use; the SIP edge without its extra
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def emulator_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`~.server.Emulator` keyword arguments the options give (but the brain and
+    the SIP port): the same for one process and for each of ``--workers N``."""
+    return {
+        "host": args.host,
+        "port": args.port,
+        "api_keys": args.api_keys,
+        "audio_speed": args.audio_speed,
+        "audio_chunk_ms": args.audio_chunk_ms,
+        "speech": args.speech,
+        "ping_interval": PING_INTERVAL,
+        # Nothing outside this process can read recorded events, and a server that runs for
+        # hours under load must not keep every event of every connection.
+        "record_events": False,
+        "webhook_url": args.webhook_url,
+        "webhook_secret": args.webhook_secret,
+    }
+
+
+def _brain(path: str | None) -> Brain | None:
+    from .rules import RulesBrain
+
+    if not path:
+        return None
+    try:
+        return RulesBrain.from_file(path)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot load brain {path}: {exc}") from exc
+
+
+def _workers(value: str) -> int | None:
+    """``--workers``: a positive count, or ``auto`` (the CPUs this process may run on)."""
+    if value.strip().lower() == "auto":
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1
+    try:
+        count = int(value)
+    except ValueError:
+        return None
+    return count if count >= 1 else None
 
 
 async def _serve(emulator: Emulator, *, keys_given: int, secret_given: bool = False) -> None:
@@ -199,42 +259,6 @@ async def _serve(emulator: Emulator, *, keys_given: int, secret_given: bool = Fa
     async with emulator:
         print(banner(emulator, keys_given=keys_given, secret_given=secret_given), flush=True)
         await stop.wait()
-
-
-def banner(emulator: Emulator, *, keys_given: int = 0, secret_given: bool = False) -> str:
-    """What a started emulator prints: where it listens and what to pass to clients.
-
-    The first line is stable (scripts read the port from it). Keys are never printed, nor a
-    webhook secret that was given; a generated one is, once: the application needs it.
-    """
-    keys = (
-        f"the {keys_given} given with --api-key"
-        if keys_given
-        else "any key starting with sk- (e.g. sk-test)"
-    )
-    return "\n".join(
-        (
-            f"Realtime API emulator listening on {emulator.url} "
-            f"(base_url {emulator.base_url}, speech {emulator.speech_engine})",
-            f"  openai client:    AsyncOpenAI(base_url={emulator.base_url!r}, api_key=...)",
-            f"  realtime-agents:  await session.connect(url={emulator.ws_url!r}, api_key=...)",
-            f"  other clients:    {emulator.ws_url}?model=gpt-realtime",
-            f"  API keys:         {keys}",
-            *_sip_lines(emulator, secret_given),
-            "Press Ctrl-C to stop.",
-        )
-    )
-
-
-def _sip_lines(emulator: Emulator, secret_given: bool) -> tuple[str, ...]:
-    if emulator.sip is None:
-        return ()
-    target = emulator.sip.webhook_url or "nowhere (no --webhook-url)"
-    secret = "the one given" if secret_given else emulator.webhook_secret
-    return (
-        f"  SIP (UDP):        {emulator.sip.uri}",
-        f"  webhooks:         POST {target}, signed with {secret}",
-    )
 
 
 if __name__ == "__main__":  # pragma: no cover

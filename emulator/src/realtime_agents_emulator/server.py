@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from .rtc_call import RtcCall
     from .sip.call import SipCall
     from .sip.service import SipService
+    from .workers_routing import WorkerRouter
 
 __all__ = ["Emulator"]
 
@@ -138,6 +139,7 @@ class Emulator:
         self.crashes: list[BaseException] = []
         """Unexpected exceptions inside the emulator or the brain (tests assert it stays empty)."""
         self._runner: web.AppRunner | None = None
+        self._router: WorkerRouter | None = None  # set for a worker of `--workers N`
         self._port: int | None = None
         self._handed_out = 0
         self._calls_handed_out = 0
@@ -193,6 +195,30 @@ class Emulator:
         """Bind the port and start serving."""
         if self._runner is not None:
             raise RuntimeError("the emulator is already started")
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self._requested_port))
+        except BaseException:
+            sock.close()
+            raise
+        await self._serve((sock,))
+
+    async def start_worker(
+        self, public: socket.socket, private: socket.socket, router: WorkerRouter
+    ) -> None:
+        """Serve as one worker of ``realtime-agents-emulator --workers N`` (see ``workers.py``):
+        on ``public`` (bound with ``SO_REUSEPORT``, shared with the other workers) and on
+        ``private`` (this worker's own port), reaching other workers' calls through ``router``.
+        Both sockets are bound already; the emulator owns them from now on."""
+        if self._runner is not None:
+            raise RuntimeError("the emulator is already started")
+        self._router = router
+        await self._serve((public, private))
+
+    async def _serve(self, sockets: tuple[socket.socket, ...]) -> None:
+        """Serve the API on bound ``sockets`` (the first one is the emulator's ``port``)."""
         app = web.Application(client_max_size=_MAX_MESSAGE_BYTES, middlewares=[cors_middleware])
         app.router.add_get("/v1/realtime", self._realtime)
         app.router.add_post("/v1/realtime/client_secrets", self._client_secrets)
@@ -200,22 +226,21 @@ class Emulator:
         app.router.add_post("/v1/realtime/calls/{call_id}/hangup", self._hangup)
         app.router.add_post("/v1/realtime/calls/{call_id}/{action:accept|reject|refer}", self._sip)
         app.router.add_get("/healthz", self._health)
+        if self._router is not None:
+            self._router.install(app, knows_call=self._knows_call, add_secret=self._keys.add)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self._requested_port))
-            sock.setblocking(False)
-            site = web.SockSite(runner, sock)
-            await site.start()
+            for sock in sockets:
+                sock.setblocking(False)
+                await web.SockSite(runner, sock).start()
         except BaseException:
-            sock.close()
+            for sock in sockets:
+                sock.close()
             await runner.cleanup()
             raise
-        self._port = sock.getsockname()[1]
+        self._port = sockets[0].getsockname()[1]
         self._runner = runner
         if self._sip_port is not None:
             try:
@@ -240,6 +265,8 @@ class Emulator:
         for conn in self.connections:
             with contextlib.suppress(TimeoutError):
                 await conn.wait_closed(timeout=2.0)
+        if self._router is not None:
+            await self._router.close()
         await runner.cleanup()
 
     async def __aenter__(self) -> Emulator:
@@ -308,6 +335,11 @@ class Emulator:
     # -- handlers -----------------------------------------------------------------------------
 
     async def _realtime(self, request: web.Request) -> web.StreamResponse:
+        call_id = request.query.get("call_id")
+        if call_id is not None:  # a sideband: served by the worker that owns the call
+            forwarded = await self._forwarded(request, call_id)
+            if forwarded is not None:
+                return forwarded
         ws = web.WebSocketResponse(
             protocols=("realtime",),
             heartbeat=self._ping_interval,
@@ -341,7 +373,6 @@ class Emulator:
         if error is not None:
             await conn.reject(error, close_code)
             return ws
-        call_id = request.query.get("call_id")
         if call_id is not None:
             await self._sideband(conn, call_id)
             return ws
@@ -396,13 +427,28 @@ class Emulator:
             return
         await self._desk.serve_sideband(conn, call_id)
 
-    async def _hangup(self, request: web.Request) -> web.Response:
+    async def _hangup(self, request: web.Request) -> web.StreamResponse:
+        forwarded = await self._forwarded(request, request.match_info["call_id"])
+        if forwarded is not None:
+            return forwarded
         answered = await self._desk.hangup(request)  # a WebRTC call, or a bad key
         if answered is not None:
             return answered
         if self.sip is not None:
-            return await self._sip(request)
+            return await self._sip_action(request)
         return _error_response(404, RealtimeError.call_not_found(request.match_info["call_id"]))
+
+    async def _forwarded(self, request: web.Request, call_id: str) -> web.StreamResponse | None:
+        """Another worker's answer for a call this worker does not know (``--workers``)."""
+        if self._router is None or self._knows_call(call_id):
+            return None
+        return await self._router.forward(request, call_id)
+
+    def _knows_call(self, call_id: str) -> bool:
+        """True if ``call_id`` is one of this emulator's calls, live or not."""
+        if any(call.call_id == call_id for call in self.calls):
+            return True
+        return self.sip is not None and any(call.call_id == call_id for call in self.sip.calls)
 
     # -- SIP calls ----------------------------------------------------------------------------
 
@@ -428,7 +474,13 @@ class Emulator:
     def _sip_call(self, call_id: str) -> SipCall | None:
         return self.sip.find(call_id) if self.sip is not None else None
 
-    async def _sip(self, request: web.Request) -> web.Response:
+    async def _sip(self, request: web.Request) -> web.StreamResponse:
+        forwarded = await self._forwarded(request, request.match_info["call_id"])
+        if forwarded is not None:
+            return forwarded
+        return await self._sip_action(request)
+
+    async def _sip_action(self, request: web.Request) -> web.Response:
         if self.sip is None:
             call_id = request.match_info["call_id"]
             return _error_response(404, RealtimeError.call_not_found(call_id))
@@ -471,6 +523,8 @@ class Emulator:
             secret = self._mint(checked)
         except RealtimeError as exc:
             return _error_response(400, exc)
+        if self._router is not None:  # valid on every worker before the client has it
+            await self._router.share_secret(secret)
         return web.json_response(
             {
                 "value": secret.value,
