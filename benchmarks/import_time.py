@@ -59,13 +59,24 @@ def sample(stmt: str, env: dict[str, str], flags: tuple[str, ...] = ()) -> float
 
 
 def medians(
-    statements: list[tuple[str, str]], runs: int, env: dict[str, str], flags: tuple[str, ...] = ()
+    statements: list[tuple[str, str]],
+    runs: int,
+    env: dict[str, str],
+    flags: tuple[str, ...] = (),
+    compare: Path | None = None,
 ) -> dict[str, float]:
-    """Median ms per statement label, sampled round robin."""
-    samples: dict[str, list[float]] = {label: [] for label, _ in statements}
+    """Median ms per statement label, sampled round robin; with ``compare``, each of ours
+    again with that source tree first on ``sys.path`` (labelled ``[compare]``)."""
+    jobs = [(label, stmt, env) for label, stmt in statements]
+    if compare is not None:
+        other = {**env, "PYTHONPATH": str(compare)}
+        jobs += [
+            (f"{label} [compare]", stmt, other) for label, stmt in statements if "realtime" in stmt
+        ]
+    samples: dict[str, list[float]] = {label: [] for label, _, _ in jobs}
     for _ in range(runs):
-        for label, stmt in statements:
-            samples[label].append(sample(stmt, env, flags))
+        for label, stmt, job_env in jobs:
+            samples[label].append(sample(stmt, job_env, flags))
     return {label: statistics.median(values) for label, values in samples.items()}
 
 
@@ -133,19 +144,30 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="also time a fresh install (no .pyc)")
     parser.add_argument("--top", type=int, default=0, help="list the N costliest modules")
     parser.add_argument("--quick", action="store_true", help="5 samples each, warm .pyc only")
+    parser.add_argument(
+        "--compare",
+        metavar="SRC",
+        type=Path,
+        help="also time another realtime_agents source tree in the same run, e.g. one unpacked"
+        " with `git archive OLD core/src | tar -x -C /tmp/old` (SRC = /tmp/old/core/src)",
+    )
     add_json_argument(parser)
     args = parser.parse_args()
     if args.runs < 1 or args.top < 0:
         parser.error("--runs must be at least 1 and --top at least 0")
+    if args.compare and not (args.compare / "realtime_agents" / "__init__.py").is_file():
+        parser.error(f"--compare: no realtime_agents package in {args.compare}")
     runs = 5 if args.quick else args.runs
     unset = ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
     env = {k: v for k, v in os.environ.items() if k not in unset}
     results = Results("import_time", quick=args.quick)
 
-    medians(FLOORS + OURS, 1, env)  # writes any missing .pyc: the table is the warm state
-    warm = medians(FLOORS + OURS, runs, env)
+    medians(FLOORS + OURS, 1, env, compare=args.compare)  # writes missing .pyc: warm state
+    warm = medians(FLOORS + OURS, runs, env, compare=args.compare)
     floor = warm["import asyncio"]
     print(f"Python {sys.version.split()[0]} · {runs} fresh interpreters per row, round robin")
+    if args.compare:
+        print(f"[compare] = realtime_agents from {args.compare}")
     table("warm .pyc (any run after the first)", warm, floor)
     for label, ms in warm.items():
         if label != "import asyncio":
