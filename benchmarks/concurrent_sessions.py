@@ -3,6 +3,7 @@
     uv run python benchmarks/concurrent_sessions.py                     # N = 100, 250, 500
     uv run python benchmarks/concurrent_sessions.py --sizes 500,750 --seconds 10
     uv run python benchmarks/concurrent_sessions.py --quick             # N = 10, 2 s: a smoke run
+    uv run python benchmarks/concurrent_sessions.py --emulator-workers 2  # the emulator command
 
 DESIGN budget: ≥ 500 concurrent sessions with real-time audio both ways on one core, p99 lag
 under 20 ms. For each N:
@@ -91,10 +92,11 @@ def serve(conn: Any, speech_ms: int, chunk_ms: int, cpu: int | None) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of another process (Linux)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    """utime + stime of another process and its descendants (Linux): the emulator command's
+    workers are children of its supervisor, itself a child of the process started here."""
+    from _emulator_workers import tree_cpu_seconds
+
+    return tree_cpu_seconds(pid)
 
 
 # -- the clients ---------------------------------------------------------------------------
@@ -230,16 +232,22 @@ async def run_size(
     }
 
 
-def measure(n: int, seconds: float, chunk_ms: int) -> dict[str, Any]:
-    """One size: a fresh emulator process on CPU 0, the clients here on CPU 1."""
+def measure(n: int, seconds: float, chunk_ms: int, workers: int = 0) -> dict[str, Any]:
+    """One size: a fresh emulator process on CPU 0, the clients here on CPU 1.
+
+    ``workers``: run the emulator's command with ``--workers N`` instead (see
+    ``_emulator_workers.py``), pinned to CPU 0 with one worker, on every CPU with more."""
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
     speech_ms = int((seconds + 4) * 1000)
-    proc = ctx.Process(
-        target=serve,
-        args=(child, speech_ms, chunk_ms, CPUS[0] if len(CPUS) > 1 else None),
-        daemon=True,
-    )
+    cpu = CPUS[0] if len(CPUS) > 1 and workers <= 1 else None
+    if workers:
+        from _emulator_workers import serve_workers
+
+        target, args = serve_workers, (child, speech_ms, chunk_ms, workers, cpu)
+    else:
+        target, args = serve, (child, speech_ms, chunk_ms, cpu)
+    proc = ctx.Process(target=target, args=args, daemon=True)
     proc.start()
     try:
         if not parent.poll(30):
@@ -282,6 +290,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="measurement window")
     parser.add_argument("--chunk-ms", type=int, default=20, help="audio per server delta")
     parser.add_argument("--quick", action="store_true", help="N=10 for 2 s (a smoke run)")
+    parser.add_argument(
+        "--emulator-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run the emulator command with --workers N (default: the emulator in a process "
+        "started here)",
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     if args.quick:
@@ -306,7 +322,7 @@ def main() -> None:
     pin(1)
     errors = []
     for n in sizes:
-        result = measure(n, args.seconds, args.chunk_ms)
+        result = measure(n, args.seconds, args.chunk_ms, args.emulator_workers)
         print(row(result), flush=True)
         print(f"<!-- N={n}: connected in {result['connect_s']:.1f} s -->", file=sys.stderr)
         errors += result["errors"]
