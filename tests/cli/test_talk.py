@@ -110,6 +110,15 @@ def question(tmp_path: Path) -> Path:
     return write_wav(tmp_path / "question.wav", synthetic_speech(QUESTION))
 
 
+@pytest.fixture
+def long_question(tmp_path: Path) -> Path:
+    """A turn of 4.6 s: long enough that the item with its audio no longer fits in one
+    data-channel message (the library retrieves each transcribed item; over WebRTC the
+    server answers ``event_too_large``, which talk must not report as a failure)."""
+    words = f"{QUESTION} And what about tomorrow, and the day after that?"
+    return write_wav(tmp_path / "long.wav", synthetic_speech(words))
+
+
 def read_reply(path: Path) -> tuple[float, int]:
     """A saved reply's duration in seconds and its peak sample, checking its format."""
     with wave.open(str(path), "rb") as wav:
@@ -131,7 +140,7 @@ def check_transcript(stdout: str, *, url: str, transport: str, output: Path) -> 
 
 @pytest.mark.parametrize("transport", ["websocket", "webrtc"])
 def test_an_input_turn_is_transcribed_and_the_reply_saved(
-    emulator: str, question: Path, tmp_path: Path, transport: str
+    emulator: str, long_question: Path, tmp_path: Path, transport: str
 ) -> None:
     reply = tmp_path / "reply.wav"
     result = talk(
@@ -140,7 +149,7 @@ def test_an_input_turn_is_transcribed_and_the_reply_saved(
         "--url",
         emulator,
         "--input",
-        str(question),
+        str(long_question),
         "--output",
         str(reply),
     )

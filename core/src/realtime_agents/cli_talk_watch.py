@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .items import RealtimeItem
     from .session import RealtimeSession
 
-__all__ = ["TAIL_QUIET", "Conversation", "error_text"]
+__all__ = ["QUIET_ERRORS", "TAIL_QUIET", "Conversation", "error_code", "error_text"]
 
 #: Seconds without reply audio after which a reply's audio has all arrived.
 TAIL_QUIET: Final = 0.3
@@ -45,6 +45,11 @@ USER: Final = "user"
 #: of other backends do not send them, and the completed transcript still arrives.
 _USER_DELTA: Final = "conversation.item.input_audio_transcription.delta"
 _USER_FAILED: Final = "conversation.item.input_audio_transcription.failed"
+#: Server errors that say nothing about the conversation: ``event_too_large`` answers the
+#: library's own retrieve of a transcribed item whose audio does not fit in one WebRTC
+#: data-channel message (the transcript has arrived already); ``response_cancel_not_active``
+#: a cancel of a reply that had just ended by itself (barge-in races it).
+QUIET_ERRORS: Final = frozenset({"event_too_large", "response_cancel_not_active"})
 
 
 def error_text(error: object, api_key: str | None) -> str:
@@ -58,6 +63,15 @@ def error_text(error: object, api_key: str | None) -> str:
     else:
         text = str(error) or type(error).__name__
     return redact(" ".join(text.split()), api_key)
+
+
+def error_code(error: object) -> str | None:
+    """The ``code`` of a server error event, None for anything else."""
+    if not isinstance(error, dict):
+        return None
+    inner = error.get("error")
+    code = (inner if isinstance(inner, dict) else error).get("code")
+    return code if isinstance(code, str) else None
 
 
 class Conversation:
@@ -176,6 +190,8 @@ class Conversation:
         self._last_audio = asyncio.get_running_loop().time()
 
     def _error(self, event: ErrorEvent) -> None:
+        if error_code(event.error) in QUIET_ERRORS:
+            return
         self.errors += 1
         self._report(error_text(event.error, self._api_key))
 
