@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import multiprocessing
 import os
 import platform
@@ -114,11 +115,20 @@ class Window:
 
 
 class Client:
-    def __init__(self, url: str, window: Window) -> None:
+    """One call: a thin transport, or a ``RealtimeSession`` over one (``kind="session"``)."""
+
+    def __init__(self, url: str, window: Window, kind: str = "transport") -> None:
         from realtime_agents_websocket import OpenAIRealtimeWebSocket
 
         self.window = window
-        self.transport = OpenAIRealtimeWebSocket(url=url, ping_interval=None)
+        self.kind = kind
+        transport = OpenAIRealtimeWebSocket(url=url, ping_interval=None)
+        self.transport: Any = transport
+        if kind == "session":
+            from realtime_agents import RealtimeAgent, RealtimeSession
+
+            agent = RealtimeAgent(name="bench", instructions="Tell long stories.")
+            self.transport = RealtimeSession(agent, transport=transport, config=CLIENT_CONFIG)
         self.arrivals: list[tuple[float, float, bool]] = []  # (arrival, ms before it, in window)
         self.received_ms = 0.0
         self.transport.on("audio", self.on_audio)
@@ -134,14 +144,16 @@ class Client:
             self.window.errors.append(repr(getattr(event, "error", event))[:300])
 
     async def connect(self) -> None:
-        await self.transport.connect(api_key=KEY, initial_session_config=CLIENT_CONFIG)  # type: ignore[arg-type]
+        if self.kind == "session":
+            await self.transport.connect(api_key=KEY)
+        else:
+            await self.transport.connect(api_key=KEY, initial_session_config=CLIENT_CONFIG)
 
     async def send_loop(self, start: float) -> None:
-        loop = asyncio.get_running_loop()
         due = start + random.random() * PERIOD
         while True:
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            now = loop.time()
+            await sleep_until(due)
+            now = time.monotonic()
             if self.window.open:
                 self.window.tick_lag.append((now - due) * 1000)
             while due <= now:  # one frame per period owed, so the uplink stays real time
@@ -157,17 +169,29 @@ class Client:
         return [(at - ms / 1000 - origin) * 1000 for at, ms, inside in self.arrivals if inside]
 
 
+async def sleep_until(due: float) -> None:
+    """Sleep until ``time.monotonic()`` reaches ``due``, on any event loop.
+
+    Lags are measured with ``time.monotonic()``, not ``loop.time()``: uvloop's clock is the
+    millisecond-granular time cached at the start of its iteration, and its timers truncate
+    delays to whole milliseconds (they fire early, so a loop waiting for a sub-millisecond
+    rest would spin). Delays are rounded up to whole milliseconds, as asyncio's epoll wait
+    does anyway.
+    """
+    while (rest := due - time.monotonic()) > 0:  # noqa: ASYNC110 (a deadline, not a poll)
+        await asyncio.sleep(math.ceil(rest * 1000) / 1000)
+
+
 async def heartbeat(window: Window) -> None:
-    loop = asyncio.get_running_loop()
-    due = loop.time()
+    due = time.monotonic()
     while True:
         due += PERIOD
-        await asyncio.sleep(max(0.0, due - loop.time()))
-        lag = loop.time() - due
+        await sleep_until(due)
+        lag = time.monotonic() - due
         if window.open:
             window.heartbeat_lag.append(lag * 1000)
         if lag > PERIOD:
-            due = loop.time()  # don't fire a burst of catch-up beats
+            due = time.monotonic()  # don't fire a burst of catch-up beats
 
 
 def pct(values: list[float], q: float) -> float:
@@ -178,10 +202,10 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def run_size(
-    url: str, n: int, seconds: float, emulator_pid: int, control: Any
+    url: str, n: int, seconds: float, emulator_pid: int, control: Any, kind: str = "transport"
 ) -> dict[str, Any]:
     window = Window()
-    clients = [Client(url, window) for _ in range(n)]
+    clients = [Client(url, window, kind) for _ in range(n)]
     gate = asyncio.Semaphore(50)  # connect in waves: a handshake storm is not the point
 
     async def connect(client: Client) -> None:
@@ -192,7 +216,7 @@ async def run_size(
     await asyncio.wait_for(asyncio.gather(*(connect(c) for c in clients)), 60 + n / 10)
     connect_s = time.monotonic() - started
     beat = asyncio.create_task(heartbeat(window))
-    loop_start = asyncio.get_running_loop().time()
+    loop_start = time.monotonic()
     for client in clients:
         client.sender = asyncio.create_task(client.send_loop(loop_start))
     await asyncio.wait_for(
@@ -206,7 +230,8 @@ async def run_size(
     window.open = False
     control.send("close")
     wall = time.monotonic() - wall0
-    client_cpu = (time.process_time() - cpu0) / wall * 100
+    cpu_s = time.process_time() - cpu0
+    client_cpu = cpu_s / wall * 100
     emulator_cpu = (cpu_seconds(emulator_pid) - emu0) / wall * 100
     for task in [beat, *(c.sender for c in clients if c.sender)]:
         task.cancel()
@@ -228,33 +253,112 @@ async def run_size(
         "client_cpu": client_cpu,
         "emulator_cpu": emulator_cpu,
         "emulator_lag": emulator_lag,
+        "us_per_message": cpu_s / max(1, received + window.sent) * 1e6,
         "errors": window.errors,
     }
 
 
-def measure(n: int, seconds: float, chunk_ms: int, workers: int = 0) -> dict[str, Any]:
-    """One size: a fresh emulator process on CPU 0, the clients here on CPU 1.
+CONFIGS = {
+    # name: (codec, event loop): the [speed] extra's codec, and uvloop (the application's choice)
+    "stdlib": ("stdlib", "asyncio"),
+    "speed": ("auto", "asyncio"),
+    "speed+uvloop": ("auto", "uvloop"),
+    "stdlib+uvloop": ("stdlib", "uvloop"),
+}
+
+
+def client_process(
+    result: Any,
+    url: str,
+    n: int,
+    seconds: float,
+    peer_pid: int,
+    control: Any,
+    config: str,
+    kind: str,
+) -> None:
+    """Child process: the N clients of one configuration, pinned to the client CPU."""
+    codec, loop = CONFIGS[config]
+    if codec == "stdlib":
+        os.environ["REALTIME_AGENTS_CODEC"] = "stdlib"  # read at the first connection
+    pin(1)
+    main = run_size(url, n, seconds, peer_pid, control, kind)
+    if loop == "uvloop":
+        import uvloop
+
+        measured = uvloop.run(main)
+    else:
+        measured = asyncio.run(main)
+    from realtime_agents.protocol.codec import default_codec
+
+    measured.update(config=config, codec=default_codec().name)
+    result.send(measured)
+
+
+def run_client(
+    ctx: Any,
+    url: str,
+    n: int,
+    seconds: float,
+    peer_pid: int,
+    control: Any,
+    config: str,
+    kind: str,
+) -> dict[str, Any]:
+    """One configuration's clients in a fresh process (so codec and loop are its own)."""
+    mine, theirs = ctx.Pipe()
+    proc = ctx.Process(
+        target=client_process, args=(theirs, url, n, seconds, peer_pid, control, config, kind)
+    )
+    proc.start()
+    try:
+        if not mine.poll(120 + seconds + n / 5):
+            raise RuntimeError(f"the {config} clients did not report")
+        result: dict[str, Any] = mine.recv()
+        return result
+    finally:
+        proc.join(30)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(5)
+
+
+def measure(
+    n: int,
+    seconds: float,
+    chunk_ms: int,
+    peer: str = "emulator",
+    configs: tuple[str, ...] = ("stdlib",),
+    workers: int = 0,
+    kind: str = "transport",
+) -> list[dict[str, Any]]:
+    """One size: a fresh peer process on CPU 0; each configuration's clients in turn on CPU 1.
 
     ``workers``: run the emulator's command with ``--workers N`` instead (see
     ``_emulator_workers.py``), pinned to CPU 0 with one worker, on every CPU with more."""
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
     speech_ms = int((seconds + 4) * 1000)
-    cpu = CPUS[0] if len(CPUS) > 1 and workers <= 1 else None
-    if workers:
+    cpu = CPUS[0] if len(CPUS) > 1 else None
+    if peer == "paced":
+        from _paced_peer import serve_paced
+
+        proc = ctx.Process(target=serve_paced, args=(child, chunk_ms, cpu), daemon=True)
+    elif workers:
         from _emulator_workers import serve_workers
 
-        target, args = serve_workers, (child, speech_ms, chunk_ms, workers, cpu)
+        cpu = cpu if workers == 1 else None
+        args = (child, speech_ms, chunk_ms, workers, cpu)
+        proc = ctx.Process(target=serve_workers, args=args, daemon=True)
     else:
-        target, args = serve, (child, speech_ms, chunk_ms, cpu)
-    proc = ctx.Process(target=target, args=args, daemon=True)
+        proc = ctx.Process(target=serve, args=(child, speech_ms, chunk_ms, cpu), daemon=True)
     proc.start()
     try:
         if not parent.poll(30):
             raise RuntimeError("the emulator did not start")
         url = parent.recv()
         assert proc.pid is not None
-        return asyncio.run(run_size(url, n, seconds, proc.pid, parent))
+        return [run_client(ctx, url, n, seconds, proc.pid, parent, c, kind) for c in configs]
     finally:
         parent.send("stop")
         if parent.poll(15):
@@ -265,23 +369,64 @@ def measure(n: int, seconds: float, chunk_ms: int, workers: int = 0) -> dict[str
             proc.join(5)
 
 
-def row(result: dict[str, Any]) -> str:
+def held(result: dict[str, Any], chunk_ms: int) -> bool:
+    """The client kept up: every p99 lag < 20 ms, uplink real time, all the audio read."""
+    worst_p99 = max(pct(result[k], 0.99) for k in ("tick", "heartbeat", "delivery"))
+    expected_in = result["n"] * 1000 / chunk_ms
+    return (
+        worst_p99 < 20
+        and result["uplink_rate"] >= 0.99
+        and result["downlink_deltas_s"] >= 0.98 * expected_in
+    )
+
+
+def row(result: dict[str, Any], chunk_ms: int) -> str:
     def cell(values: list[float]) -> str:
         if not values:
             return "–"
         return f"{pct(values, 0.5):.1f} / {pct(values, 0.99):.1f} / {max(values):.1f}"
 
-    worst_p99 = max(pct(result[k], 0.99) for k in ("tick", "heartbeat", "delivery"))
     bound = result["emulator_cpu"] >= SATURATED or pct(result["emulator_lag"], 0.99) >= 20
-    verdict = "yes" if worst_p99 < 20 else "no"
+    verdict = "yes" if held(result, chunk_ms) else "no"
     if bound:
-        verdict += " (emulator-bound)"
+        verdict += " (peer-bound)"
+    expected_in = result["n"] * 1000 / chunk_ms
     return (
-        f"| {result['n']} | {cell(result['tick'])} | {cell(result['heartbeat'])} "
-        f"| {cell(result['delivery'])} | {result['uplink_rate']:.3f} "
-        f"| {result['downlink_deltas_s']:.0f} | {result['client_cpu']:.0f} % "
+        f"| {result['n']} | {result['config']} | {cell(result['tick'])} "
+        f"| {cell(result['heartbeat'])} | {cell(result['delivery'])} "
+        f"| {result['uplink_rate']:.3f} | {result['downlink_deltas_s']:.0f} of {expected_in:.0f} "
+        f"| {result['client_cpu']:.0f} % | {result['us_per_message']:.1f} "
         f"| {result['emulator_cpu']:.0f} % | {cell(result['emulator_lag'])} | {verdict} |"
     )
+
+
+def summary(results: list[dict[str, Any]], configs: list[str], chunk_ms: int) -> list[str]:
+    """Per configuration: the largest N held, and µs per message as a ratio to the first."""
+    sizes = sorted({r["n"] for r in results})
+    by = {(r["config"], r["n"]): r for r in results}
+    base = configs[0]
+    lines = [
+        f"| config | sessions held (of {', '.join(map(str, sizes))}) | "
+        + " | ".join(f"µs/message at N={n} (vs {base})" for n in sizes)
+        + " |",
+        "|---|---:|" + "---:|" * len(sizes),
+    ]
+    for config in configs:
+        kept = [n for n in sizes if (config, n) in by and held(by[config, n], chunk_ms)]
+        cells = []
+        for n in sizes:
+            mine, ref = by.get((config, n)), by.get((base, n))
+            if mine is None or ref is None:
+                cells.append("–")
+                continue
+            ratio = mine["us_per_message"] / ref["us_per_message"]
+            cells.append(f"{mine['us_per_message']:.1f} ({ratio:.2f}×)")
+        lines.append(
+            f"| {config} | {max(kept) if kept else '< ' + str(sizes[0])} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    return lines
 
 
 def main() -> None:
@@ -289,6 +434,23 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,250,500", help="comma-separated session counts")
     parser.add_argument("--seconds", type=float, default=10.0, help="measurement window")
     parser.add_argument("--chunk-ms", type=int, default=20, help="audio per server delta")
+    parser.add_argument(
+        "--peer",
+        choices=["emulator", "paced"],
+        default="emulator",
+        help="the server: the emulator, or the paced replay peer (cheap: the client is the limit)",
+    )
+    parser.add_argument(
+        "--configs",
+        default="stdlib,speed,speed+uvloop",
+        help=f"client configurations, run in turn for each N (of {', '.join(CONFIGS)})",
+    )
+    parser.add_argument(
+        "--client",
+        choices=["transport", "session"],
+        default="transport",
+        help="each call is a thin OpenAIRealtimeWebSocket, or a RealtimeSession over one",
+    )
     parser.add_argument("--quick", action="store_true", help="N=10 for 2 s (a smoke run)")
     parser.add_argument(
         "--emulator-workers",
@@ -299,7 +461,14 @@ def main() -> None:
         "started here)",
     )
     args = parser.parse_args()
-    sizes = [int(size) for size in args.sizes.split(",")]
+    try:
+        sizes = [int(size) for size in args.sizes.split(",")]
+    except ValueError:
+        parser.error(f"--sizes takes comma-separated integers, not {args.sizes!r}")
+    configs = [c for c in args.configs.split(",") if c]
+    unknown = [c for c in configs if c not in CONFIGS]
+    if unknown or not configs:
+        parser.error(f"unknown configuration {unknown}; choose from {', '.join(CONFIGS)}")
     if args.quick:
         sizes, args.seconds = [10], 2.0
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -307,25 +476,42 @@ def main() -> None:
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
     if len(CPUS) < 2:
-        print("warning: fewer than 2 CPUs, the emulator and the clients share a core")
+        print("warning: fewer than 2 CPUs, the peer and the clients share a core")
     print(f"{platform.machine()} · {platform.system()} · {len(CPUS)} CPUs · ", end="")
     print(f"Python {platform.python_version()} · websockets {metadata.version('websockets')}")
     print(
-        f"\n{args.seconds:g} s window after 1 s warm-up; uplink 20 ms frames, downlink "
-        f"{args.chunk_ms} ms deltas at audio_speed=1; lag in ms as p50 / p99 / max"
+        f"\nclients: {args.client}; peer: {args.peer}; {args.seconds:g} s window after 1 s "
+        "warm-up; uplink 20 ms frames, "
+        f"downlink {args.chunk_ms} ms deltas in real time; lag in ms as p50 / p99 / max; "
+        "µs/message = client CPU / (deltas read + frames sent)"
     )
     print(
-        "| N | sender tick lag | heartbeat lag | audio delivery lag | uplink (1 = real time) "
-        "| deltas/s in | client CPU | emulator CPU | emulator loop lag | p99 < 20 ms |"
+        "| N | config | sender tick lag | heartbeat lag | audio delivery lag "
+        "| uplink (1 = real time) | deltas/s in | client CPU | µs/message | peer CPU "
+        "| peer loop lag | held |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|")
-    pin(1)
-    errors = []
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|")
+    errors, results = [], []
     for n in sizes:
-        result = measure(n, args.seconds, args.chunk_ms, args.emulator_workers)
-        print(row(result), flush=True)
-        print(f"<!-- N={n}: connected in {result['connect_s']:.1f} s -->", file=sys.stderr)
-        errors += result["errors"]
+        for result in measure(
+            n,
+            args.seconds,
+            args.chunk_ms,
+            args.peer,
+            tuple(configs),
+            args.emulator_workers,
+            args.client,
+        ):
+            print(row(result, args.chunk_ms), flush=True)
+            print(
+                f"<!-- N={n} {result['config']} ({result['codec']}): connected in "
+                f"{result['connect_s']:.1f} s -->",
+                file=sys.stderr,
+            )
+            errors += result["errors"]
+            results.append(result)
+    print()
+    print("\n".join(summary(results, configs, args.chunk_ms)))
     for error in errors[:5]:
         print(f"client error: {error}", file=sys.stderr)
 
