@@ -22,6 +22,7 @@ import logging
 import os
 import ssl
 from collections.abc import Sequence
+from typing import cast
 
 from websockets.client import ClientProtocol
 from websockets.extensions.permessage_deflate import enable_client_permessage_deflate
@@ -118,7 +119,8 @@ class SansIOChannel(asyncio.Protocol, Channel):
             raise
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # A stream transport, though not always an asyncio.Transport subclass (uvloop's is not).
+        transport = cast(asyncio.Transport, transport)
         self._transport = transport
         transport.set_write_buffer_limits(high=self._settings.write_limit)
         self._flush()
