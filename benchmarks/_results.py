@@ -61,6 +61,11 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _significant(number: float | None) -> float | None:
+    """Four significant digits: more than any benchmark here can resolve."""
+    return None if number is None else float(f"{number:.4g}")
+
+
 class Results:
     """The rows one benchmark run reports, written once at the end."""
 
@@ -82,14 +87,14 @@ class Results:
         """One row; ``ratio`` is derived so that every benchmark computes it the same way."""
         ratio = None
         if value is not None and floor_value:
-            ratio = round(value / floor_value, 3)
+            ratio = value / floor_value
         row: dict[str, Any] = {
             "metric": metric,
-            "value": None if value is None else round(value, 3),
+            "value": _significant(value),
             "unit": unit,
             "floor": floor,
-            "floor_value": None if floor_value is None else round(floor_value, 3),
-            "ratio": ratio,
+            "floor_value": _significant(floor_value),
+            "ratio": _significant(ratio),
         }
         if note:
             row["note"] = note
