@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
+from _results import Results, add_json_argument
+
 MODEL = "gpt-realtime"
 KEY = "sk-bench-0123456789abcdef"
 PERIOD = 0.020  # s of audio per uplink frame
@@ -429,6 +431,26 @@ def summary(results: list[dict[str, Any]], configs: list[str], chunk_ms: int) ->
     return lines
 
 
+def write_json(args: argparse.Namespace, results: list[dict[str, Any]], configs: list[str]) -> None:
+    """Per N and configuration: client µs per message (next to the first configuration of
+    the same N) and the client loop's p99 lag."""
+    document = Results("concurrent_sessions", quick=args.quick)
+    first = {r["n"]: r for r in reversed(results) if r["config"] == configs[0]}
+    for r in results:
+        ref = first.get(r["n"]) if r["config"] != configs[0] else None
+        document.add(
+            f"client µs per message, N={r['n']} {args.client}s, {r['config']}",
+            r["us_per_message"],
+            "µs",
+            floor=None if ref is None else f"{configs[0]}, same N",
+            floor_value=None if ref is None else ref["us_per_message"],
+        )
+        document.add(
+            f"client loop lag p99, N={r['n']}, {r['config']}", pct(r["heartbeat"], 0.99), "ms"
+        )
+    document.write(args.json)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100,250,500", help="comma-separated session counts")
@@ -460,6 +482,7 @@ def main() -> None:
         help="run the emulator command with --workers N (default: the emulator in a process "
         "started here)",
     )
+    add_json_argument(parser)
     args = parser.parse_args()
     try:
         sizes = [int(size) for size in args.sizes.split(",")]
@@ -512,6 +535,7 @@ def main() -> None:
             results.append(result)
     print()
     print("\n".join(summary(results, configs, args.chunk_ms)))
+    write_json(args, results, configs)
     for error in errors[:5]:
         print(f"client error: {error}", file=sys.stderr)
 
