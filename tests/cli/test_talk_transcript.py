@@ -91,3 +91,16 @@ def test_a_transcript_that_never_comes_does_not_hold_back_every_later_line() -> 
     assert screen.text.splitlines() == [f"user: {NO_TEXT}"] + [
         f"Assistant: reply {n}" for n in range(1, 17)
     ]
+
+
+def test_on_idle_says_whether_every_line_is_complete() -> None:
+    """What talk waits on after a reply: the user's transcript may come after it."""
+    screen = Screen()
+    idle: list[bool] = []
+    printer = TranscriptPrinter(screen.write, on_idle=idle.append)
+    printer.expect("u1", "user")
+    printer.finish("r1", "Assistant", "Sunny.")
+    printer.add("u1", "user", "Weather?")
+    printer.finish("u1", "user", "Weather?")
+    assert idle == [False, False, False, True]
+    assert screen.text == "user: Weather?\nAssistant: Sunny.\n"

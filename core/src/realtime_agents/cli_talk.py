@@ -77,7 +77,7 @@ examples:
         parser.add_argument("--voice", help="the agent's voice, e.g. marin (default: the API's)")
         parser.add_argument(
             "--timeout",
-            type=float,
+            type=_seconds,
             default=60.0,
             metavar="SECONDS",
             help="give up on a reply after this long (default: %(default)g)",
@@ -87,3 +87,14 @@ examples:
         from .cli_talk_run import main
 
         return main(args, self.host)
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds (argparse reports the error as a usage error)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value

@@ -28,7 +28,6 @@ from ._install import install_hint
 from .agent import RealtimeAgent
 from .cli_talk_audio import ReplyWriter, check_microphone, check_writable, read_pcm16
 from .cli_talk_errors import ConnectionGone, TalkError
-from .cli_talk_transcript import TranscriptPrinter
 from .cli_talk_watch import Conversation
 from .errors import RealtimeAgentsError, TransportNotFoundError, UserError
 from .protocol.connection import redact
@@ -137,9 +136,8 @@ async def _converse(
     pcm: bytes | None,
 ) -> int:
     out = _Stdout()
-    printer = TranscriptPrinter(out.write)
     conversation = Conversation(
-        session, printer, writer, lambda line: _fail(f"error: {line}", api_key), api_key
+        session, out.write, writer, lambda line: _fail(f"error: {line}", api_key), api_key
     )
     async with session:
         try:
@@ -161,7 +159,7 @@ async def _converse(
                 return 1
             raise
         finally:
-            printer.close()
+            conversation.close()
     if args.output is not None and writer.bytes:
         out.write(f"saved {writer.seconds:.1f} s of reply audio to {args.output}\n")
     return 0

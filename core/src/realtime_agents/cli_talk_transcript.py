@@ -39,42 +39,48 @@ class TranscriptPrinter:
 
     ``write`` receives text to print as it is (it flushes); ``expect`` reserves a turn's
     place, ``add`` appends a delta, ``finish`` ends a turn (with its whole text, when known),
-    ``close`` ends every turn still open.
+    ``close`` ends every turn still open. ``on_idle(bool)`` hears after each change whether
+    every line is complete.
     """
 
-    def __init__(self, write: Callable[[str], None]) -> None:
+    def __init__(
+        self, write: Callable[[str], None], on_idle: Callable[[bool], None] | None = None
+    ) -> None:
         self._write = write
+        self._on_idle = on_idle
         self._lines: dict[Hashable, _Line] = {}
         self._finished: dict[Hashable, None] = {}  # an ordered set, oldest first
 
     def expect(self, key: Hashable, speaker: str) -> None:
-        if key not in self._lines and key not in self._finished:
-            self._lines[key] = _Line(speaker)
-            self._bound()
+        if self._line(key, speaker) is not None:
             self._show()
 
     def add(self, key: Hashable, speaker: str, delta: str) -> None:
-        if key in self._finished:
-            return
-        line = self._lines.get(key)
-        if line is None:
-            line = self._lines[key] = _Line(speaker)
-            self._bound()
-        if line.done:
-            return
-        line.text += delta
-        self._show()
+        line = self._line(key, speaker)
+        if line is not None and not line.done:
+            line.text += delta
+            self._show()
 
     def finish(self, key: Hashable, speaker: str, text: str | None = None) -> None:
         """End a turn; ``text`` (its whole text) completes what the deltas missed."""
-        if key in self._finished:
+        line = self._line(key, speaker)
+        if line is None:
             return
-        self.expect(key, speaker)
-        line = self._lines[key]
         if text and text.startswith(line.text):  # deltas that disagree with it are kept
             line.text = text
         line.done = True
         self._show()
+
+    def _line(self, key: Hashable, speaker: str) -> _Line | None:
+        """The open line of ``key``, made if new; None once it is finished (late events)."""
+        if key in self._finished:
+            return None
+        line = self._lines.get(key)
+        if line is None:
+            line = self._lines[key] = _Line(speaker)
+            if len(self._lines) > _MAX_OPEN:
+                next(iter(self._lines.values())).done = True
+        return line
 
     def close(self) -> None:
         """Finish every open turn (at the end of the session)."""
@@ -82,11 +88,12 @@ class TranscriptPrinter:
             line.done = True
         self._show()
 
-    def _bound(self) -> None:
-        if len(self._lines) > _MAX_OPEN:
-            next(iter(self._lines.values())).done = True
-
     def _show(self) -> None:
+        self._write_lines()
+        if self._on_idle is not None:
+            self._on_idle(not self._lines)
+
+    def _write_lines(self) -> None:
         """Write the first unfinished line's new text, and every finished line before it."""
         while self._lines:
             key, line = next(iter(self._lines.items()))

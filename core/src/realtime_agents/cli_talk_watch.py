@@ -26,6 +26,7 @@ from .protocol.connection import redact
 if TYPE_CHECKING:
     from .cli_talk_audio import ReplyWriter
     from .events import (
+        AudioEvent,
         ConnectionChangeEvent,
         ErrorEvent,
         InputAudioTranscriptionEvent,
@@ -34,12 +35,15 @@ if TYPE_CHECKING:
         TurnDoneEvent,
     )
     from .items import RealtimeItem
-    from .session import RealtimeSession
+    from .session import AgentEndEvent, RealtimeSession
 
 __all__ = ["QUIET_ERRORS", "TAIL_QUIET", "Conversation", "error_code", "error_text"]
 
 #: Seconds without reply audio after which a reply's audio has all arrived.
 TAIL_QUIET: Final = 0.3
+#: Seconds a complete reply waits for the user's transcript, which the API makes in parallel
+#: with the reply and may finish after it.
+TRANSCRIPT_GRACE: Final = 3.0
 USER: Final = "user"
 #: The raw server events (OpenAI's) for the user's words as they are transcribed; transports
 #: of other backends do not send them, and the completed transcript still arrives.
@@ -75,24 +79,30 @@ def error_code(error: object) -> str | None:
 
 
 class Conversation:
-    """Watches one session; :meth:`wait_reply` and :meth:`wait_gone` are what talk awaits."""
+    """Watches one session; :meth:`wait_reply` and :meth:`wait_gone` are what talk awaits.
+
+    ``write`` prints transcript text, ``report`` one error line; :meth:`close` ends the
+    transcript.
+    """
 
     def __init__(
         self,
         session: RealtimeSession[Any],
-        printer: TranscriptPrinter,
+        write: Callable[[str], None],
         writer: ReplyWriter,
         report: Callable[[str], None],
         api_key: str | None,
     ) -> None:
         self._session = session
-        self._printer = printer
+        self._printer = TranscriptPrinter(write, on_idle=self._on_idle)
         self._writer = writer
         self._report = report
         self._api_key = api_key
         self._speaker = session.current_agent.name
         self.errors = 0
         self._gone = asyncio.Event()
+        self._printed = asyncio.Event()  # set while every line on screen is complete
+        self._printed.set()
         self._done = asyncio.Event()
         self._has_audio = False
         self._failure: str | None = None
@@ -126,6 +136,32 @@ class Conversation:
                     await self._unless_gone(asyncio.sleep(TAIL_QUIET / 3))
         except TimeoutError:
             raise TalkError(f"no complete reply within {timeout:g} s") from None
+        await self._transcribed(TRANSCRIPT_GRACE)
+
+    async def _transcribed(self, grace: float) -> None:
+        """Until every turn's line is complete, for at most ``grace`` seconds (then the
+        transcript shows what it has: a transcription may also never come)."""
+        waits = [
+            asyncio.ensure_future(self._printed.wait()),
+            asyncio.ensure_future(self._gone.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, timeout=grace, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+
+    def _on_idle(self, idle: bool) -> None:
+        """The printer says whether every turn's line is complete (:meth:`_transcribed`)."""
+        if idle:
+            self._printed.set()
+        else:
+            self._printed.clear()
+
+    def close(self) -> None:
+        """End the transcript: turns still open are printed as they are."""
+        self._printer.close()
 
     async def wait_gone(self) -> NoReturn:
         """Until the connection ends (the server hung up or failed): ConnectionGone."""
@@ -181,11 +217,11 @@ class Conversation:
         if response.status == "failed":
             self._failure = f"the reply failed: {self._status_details(response.provider_data)}"
 
-    def _agent_end(self, event: Any) -> None:
+    def _agent_end(self, event: AgentEndEvent) -> None:
         self._printer.finish(("agent", event.response_id), event.agent.name, event.output_text)
         self._done.set()
 
-    def _audio(self, event: Any) -> None:
+    def _audio(self, event: AudioEvent) -> None:
         self._writer.write(event.data)
         self._last_audio = asyncio.get_running_loop().time()
 
