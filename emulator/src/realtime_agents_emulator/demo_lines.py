@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
+from realtime_agents.errors import ConnectionFailedError
 from realtime_agents.session import RealtimeSession
 
 from .audio import AudioFormat, AudioStream, pcm16_silence
@@ -204,7 +205,7 @@ async def twilio_line(call: Call) -> AsyncIterator[Line]:
 async def sip_line(call: Call) -> AsyncIterator[Line]:
     """A SIP phone calls the emulator's SIP edge, whose webhook reaches the demo's app."""
     from aiohttp import web
-    from openai import InvalidWebhookSignatureError
+    from openai import APIError, InvalidWebhookSignatureError
 
     from realtime_agents_sip import accept_call
 
@@ -218,7 +219,13 @@ async def sip_line(call: Call) -> AsyncIterator[Line]:
             hung_up = asyncio.Event()
 
             async def answer(call_id: str) -> None:
-                if await accept_call(client, call_id, call.agent, session_options=_OPTIONS):
+                try:
+                    accepted = await accept_call(
+                        client, call_id, call.agent, session_options=_OPTIONS
+                    )
+                except APIError as exc:  # the demo's failure, in one line
+                    raise ConnectionFailedError(f"accepting the call failed: {exc}") from exc
+                if accepted:
                     transport = call.transport(url=emulator.ws_url)
                     await attached.run(call.session(transport), hung_up.wait,
                                        api_key=API_KEY, call_id=call_id)  # fmt: skip
@@ -245,8 +252,8 @@ async def sip_line(call: Call) -> AsyncIterator[Line]:
                 edge = _sip_edge(emulator)
                 phone = await Caller.dial(edge.port, on_packet)
                 try:
+                    session = await attached.session()  # accepted: the phone has its 200 OK
                     await phone.answered(TURN_TIMEOUT)
-                    session = await attached.session()
                     transport = session.transport
                     transport.on("output_audio_buffer.started", lambda _: playing.turn(True))
                     transport.on("output_audio_buffer.stopped", lambda _: playing.turn(False))
@@ -347,7 +354,11 @@ class _Attached:
             self._done.set()
 
     async def session(self) -> RealtimeSession[Any]:
-        return await asyncio.wait_for(asyncio.shield(self._session), TURN_TIMEOUT)
+        """The attached session (or why it is not), within :data:`TURN_TIMEOUT`."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._session), TURN_TIMEOUT)
+        except TimeoutError:
+            raise TimeoutError(f"no call reached the demo's server in {TURN_TIMEOUT:g} s") from None
 
     async def ended(self) -> None:
         """Wait (bounded) until the handler closed the session; cancel what is left."""

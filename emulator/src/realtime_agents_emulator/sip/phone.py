@@ -50,8 +50,8 @@ _SDP: Final = (
 _ANSWERS: Final = {"BYE": 200, "REFER": 202}
 
 
-class CallFailedError(RuntimeError):
-    """The call was not answered ``200 OK`` (or not at all in time)."""
+class CallFailedError(ConnectionError):
+    """The call was not answered ``200 OK``: it could not be connected."""
 
 
 def level(payload: bytes, codec: AudioFormat = PCMU) -> int:
