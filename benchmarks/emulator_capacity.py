@@ -1,0 +1,265 @@
+"""The emulator's own capacity: sessions per emulator core with 20 ms audio both ways.
+
+    uv run python benchmarks/emulator_capacity.py                  # --workers 1 and 2, N = 100, 200
+    uv run python benchmarks/emulator_capacity.py --workers 1,2,1,2 --sizes 150 --seconds 8
+    uv run python benchmarks/emulator_capacity.py --quick          # N = 20, 2 s: a smoke run
+
+The emulator runs as its own command (``realtime-agents-emulator --workers W --audio-speed 1
+--audio-chunk-ms 20``, see ``_emulator_workers.py``). N sessions are spread over ``--clients``
+processes of bare ``websockets`` clients, cheap on purpose (each counts audio deltas by their
+type string, without decoding JSON or base64), so that the clients leave the cores to the
+emulator. Each session turns server VAD off, asks for one reply longer than the run, and
+appends 20 ms of PCM16 silence every 20 ms on a fixed grid (random phase per session).
+
+After a 1 s warm-up, for ``--seconds``: the emulator's CPU time (its whole process tree, from
+``/proc``) and the messages it handled (appends the clients sent + deltas they received).
+**µs per message** = emulator CPU / messages; a session at 20 ms both ways is 100 messages a
+second, so **sessions per core** = 10⁶ / (100 × µs per message): how many such sessions one of
+the emulator's cores can carry at full load, with no headroom. **Delivered** = deltas received /
+deltas due in real time: below ~0.98 the emulator (or the machine) was behind and its cost per
+message, spread over batched reads, is flattered. CPU time is much less disturbed by other work
+on the machine than latency is, but compare configurations within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import multiprocessing
+import os
+import platform
+import random
+import resource
+import time
+from typing import Any
+
+from _emulator_workers import serve_workers, tree_cpu_seconds
+from _results import Results, add_json_argument
+
+KEY = "sk-capacity-0123456789abcdef"
+PERIOD = 0.020
+APPEND = json.dumps(
+    {"type": "input_audio_buffer.append", "audio": base64.b64encode(b"\x00\x00" * 480).decode()}
+)
+NO_VAD = {"type": "realtime", "audio": {"input": {"turn_detection": None}}}
+SETUP = [
+    {"type": "session.update", "session": NO_VAD},
+    {
+        "type": "conversation.item.create",
+        "item": {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": "tell me a long story"}],
+        },
+    },
+    {"type": "response.create"},
+]
+DELTA = '"response.output_audio.delta"'
+
+
+# -- a client process ----------------------------------------------------------------------------
+
+
+class Counts:
+    def __init__(self) -> None:
+        self.sent = 0
+        self.received = 0
+        self.errors: list[str] = []
+
+
+async def session(url: str, counts: Counts, ready: asyncio.Event, go: asyncio.Event) -> None:
+    from websockets.asyncio.client import connect
+
+    async with connect(
+        url,
+        additional_headers={"Authorization": f"Bearer {KEY}"},
+        compression=None,
+        ping_interval=None,
+        max_size=None,
+        open_timeout=60,
+    ) as ws:
+        for event in SETUP:
+            await ws.send(json.dumps(event))
+        ready.set()
+        await go.wait()
+        receiving = asyncio.create_task(receive(ws, counts))
+        loop = asyncio.get_running_loop()
+        due = loop.time() + random.random() * PERIOD
+        try:
+            while True:
+                await asyncio.sleep(max(0.0, due - loop.time()))
+                while due <= loop.time():  # every frame owed: the uplink stays real time
+                    await ws.send(APPEND)
+                    counts.sent += 1
+                    due += PERIOD
+        finally:
+            receiving.cancel()
+
+
+async def receive(ws: Any, counts: Counts) -> None:
+    async for message in ws:
+        if DELTA in message[:80]:
+            counts.received += 1
+        elif '"error"' in message[:40] and len(counts.errors) < 5:
+            counts.errors.append(message[:200])
+
+
+def client_main(url: str, n: int, pipe: Any) -> None:
+    """A client process: ``n`` sessions; reports its counts between "open" and "close"."""
+
+    async def main() -> None:
+        counts = Counts()
+        go = asyncio.Event()
+        readies = [asyncio.Event() for _ in range(n)]
+        gate = asyncio.Semaphore(25)
+
+        async def one(ready: asyncio.Event) -> None:
+            async with gate:  # connect in waves: a handshake storm is not the point
+                task = asyncio.create_task(session(url, counts, ready, go))
+                waiter = asyncio.create_task(ready.wait())
+                await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+            await task
+
+        tasks = [asyncio.create_task(one(ready)) for ready in readies]
+        await asyncio.gather(*(ready.wait() for ready in readies))
+        go.set()
+        loop = asyncio.get_running_loop()
+        pipe.send("connected")
+        snapshots = []
+        for _ in ("open", "close"):
+            await loop.run_in_executor(None, pipe.recv)
+            snapshots.append((counts.sent, counts.received))
+        (s0, r0), (s1, r1) = snapshots
+        pipe.send({"sent": s1 - s0, "received": r1 - r0, "errors": counts.errors})
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run(main())
+
+
+# -- one measurement -----------------------------------------------------------------------------
+
+
+def measure(workers: int, n: int, seconds: float, clients: int) -> dict[str, Any]:
+    ctx = multiprocessing.get_context("spawn")
+    control, theirs = ctx.Pipe()
+    emulator = ctx.Process(
+        target=serve_workers,
+        args=(theirs, int((seconds + 30) * 1000), 20, workers, None),
+        daemon=True,
+    )
+    emulator.start()
+    procs: list[Any] = []
+    pipes: list[Any] = []
+    try:
+        if not control.poll(60):
+            raise RuntimeError("the emulator did not start")
+        url = control.recv()
+        for index in range(clients):
+            mine, child = ctx.Pipe()
+            share = n // clients + (1 if index < n % clients else 0)
+            proc = ctx.Process(target=client_main, args=(url, share, child), daemon=True)
+            proc.start()
+            procs.append(proc)
+            pipes.append(mine)
+        for pipe in pipes:
+            if not pipe.poll(60 + n / 5):
+                raise RuntimeError("the clients did not connect")
+            pipe.recv()
+        time.sleep(1.0)  # warm-up: every reply streams
+        assert emulator.pid is not None
+        cpu0, wall0 = tree_cpu_seconds(emulator.pid), time.monotonic()
+        for pipe in pipes:
+            pipe.send("open")
+        time.sleep(seconds)
+        for pipe in pipes:
+            pipe.send("close")
+        cpu1, wall1 = tree_cpu_seconds(emulator.pid), time.monotonic()
+        reports = [pipe.recv() for pipe in pipes]
+    finally:
+        for proc in procs:
+            proc.join(10)
+            if proc.is_alive():
+                proc.terminate()
+        control.send("stop")
+        if control.poll(30):
+            control.recv()
+        emulator.join(10)
+    wall = wall1 - wall0
+    sent = sum(r["sent"] for r in reports)
+    received = sum(r["received"] for r in reports)
+    cpu = cpu1 - cpu0
+    us = cpu / max(1, sent + received) * 1e6
+    return {
+        "workers": workers,
+        "n": n,
+        "cpu_cores": cpu / wall,
+        "us_per_message": us,
+        "sessions_per_core": 1e6 / (100 * us),
+        "delivered": received / (n * wall / PERIOD),
+        "uplink": sent / (n * wall / PERIOD),
+        "errors": [e for r in reports for e in r["errors"]],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", default="1,2", help="emulator --workers values, in order")
+    parser.add_argument("--sizes", default="100,200", help="comma-separated session counts")
+    parser.add_argument("--seconds", type=float, default=8.0, help="measurement window")
+    parser.add_argument("--clients", type=int, default=2, help="client processes")
+    parser.add_argument("--quick", action="store_true", help="N=20 for 2 s (a smoke run)")
+    add_json_argument(parser)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    counts = [int(count) for count in args.workers.split(",")]
+    if args.quick:
+        sizes, args.seconds = [20], 2.0
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max(sizes) * 2 + 256
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    results = [measure(w, n, args.seconds, args.clients) for n in sizes for w in counts]
+    report(results, args.quick).write(args.json)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"{platform.machine()} · {platform.system()} · {cpus} CPUs · ", end="")
+    print(f"Python {platform.python_version()} · {args.clients} client processes")
+    print(f"\n{args.seconds:g} s window after 1 s warm-up; 20 ms audio both ways, audio_speed=1")
+    print(
+        "| workers | N | emulator CPU (cores) | µs per message | sessions per core "
+        "| delivered | uplink |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(
+            f"| {r['workers']} | {r['n']} | {r['cpu_cores']:.2f} | {r['us_per_message']:.1f} "
+            f"| {r['sessions_per_core']:.0f} | {r['delivered']:.3f} | {r['uplink']:.3f} |"
+        )
+    for r in results:
+        for error in r["errors"][:2]:
+            print(f"error (workers {r['workers']}, N {r['n']}): {error}")
+
+
+def report(results: list[dict[str, Any]], quick: bool) -> Results:
+    """Sessions per emulator core for each run; more workers next to one worker of the same N."""
+    document = Results("emulator_capacity", quick=quick)
+    single = {r["n"]: r for r in results if r["workers"] == 1}
+    for r in results:
+        base = single.get(r["n"]) if r["workers"] != 1 else None
+        document.add(
+            f"sessions per emulator core, --workers {r['workers']}, N={r['n']}",
+            r["sessions_per_core"],
+            "sessions",
+            floor=f"--workers 1, N={r['n']}" if base else None,
+            floor_value=base["sessions_per_core"] if base else None,
+            note=f"delivered {r['delivered']:.3f} of real time",
+        )
+    return document
+
+
+if __name__ == "__main__":
+    main()
