@@ -249,7 +249,46 @@ def test_an_unreachable_url(question: Path, transport: str) -> None:
     assert result.stdout == ""
 
 
-def test_a_host_that_cannot_be_resolved(question: Path) -> None:
+#: A ``sitecustomize`` for a machine whose resolver knows no name but loopback's (as offline):
+#: a real lookup would ask a DNS server, and tests contact nothing but 127.0.0.1.
+NO_DNS = """\
+import socket
+
+_lookup = socket.getaddrinfo
+
+
+def getaddrinfo(host, *args, **kwargs):
+    if host not in ("127.0.0.1", "localhost", "::1", None):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    return _lookup(host, *args, **kwargs)
+
+
+socket.getaddrinfo = getaddrinfo
+"""
+
+
+@pytest.mark.parametrize("transport", ["websocket", "webrtc"])
+def test_a_host_the_resolver_does_not_know(question: Path, tmp_path: Path, transport: str) -> None:
+    (tmp_path / "sitecustomize.py").write_text(NO_DNS)
+    url = "wss://realtime.example.test/v1/realtime"
+    result = talk(
+        "--transport", transport, "--url", url, "--input", str(question),
+        PYTHONPATH=str(tmp_path),
+    )  # fmt: skip
+    line = one_line(result)
+    assert "realtime.example.test" in line
+    assert "Name or service not known" in line
+
+
+def test_without_url_it_is_openai(question: Path, tmp_path: Path) -> None:
+    (tmp_path / "sitecustomize.py").write_text(NO_DNS)
+    result = talk("--transport", "websocket", "--input", str(question), PYTHONPATH=str(tmp_path))
+    assert one_line(result) == (
+        "could not connect to api.openai.com:443: [Errno -2] Name or service not known"
+    )
+
+
+def test_a_host_name_too_long_for_dns(question: Path) -> None:
     url = f"wss://{UNRESOLVABLE}/v1/realtime"
     result = talk("--transport", "websocket", "--url", url, "--input", str(question))
     assert one_line(result).startswith(f"cannot resolve the host of {url}: ")
