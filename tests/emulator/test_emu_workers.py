@@ -23,6 +23,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiortc import RTCSessionDescription
 from rtc_helpers import RtcClient
 from websockets.asyncio.client import ClientConnection, connect
@@ -274,6 +275,96 @@ async def test_a_client_secret_minted_on_one_worker_works_on_the_other() -> None
         forged = "ek_" + "0" * 32  # unknown to both: refused as before
         ws = await run.ws_on(1, "", additional_headers={"Authorization": f"Bearer {forged}"})
         assert (await recv_json(ws))["error"]["code"] == "invalid_api_key"
+
+
+class Hooks:
+    """A webhook receiver: the ``realtime.call.incoming`` deliveries, as JSON."""
+
+    def __init__(self) -> None:
+        self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.runner: web.AppRunner | None = None
+
+    async def __aenter__(self) -> str:
+        app = web.Application()
+        app.router.add_post("/hooks", self._receive)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
+        return f"http://127.0.0.1:{self.runner.addresses[0][1]}/hooks"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        self.events.put_nowait(await request.json())
+        return web.Response(status=200)
+
+
+class Phone(asyncio.DatagramProtocol):
+    """A bare UDP SIP caller: the first line of every message it receives."""
+
+    def __init__(self) -> None:
+        self.lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.lines.put_nowait(data.decode().split("\r\n", 1)[0])
+
+    async def next_line(self, timeout: float = 10.0) -> str:
+        return await asyncio.wait_for(self.lines.get(), timeout)
+
+
+INVITE = (
+    "INVITE sip:openai@127.0.0.1:{port} SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 127.0.0.1:{local};branch=z9hG4bK-workers-1;rport\r\n"
+    "From: <sip:+15551230000@127.0.0.1>;tag=caller-1\r\n"
+    "To: <sip:openai@127.0.0.1>\r\n"
+    "Call-ID: workers-1@127.0.0.1\r\n"
+    "CSeq: 1 INVITE\r\n"
+    "Contact: <sip:caller@127.0.0.1:{local}>\r\n"
+    "Max-Forwards: 70\r\n"
+    "Content-Type: application/sdp\r\n"
+    "Content-Length: {length}\r\n\r\n{sdp}"
+)
+SDP = "v=0\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n"
+
+
+async def test_a_sip_call_of_worker_0_is_answered_through_worker_1() -> None:
+    hooks = Hooks()
+    async with hooks as hook_url, cluster("--sip-port", "0", "--webhook-url", hook_url) as run:
+        sip_line = next(line for line in run.banner if "SIP (UDP):" in line)
+        sip_port = int(sip_line.rsplit(":", 1)[1])
+        loop = asyncio.get_running_loop()
+        transport, phone = await loop.create_datagram_endpoint(Phone, local_addr=("127.0.0.1", 0))
+        other = await run.http_on(1)
+        try:
+            local = transport.get_extra_info("sockname")[1]
+            invite = INVITE.format(port=sip_port, local=local, length=len(SDP), sdp=SDP)
+            transport.sendto(invite.encode(), ("127.0.0.1", sip_port))
+            assert await phone.next_line() == "SIP/2.0 100 Trying"
+            assert await phone.next_line() == "SIP/2.0 180 Ringing"
+            incoming = await asyncio.wait_for(hooks.events.get(), 10)
+            call_id = incoming["data"]["call_id"]
+            auth = {"Authorization": f"Bearer {KEY}"}
+            accept = f"{run.url}/v1/realtime/calls/{call_id}/accept"
+            session = {"type": "realtime", "model": "gpt-realtime", "instructions": "by phone"}
+            async with other.post(accept, json=session, headers=auth) as r:
+                assert (r.status, r.headers[WORKER]) == (200, "1"), await r.text()
+            assert await phone.next_line() == "SIP/2.0 200 OK"  # from worker 0's SIP edge
+            sideband = await run.ws_on(1, f"call_id={call_id}")
+            created = await recv_json(sideband)
+            assert created["session"]["instructions"] == "by phone"
+            async with other.post(
+                f"{run.url}/v1/realtime/calls/{call_id}/hangup", headers=auth
+            ) as r:
+                assert r.status == 200, await r.text()
+            while (line := await phone.next_line()) == "SIP/2.0 200 OK":
+                continue  # the 200 OK again: this caller never ACKs
+            assert line.startswith("BYE ")
+            assert await closed_with(sideband) == 1000
+        finally:
+            await other.close()
+            transport.close()
 
 
 # -- stopping ------------------------------------------------------------------------------------
