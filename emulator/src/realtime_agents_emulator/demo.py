@@ -35,7 +35,8 @@ from realtime_agents.plugins import default_host
 from realtime_agents.session import RealtimeSession
 from realtime_agents.tools import tool
 
-from .demo_lines import LINES, MODEL, TURN_TIMEOUT, Call, Line
+from .demo_calls import TURN_TIMEOUT
+from .demo_lines import LINES, MODEL, Call, Line
 from .rules import RulesBrain
 
 if TYPE_CHECKING:

@@ -25,18 +25,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 from realtime_agents.errors import ConnectionFailedError
 from realtime_agents.session import RealtimeSession
 
-from .audio import AudioFormat, AudioStream, pcm16_silence
+from .audio import AudioStream
+from .demo_calls import (
+    API_KEY,
+    PCMU,
+    TURN_TIMEOUT,
+    Attached,
+    Counter,
+    Switch,
+    bound_socket,
+    listening,
+    openai_client,
+    pause,
+    served,
+    sip_edge,
+    speech,
+)
 from .server import Emulator
-from .synth import synthetic_speech
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -47,20 +59,12 @@ if TYPE_CHECKING:
     from realtime_agents_twilio import TwilioRealtimeTransportLayer
 
     from .sip.rtp import RtpPacket
-    from .sip.service import SipService
 
 __all__ = ["LINES", "Call", "Ear", "Line"]
 
-logger = logging.getLogger(__name__)
-
 MODEL: Final = "gpt-realtime"
-API_KEY: Final = "sk-demo"  # the emulator takes any key
-TURN_TIMEOUT: Final = 20.0
 #: Seconds without reply audio after which a WebRTC reply's tail has arrived.
 _TAIL_QUIET: Final = 0.3
-#: The caller's pause after speaking: long enough for server VAD to end the turn.
-_PAUSE_MS: Final = 1000
-_PCMU: Final = AudioFormat("audio/pcmu")
 
 
 class Ear(Protocol):
@@ -135,7 +139,7 @@ async def webrtc_line(call: Call) -> AsyncIterator[Line]:
     ``audio`` events, decoded from the track)."""
     async with Emulator(**call.emulator) as emulator:
         url = f"{emulator.base_url}/realtime/calls"
-        received = _Counter()
+        received = Counter()
         async with call.session(call.transport(microphone=False, speaker=False)) as session:
             session.on("audio", lambda event: call.ear.hear(received.add(event.data)))
             await session.connect(api_key=API_KEY, url=url)
@@ -164,7 +168,7 @@ async def twilio_line(call: Call) -> AsyncIterator[Line]:
     from realtime_agents_twilio import AiohttpTwilioSocket
 
     async with Emulator(**call.emulator) as emulator:
-        attached = _Attached()
+        attached = Attached()
 
         async def media_stream(request: web.Request) -> web.WebSocketResponse:
             ws = web.WebSocketResponse()
@@ -178,23 +182,23 @@ async def twilio_line(call: Call) -> AsyncIterator[Line]:
 
         app = web.Application()
         app.router.add_get("/media-stream", media_stream)
-        async with _served(app) as port:
+        async with served(app) as port:
             peer = await TwilioMediaStreamPeer.dial(f"ws://127.0.0.1:{port}/media-stream")
             try:
                 session = await attached.session()
-                sent = _Counter()  # the µ-law the transport forwarded to Twilio
+                sent = Counter()  # the µ-law the transport forwarded to Twilio
                 session.on("audio", lambda event: sent.add(event.data))
 
                 async def say(text: str) -> None:
-                    await peer.say(_speech(text))
+                    await peer.say(speech(text))
                     call.ear.spoke()
-                    await peer.say(_pause())
+                    await peer.say(pause())
 
                 async def reply_heard() -> None:
                     await session.wait_for("audio_stopped", timeout=TURN_TIMEOUT)
                     await peer.wait_until(lambda: len(peer.played) >= sent.total, TURN_TIMEOUT)
 
-                async with _listening(peer, call.ear):
+                async with listening(peer, call.ear):
                     yield Line(session, emulator.ws_url, say, reply_heard, spoken=True)
             finally:
                 await peer.hang_up()  # Twilio's "stop": the stream, then the session, end
@@ -211,11 +215,11 @@ async def sip_line(call: Call) -> AsyncIterator[Line]:
 
     from .sip.phone import Caller
 
-    with _bound_socket() as sock:
+    with bound_socket() as sock:
         webhook = f"http://127.0.0.1:{sock.getsockname()[1]}/openai/webhook"
         emulator = Emulator(sip_port=0, webhook_url=webhook, **call.emulator)
-        async with emulator, _openai(emulator) as client:
-            attached = _Attached()
+        async with emulator, openai_client(emulator) as client:
+            attached = Attached()
             hung_up = asyncio.Event()
 
             async def answer(call_id: str) -> None:
@@ -241,15 +245,15 @@ async def sip_line(call: Call) -> AsyncIterator[Line]:
 
             app = web.Application()
             app.router.add_post("/openai/webhook", incoming)
-            playing = _Switch()
-            stream = AudioStream(_PCMU)
+            playing = Switch()
+            stream = AudioStream(PCMU)
 
             def on_packet(packet: RtpPacket) -> None:
                 if playing.on and packet.payload_type == 0:  # PCMU, not a digit
                     call.ear.hear(stream.decode(packet.payload))
 
-            async with _served(app, sock):
-                edge = _sip_edge(emulator)
+            async with served(app, sock):
+                edge = sip_edge(emulator)
                 phone = await Caller.dial(edge.port, on_packet)
                 try:
                     session = await attached.session()  # accepted: the phone has its 200 OK
@@ -259,9 +263,9 @@ async def sip_line(call: Call) -> AsyncIterator[Line]:
                     transport.on("output_audio_buffer.stopped", lambda _: playing.turn(False))
 
                     async def say(text: str) -> None:
-                        await phone.play(_speech(text))
+                        await phone.play(speech(text))
                         call.ear.spoke()
-                        await phone.play(_pause())
+                        await phone.play(pause())
 
                     async def reply_heard() -> None:
                         name = "output_audio_buffer.stopped"
@@ -282,165 +286,3 @@ LINES: Final[Mapping[str, LineFactory]] = {
     "twilio": twilio_line,
 }
 _OPTIONS: Final = {"model": MODEL}
-
-
-# -- what the lines share --------------------------------------------------------------------
-
-
-class _Counter:
-    """Bytes of audio seen so far."""
-
-    def __init__(self) -> None:
-        self.total = 0
-
-    def add(self, data: bytes) -> bytes:
-        self.total += len(data)
-        return data
-
-
-class _Switch:
-    """Whether the server is playing a reply into the call."""
-
-    def __init__(self) -> None:
-        self.on = False
-
-    def turn(self, on: bool) -> None:
-        self.on = on
-
-
-def _speech(text: str) -> bytes:
-    """The caller saying ``text``: the emulator's synthetic voice, µ-law 8 kHz."""
-    return _PCMU.encode(synthetic_speech(text))
-
-
-def _pause() -> bytes:
-    return _PCMU.encode(pcm16_silence(_PAUSE_MS))
-
-
-class _Attached:
-    """The session a server's handler attached to the call, handed over to the demo.
-
-    The handler owns the session: it connects it, lets the demo use it until ``until`` (the
-    end of the call) and closes it. A failure to connect is the demo's failure.
-    """
-
-    def __init__(self) -> None:
-        self._session: asyncio.Future[RealtimeSession[Any]] = (
-            asyncio.get_running_loop().create_future()
-        )
-        self._done = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def start(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run ``work`` (a webhook's answer) as a task of its own, owned here."""
-        task = asyncio.get_running_loop().create_task(self._guard(work), name="demo: a call")
-        self._tasks.add(task)
-
-    async def run(
-        self, session: RealtimeSession[Any], until: Callable[[], Awaitable[Any]], **connect: Any
-    ) -> None:
-        """Connect ``session``, hand it to the demo, keep it until ``until()`` returns."""
-        try:
-            async with session:
-                await session.connect(**connect)
-                self._session.set_result(session)
-                await until()
-        except Exception as exc:
-            if self._session.done():  # the session reports its own errors as events
-                logger.debug("the demo's call ended with %r", exc)
-            else:
-                self._session.set_exception(exc)
-        finally:
-            self._done.set()
-
-    async def session(self) -> RealtimeSession[Any]:
-        """The attached session (or why it is not), within :data:`TURN_TIMEOUT`."""
-        try:
-            return await asyncio.wait_for(asyncio.shield(self._session), TURN_TIMEOUT)
-        except TimeoutError:
-            raise TimeoutError(f"no call reached the demo's server in {TURN_TIMEOUT:g} s") from None
-
-    async def ended(self) -> None:
-        """Wait (bounded) until the handler closed the session; cancel what is left."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._done.wait(), TURN_TIMEOUT)
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _guard(self, work: Coroutine[Any, Any, None]) -> None:
-        try:
-            await work
-        except Exception as exc:
-            if not self._session.done():
-                self._session.set_exception(exc)
-
-
-@contextlib.asynccontextmanager
-async def _listening(peer: Any, ear: Ear) -> AsyncIterator[None]:
-    """Pass what a Twilio peer plays to ``ear``, decoded, while the call lasts."""
-    stream = AudioStream(_PCMU)
-
-    async def follow() -> None:
-        heard = 0
-        while True:
-            await peer.wait_until(lambda seen=heard: len(peer.played) > seen, TURN_TIMEOUT * 100)
-            chunk = bytes(peer.played[heard:])
-            heard += len(chunk)
-            ear.hear(stream.decode(chunk))
-
-    task = asyncio.get_running_loop().create_task(follow(), name="demo: the caller's ear")
-    try:
-        yield
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-
-@contextlib.contextmanager
-def _bound_socket() -> Iterator[socket.socket]:
-    """A TCP socket on a free port of 127.0.0.1 (the webhook's address must be known before
-    the emulator starts, and the app needs the emulator: bind first, serve later)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        yield sock
-    finally:
-        sock.close()
-
-
-@contextlib.asynccontextmanager
-async def _served(app: web.Application, sock: socket.socket | None = None) -> AsyncIterator[int]:
-    """Serve ``app`` on ``sock`` (default: a free port of 127.0.0.1); yields the port."""
-    from aiohttp import web
-
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        site = web.SockSite(runner, sock) if sock else web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        yield int(runner.addresses[0][1])
-    finally:
-        await runner.cleanup()
-
-
-def _sip_edge(emulator: Emulator) -> SipService:
-    if emulator.sip is None:  # not started: Emulator(sip_port=...) starts it or raises
-        raise RuntimeError("the emulator's SIP edge is not running")
-    return emulator.sip
-
-
-@contextlib.asynccontextmanager
-async def _openai(emulator: Emulator) -> AsyncIterator[Any]:
-    """The official client, pointed at the emulator (it verifies the emulator's webhooks)."""
-    from openai import AsyncOpenAI
-
-    client = AsyncOpenAI(
-        api_key=API_KEY,
-        base_url=emulator.base_url,
-        webhook_secret=emulator.webhook_secret,
-        max_retries=0,
-    )
-    async with client:
-        yield client
