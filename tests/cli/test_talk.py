@@ -16,8 +16,10 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import wave
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,13 +43,10 @@ ANSWER_SECONDS = len(synthetic_speech(ANSWER)) / 48_000
 UNRESOLVABLE = "a" * 64 + ".invalid"  # a label too long for DNS: refused before any lookup
 
 
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The emulator's WebSocket URL (``ws://127.0.0.1:PORT/v1/realtime``)."""
-    rules = tmp_path_factory.mktemp("emulator") / "rules.yaml"
-    rules.write_text(RULES)
-    command = [str(SCRIPT), "emulator", "--port", "0", "--speech", "synthetic"]
-    command += ["--audio-speed", "0", "--api-key", KEY, "--brain", str(rules)]
+@contextmanager
+def serving(*options: str) -> Iterator[str]:
+    """``realtime-agents emulator --port 0 OPTIONS`` until the block ends; its ws:// URL."""
+    command = [str(SCRIPT), "emulator", "--port", "0", "--speech", "synthetic", *options]
     proc = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_env()
     )
@@ -61,6 +60,15 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=20)
     assert proc.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The module's emulator: replies at once, to one key, as RULES say."""
+    rules = tmp_path_factory.mktemp("emulator") / "rules.yaml"
+    rules.write_text(RULES)
+    with serving("--audio-speed", "0", "--api-key", KEY, "--brain", str(rules)) as url:
+        yield url
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -182,6 +190,29 @@ def test_the_default_transport_is_webrtc_and_takes_the_websocket_url(
         f"user: {QUESTION}",
         f"Assistant: {ANSWER}",
     ]
+
+
+def test_the_transcript_is_written_as_it_is_spoken(question: Path) -> None:
+    """Against an emulator speaking in real time, the reply's line grows word by word: its
+    text reaches the pipe in several writes over most of the reply's 1.3 s, not at its end."""
+    with serving("--audio-speed", "1") as url:
+        proc = start_talk("--transport", "websocket", "--url", url, "--input", str(question))
+        assert proc.stdout is not None
+        arrivals: list[tuple[float, bytes]] = []
+        while chunk := os.read(proc.stdout.fileno(), 4096):
+            arrivals.append((time.monotonic(), chunk))
+        assert proc.wait(timeout=30) == 0
+        proc.stdout.close()
+        assert proc.stderr is not None
+        proc.stderr.close()
+    text = b"".join(chunk for _, chunk in arrivals).decode()
+    assert text.splitlines()[1:] == ["user: Hello.", "Assistant: You said: Hello."]
+    # From the reply's first words to its line's end (the last thing printed), a word every
+    # 0.3 s: the line arrives in pieces, over most of a second.
+    start = next(n for n, (_, chunk) in enumerate(arrivals) if b"Assistant" in chunk)
+    reply = [at for at, _ in arrivals[start:]]
+    assert len(reply) >= 3
+    assert reply[-1] - reply[0] > 0.5
 
 
 def test_a_reader_that_goes_away_early(emulator: str, question: Path, tmp_path: Path) -> None:
