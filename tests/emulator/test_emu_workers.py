@@ -148,14 +148,21 @@ def user_text(text: str) -> dict[str, Any]:
 
 
 async def gone(pid: int, timeout: float = 10.0) -> bool:
-    """True once no process ``pid`` exists (not even a zombie: its parent reaped it)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return True
-            await asyncio.sleep(0.05)
+    """True once process ``pid`` has exited (a zombie whose parent is gone counts: an orphan
+    waits for whatever reaps it, which in a container may be nobody)."""
+    for _ in range(int(timeout / 0.05)):
+        if exited(pid):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+def exited(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 # -- sessions ------------------------------------------------------------------------------------
@@ -391,6 +398,14 @@ async def test_a_killed_worker_is_reported_and_the_others_stop() -> None:
     assert lines == [
         f"error: emulator worker 1 (pid {run.pids[1]}) ended with signal 9; stopping the others"
     ]
+
+
+async def test_workers_stop_when_their_supervisor_is_killed() -> None:
+    async with cluster() as run:
+        os.kill(run.proc.pid, signal.SIGKILL)  # no chance to stop them: they must notice
+        await run.wait()
+        for pid in run.pids:  # no orphans left serving the port
+            assert await gone(pid)
 
 
 # -- bad input -----------------------------------------------------------------------------------
