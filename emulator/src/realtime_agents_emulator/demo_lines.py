@@ -3,7 +3,9 @@
 Each function starts the emulator, connects a :class:`RealtimeSession` for the demo's agent
 over its transport, and yields a :class:`Line`: the session, how the user's turn reaches it,
 and how to know that the reply has been heard to its end. Everything else (the agent, the
-script, the timeline, the summary, ``--save``) is the demo's, shared by all of them.
+script, the timeline, the summary, ``--save``) is the demo's, shared by all of them; what
+the phone lines share (a server handing its call's session over, the caller's voice and ear)
+is in :mod:`.demo_calls`.
 
 * ``websocket``, ``webrtc``: the user's turns are text messages on the session; the reply is
   the session's ``audio`` events (WebRTC: Opus on a media track, in real time).
