@@ -20,7 +20,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -92,21 +92,39 @@ async def _until_signal(work: Coroutine[Any, Any, int], mic: bool) -> int:
     """
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    restore = _on_signals(lambda: loop.call_soon_threadsafe(stop.set))
     task = asyncio.ensure_future(work)
     stopped = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         stopped.cancel()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
+        restore()
     if task.done():
         return task.result()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     return 0 if mic else INTERRUPTED
+
+
+def _on_signals(handler: Callable[[], object]) -> Callable[[], None]:
+    """Call ``handler`` on SIGINT and SIGTERM; returns what restores the previous handlers.
+
+    A Python-level handler (as ``asyncio.run``'s own for SIGINT), not
+    ``loop.add_signal_handler``: that one learns of a signal from a byte written to the loop's
+    self-pipe, and a byte is lost when the pipe is full, as when a microphone's thread posts
+    chunks faster than the loop reads them. Ctrl-C must never be lost.
+    """
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.getsignal(signum) for signum in signals}
+    for signum in signals:
+        signal.signal(signum, lambda _signum, _frame: handler())
+
+    def restore() -> None:
+        for signum, before in previous.items():
+            signal.signal(signum, before)
+
+    return restore
 
 
 async def _talk(args: argparse.Namespace, host: PluginHost, api_key: str) -> int:
