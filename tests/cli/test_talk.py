@@ -382,6 +382,15 @@ def test_an_unreadable_wav(tmp_path: Path, content: bytes | None, expected: str)
     assert one_line(talk("--input", str(path))) == expected.format(path=path)
 
 
+def test_another_format_without_pyav(tmp_path: Path) -> None:
+    (tmp_path / "av.py").write_text("raise ImportError('No module named av')\n")
+    path = write_wav(tmp_path / "cd.wav", bytes(44_100 * 4), rate=44_100, channels=2)
+    assert one_line(talk("--input", str(path), PYTHONPATH=str(tmp_path))) == (
+        f"cannot read {path}: it is 44100 Hz, 2 channel(s), 16-bit; talk reads 24 kHz mono "
+        "16-bit WAV files as they are, and converts others with PyAV: install av: pip install av"
+    )
+
+
 def test_a_wav_too_short_for_a_turn(tmp_path: Path) -> None:
     path = write_wav(tmp_path / "blip.wav", bytes(48 * 40))
     assert one_line(talk("--input", str(path))) == (
