@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from realtime_agents._install import install_hint
+from realtime_agents.cli_talk_run import endpoint_for
 from realtime_agents_emulator.synth import synthetic_speech
 
 SCRIPT = Path(sys.executable).with_name("realtime-agents")
@@ -231,6 +232,33 @@ def test_a_reader_that_goes_away_early(emulator: str, question: Path, tmp_path: 
     assert proc.stderr.read() == ""
     proc.stderr.close()
     assert read_reply(reply)[0] == ANSWER_SECONDS
+
+
+@pytest.mark.parametrize(
+    ("transport", "url", "expected"),
+    [
+        ("webrtc", "ws://h:1/v1/realtime?model=m", "http://h:1/v1/realtime/calls"),
+        ("webrtc", "wss://h/v1/realtime/", "https://h/v1/realtime/calls"),
+        ("webrtc", "https://h/v1/realtime/calls", "https://h/v1/realtime/calls"),
+        ("websocket", "http://h:1/v1/realtime/calls", "ws://h:1/v1/realtime"),
+        ("websocket", "https://h/v1/realtime?model=m", "wss://h/v1/realtime?model=m"),
+        ("websocket", "ws://h:1/v1/realtime", "ws://h:1/v1/realtime"),
+        ("loopback", "http://h:1/anything", "http://h:1/anything"),
+    ],
+)
+def test_either_emulator_url_fits_either_transport(transport: str, url: str, expected: str) -> None:
+    assert endpoint_for(transport, url) == expected
+
+
+def test_the_calls_url_over_websocket(emulator: str, question: Path) -> None:
+    calls = emulator.replace("ws://", "http://") + "/calls"
+    result = talk("--transport", "websocket", "--url", calls, "--input", str(question))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        f"talking to {emulator} over websocket, model gpt-realtime",
+        f"user: {QUESTION}",
+        f"Assistant: {ANSWER}",
+    ]
 
 
 # --- errors: one line, a non-zero exit, no traceback, never the key -------------------------
