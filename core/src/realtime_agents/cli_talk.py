@@ -34,8 +34,8 @@ is complete; with --mic it listens and answers through the speaker until Ctrl-C.
 
 examples:
   %(prog)s --input question.wav --output reply.wav
-  %(prog)s --mic                                      # needs realtime-agents-webrtc[audio]
-  %(prog)s --url ws://127.0.0.1:8000/v1/realtime --transport websocket --input question.wav
+  %(prog)s --mic          # needs realtime-agents-webrtc[audio] and a microphone
+  %(prog)s --url ws://127.0.0.1:8000/v1/realtime --input question.wav   # an emulator
 """
 
     def __init__(self, host: PluginHost) -> None:
@@ -71,9 +71,14 @@ examples:
             "an http:// calls URL, each turned into the other as the transport needs",
         )
         parser.add_argument(
-            "--instructions", default=DEFAULT_INSTRUCTIONS, help="the agent's instructions"
+            "--instructions",
+            default=DEFAULT_INSTRUCTIONS,
+            metavar="TEXT",
+            help="the agent's instructions (default: a helpful voice assistant, brief)",
         )
-        parser.add_argument("--model", default="gpt-realtime", help="(default: %(default)s)")
+        parser.add_argument(
+            "--model", default="gpt-realtime", help="the Realtime model (default: %(default)s)"
+        )
         parser.add_argument("--voice", help="the agent's voice, e.g. marin (default: the API's)")
         parser.add_argument(
             "--timeout",
