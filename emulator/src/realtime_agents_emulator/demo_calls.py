@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from .audio import AudioFormat, AudioStream, pcm16_silence
-from .server import Emulator
 from .synth import synthetic_speech
 
 if TYPE_CHECKING:
@@ -19,6 +18,8 @@ if TYPE_CHECKING:
 
     from realtime_agents.session import RealtimeSession
 
+    from .server import Emulator
+    from .sip.rtp import RtpPacket
     from .sip.service import SipService
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
     "Attached",
     "Counter",
     "Hearing",
-    "Switch",
+    "ReplyGate",
     "bound_socket",
     "listening",
     "openai_client",
@@ -64,14 +65,47 @@ class Counter:
         return data
 
 
-class Switch:
-    """Whether the server is playing a reply into the call."""
+class ReplyGate:
+    """Passes the replies a SIP caller hears to the ear, each from its first voiced packet to
+    its last (silence inside a reply is kept).
 
-    def __init__(self) -> None:
-        self.on = False
+    The line carries silence between replies, and the server's ``output_audio_buffer.started``
+    and ``stopped`` come on the events connection, not with the RTP: either may arrive a packet
+    or more early or late. So voice is always passed on (nothing else on this line is voiced),
+    and silence only between two voiced packets of one reply: the edges of each reply do not
+    depend on when its events arrive.
+    """
 
-    def turn(self, on: bool) -> None:
-        self.on = on
+    def __init__(self, ear: Hearing) -> None:
+        from .sip.phone import SILENT_RMS, level  # the SIP extra: imported by SIP lines only
+
+        self._level: Callable[[bytes], int] = level
+        self._silent_rms = SILENT_RMS
+        self._ear = ear
+        self._stream = AudioStream(PCMU)
+        self._held: list[bytes] = []
+        self._playing = False  # between the server's started and stopped
+        self._voiced = False  # since the last started or stopped
+
+    def boundary(self, started: bool) -> None:
+        """A reply started (``started``) or stopped playing: silence so far is not part of it."""
+        self._held.clear()
+        self._playing, self._voiced = started, False
+
+    def packet(self, packet: RtpPacket) -> None:
+        """One RTP packet the caller received."""
+        if packet.payload_type != 0:  # PCMU only, not a telephone-event
+            return
+        pcm = self._stream.decode(packet.payload)
+        if self._level(packet.payload) <= self._silent_rms:
+            if self._playing and self._voiced:  # maybe a pause inside the reply
+                self._held.append(pcm)
+            return
+        for pause in self._held:
+            self._ear.hear(pause)
+        self._held.clear()
+        self._voiced = True
+        self._ear.hear(pcm)
 
 
 def speech(text: str) -> bytes:

@@ -34,14 +34,12 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 from realtime_agents.errors import ConnectionFailedError
 from realtime_agents.session import RealtimeSession
 
-from .audio import AudioStream
 from .demo_calls import (
     API_KEY,
-    PCMU,
     TURN_TIMEOUT,
     Attached,
     Counter,
-    Switch,
+    ReplyGate,
     bound_socket,
     listening,
     openai_client,
@@ -60,7 +58,6 @@ if TYPE_CHECKING:
     from realtime_agents.transport import RealtimeTransportLayer
     from realtime_agents_twilio import TwilioRealtimeTransportLayer
 
-    from .sip.rtp import RtpPacket
 
 __all__ = ["LINES", "Call", "Ear", "Line"]
 
@@ -247,22 +244,16 @@ async def sip_line(call: Call) -> AsyncIterator[Line]:
 
             app = web.Application()
             app.router.add_post("/openai/webhook", incoming)
-            playing = Switch()
-            stream = AudioStream(PCMU)
-
-            def on_packet(packet: RtpPacket) -> None:
-                if playing.on and packet.payload_type == 0:  # PCMU, not a digit
-                    call.ear.hear(stream.decode(packet.payload))
-
+            gate = ReplyGate(call.ear)
             async with served(app, sock):
                 edge = sip_edge(emulator)
-                phone = await Caller.dial(edge.port, on_packet)
+                phone = await Caller.dial(edge.port, gate.packet)
                 try:
                     session = await attached.session()  # accepted: the phone has its 200 OK
                     await phone.answered(TURN_TIMEOUT)
                     transport = session.transport
-                    transport.on("output_audio_buffer.started", lambda _: playing.turn(True))
-                    transport.on("output_audio_buffer.stopped", lambda _: playing.turn(False))
+                    transport.on("output_audio_buffer.started", lambda _: gate.boundary(True))
+                    transport.on("output_audio_buffer.stopped", lambda _: gate.boundary(False))
 
                     async def say(text: str) -> None:
                         await phone.play(speech(text))
