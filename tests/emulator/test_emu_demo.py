@@ -146,8 +146,8 @@ def test_demo_saves_the_reply_over_each_transport(transport: str, tmp_path: Path
     seconds, peak = read_reply(saved)
     # The emulator's synthetic speech for the two replies lasts about 7 s; over WebRTC the
     # Opus round trip may shave or pad a frame or two at each reply's edges, and a SIP
-    # caller's ear takes whole 20 ms packets from when the server says it started playing
-    # to when it says it stopped (both on the events connection, not the RTP path).
+    # caller's reply runs from its first voiced 20 ms packet to its last (the synthetic
+    # voice's quiet punctuation at the edges is left out with the line's silence).
     assert seconds == pytest.approx(7.0, abs=0.3)
     assert round(seconds, 1) == reported_seconds(result.stdout)
     assert peak > 2000  # speech-like, not silence
