@@ -116,11 +116,10 @@ async def client_main(kind: str, url: str, count: int, measure: str) -> dict[str
 
 
 def run_client(kind: str, url: str, count: int, measure: str) -> float:
-    cpu = [str(CPUS[-1])] if len(CPUS) > 1 else []
     command = [sys.executable, __file__, "--client", kind, "--url", url]
     command += ["--sessions", str(count), "--measure", measure]
-    if cpu:
-        command = ["taskset", "-c", cpu[0], *command]
+    if len(CPUS) > 1:  # the emulator has the first CPU
+        command += ["--cpu", str(CPUS[-1])]
     out = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     if out.returncode != 0:
         raise SystemExit(f"idle_memory: the {kind} client failed: {out.stderr.strip()[-500:]}")
@@ -134,11 +133,14 @@ def main() -> None:
     parser.add_argument("--client", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--measure", choices=["heap", "rss"], help=argparse.SUPPRESS)
+    parser.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
     add_json_argument(parser)
     args = parser.parse_args()
     if args.sessions < 1:
         parser.error("--sessions must be at least 1")
     if args.client:  # a client process started by the parent below
+        if args.cpu is not None:
+            os.sched_setaffinity(0, {args.cpu})
         result = asyncio.run(client_main(args.client, args.url, args.sessions, args.measure))
         print(json.dumps(result))
         return

@@ -56,7 +56,8 @@ def sample(stmt: str, env: dict[str, str], flags: tuple[str, ...] = ()) -> float
         [sys.executable, *flags, "-c", code], env=env, capture_output=True, text=True, check=False
     )
     if out.returncode != 0:
-        raise SystemExit(f"import_time: {stmt!r} failed: {out.stderr.strip().splitlines()[-1]}")
+        last = (out.stderr.strip().splitlines() or [f"exit status {out.returncode}"])[-1]
+        raise SystemExit(f"import_time: {stmt!r} failed: {last}")
     return float(out.stdout.strip().splitlines()[-1])
 
 
