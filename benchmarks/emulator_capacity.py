@@ -106,8 +106,10 @@ async def receive(ws: Any, counts: Counts) -> None:
             counts.errors.append(message[:200])
 
 
-def client_main(url: str, n: int, pipe: Any) -> None:
+def client_main(url: str, n: int, pipe: Any, cpus: set[int] | None) -> None:
     """A client process: ``n`` sessions; reports its counts between "open" and "close"."""
+    if cpus:
+        os.sched_setaffinity(0, cpus)
 
     async def main() -> None:
         counts = Counts()
@@ -144,12 +146,14 @@ def client_main(url: str, n: int, pipe: Any) -> None:
 # -- one measurement -----------------------------------------------------------------------------
 
 
-def measure(workers: int, n: int, seconds: float, clients: int) -> dict[str, Any]:
+def measure(workers: int, n: int, seconds: float, clients: int, pin: bool) -> dict[str, Any]:
+    """One run; ``pin``: the emulator (all its workers) on the first CPU, clients on the rest."""
     ctx = multiprocessing.get_context("spawn")
     control, theirs = ctx.Pipe()
+    cpus = sorted(os.sched_getaffinity(0)) if pin else []
     emulator = ctx.Process(
         target=serve_workers,
-        args=(theirs, int((seconds + 30) * 1000), 20, workers, None),
+        args=(theirs, int((seconds + 30) * 1000), 20, workers, cpus[0] if cpus else None),
         daemon=True,
     )
     emulator.start()
@@ -162,7 +166,9 @@ def measure(workers: int, n: int, seconds: float, clients: int) -> dict[str, Any
         for index in range(clients):
             mine, child = ctx.Pipe()
             share = n // clients + (1 if index < n % clients else 0)
-            proc = ctx.Process(target=client_main, args=(url, share, child), daemon=True)
+            proc = ctx.Process(
+                target=client_main, args=(url, share, child, set(cpus[1:])), daemon=True
+            )
             proc.start()
             procs.append(proc)
             pipes.append(mine)
@@ -212,6 +218,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,200", help="comma-separated session counts")
     parser.add_argument("--seconds", type=float, default=8.0, help="measurement window")
     parser.add_argument("--clients", type=int, default=2, help="client processes")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="pin the emulator (every worker) to the first CPU and the clients to the others, "
+        "so that the emulator has exactly one core: its saturation point is then measured",
+    )
     parser.add_argument("--quick", action="store_true", help="N=20 for 2 s (a smoke run)")
     add_json_argument(parser)
     args = parser.parse_args()
@@ -223,11 +235,14 @@ def main() -> None:
     want = max(sizes) * 2 + 256
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
-    results = [measure(w, n, args.seconds, args.clients) for n in sizes for w in counts]
+    if args.pin and len(os.sched_getaffinity(0)) < 2:
+        parser.error("--pin needs at least 2 CPUs")
+    results = [measure(w, n, args.seconds, args.clients, args.pin) for n in sizes for w in counts]
     report(results, args.quick).write(args.json)
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"{platform.machine()} · {platform.system()} · {cpus} CPUs · ", end="")
-    print(f"Python {platform.python_version()} · {args.clients} client processes")
+    print(f"Python {platform.python_version()} · {args.clients} client processes", end="")
+    print(" · emulator pinned to one CPU, clients to the others" if args.pin else "")
     print(f"\n{args.seconds:g} s window after 1 s warm-up; 20 ms audio both ways, audio_speed=1")
     print(
         "| workers | N | emulator CPU (cores) | µs per message | sessions per core "
