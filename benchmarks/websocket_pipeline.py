@@ -250,7 +250,7 @@ async def whole_paths(count: int, texts: list[str]) -> None:
     print(f"| a bare event-loop iteration (subtracted below) | {loop_cost:.2f} |")
     for label, step in [
         ("receive: transport on_frame → `audio` handler", thin_receive),
-        ("receive: RealtimeSession (transport → queue → session task → handler)", session_receive),
+        ("receive: RealtimeSession (transport → session → handler)", session_receive),
         ("send: transport.send_audio (protocol, websockets framing)", thin_send),
         ("send: RealtimeSession.send_audio", session_send),
     ]:

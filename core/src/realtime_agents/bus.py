@@ -259,17 +259,25 @@ class EventEmitter:
 
     def emit(self, name: str, event: Any = None) -> None:
         """Publish ``event`` under ``name`` to this object's receivers, synchronously."""
-        _, sig, receivers = self._resolve(name)
+        # _resolve, inlined: this runs several times per audio message.
+        entry = self._resolved.get(name)
+        if entry is None or entry[0] != _Namespace.generation or (entry[1] and entry[1].is_muted):
+            entry = self._resolved[name] = self._receivers_of(name)
+        receivers = entry[2]
         if receivers is not None:
             for receiver in receivers:
                 receiver(self, event=event)
-        elif sig is not None:
-            sig.send(self, event=event)
+        elif entry[1] is not None:
+            entry[1].send(self, event=event)
 
     def has_listeners(self, name: str) -> bool:
         """Whether anything receives ``name`` from this object: lets publishers skip work."""
-        _, sig, receivers = self._resolve(name)
-        return bool(receivers) or (receivers is None and sig is not None)
+        # _resolve, inlined: the protocol asks this several times per audio message.
+        entry = self._resolved.get(name)
+        if entry is None or entry[0] != _Namespace.generation or (entry[1] and entry[1].is_muted):
+            entry = self._resolved[name] = self._receivers_of(name)
+        receivers = entry[2]
+        return bool(receivers) or (receivers is None and entry[1] is not None)
 
     def _resolve(self, name: str) -> _Dispatch:
         entry = self._resolved.get(name)

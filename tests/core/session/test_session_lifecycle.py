@@ -342,15 +342,48 @@ async def test_audio_over_the_byte_bound_is_dropped_but_never_calls(
         RealtimeAgent("a", tools=[get_weather]), max_queued_audio_bytes=6
     )
     recorder = Recorder(session, ("audio", "error", "agent_tool_start"))
-    for _ in range(10):  # no await: the consumer cannot run meanwhile
-        transport.emit_audio(b"\x00\x00")
-    transport.emit_function_call("get_weather", {"city": "Oslo"}, call_id="c1")
+
+    def burst(event: Any) -> None:
+        # An idle session handles an event at once; what is published while it is busy
+        # (here: inside its own audio handler) waits in the queue, and the bound applies.
+        session.off("audio", burst)
+        for _ in range(10):
+            transport.emit_audio(b"\x00\x00")
+        transport.emit_function_call("get_weather", {"city": "Oslo"}, call_id="c1")
+
+    session.on("audio", burst)
+    transport.emit_audio(b"\x00\x00")
     await transport.expect_call("send_function_call_output")
     await settle(session)
-    assert recorder.names() == ["audio", "audio", "audio", "error", "agent_tool_start"]
+    # The first audio (handled at once), 3 queued (6 bytes), 7 dropped, one error, the call.
+    assert recorder.names() == ["audio"] * 4 + ["error", "agent_tool_start"]
     assert isinstance(recorder.of("error")[0].error, EventsDroppedError)
     assert "over 6 bytes of audio" in str(recorder.of("error")[0].error)
     assert (session.dropped_audio_events, session.dropped_audio_bytes) == (7, 14)
+
+
+async def test_an_idle_session_handles_events_at_once_and_in_order(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    # No task switch per message on the audio path; events published while one is being
+    # handled wait behind it.
+    session = await connect_session(RealtimeAgent("a"))
+    await settle(session)
+    seen: list[bytes] = []
+
+    def audio(event: Any) -> None:
+        seen.append(event.data)
+        if event.data == b"\x01\x00":
+            transport.emit_audio(b"\x02\x00")  # published from inside a handler
+            assert seen == [b"\x01\x00"]  # queued, not handled inside this one
+
+    session.on("audio", audio)
+    transport.emit_audio(b"\x01\x00")
+    assert seen == [b"\x01\x00"]  # handled before emit returned: no await in between
+    await settle(session)
+    assert seen == [b"\x01\x00", b"\x02\x00"]
+    transport.emit_audio(b"\x03\x00")
+    assert seen[-1] == b"\x03\x00"  # idle again: at once
 
 
 async def test_a_burst_of_many_small_chunks_is_not_dropped(

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -434,8 +433,13 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
         if proto is None or channel is None or self.status is not ConnectionStatus.CONNECTED:
             return
         proto.send_audio(audio, commit=commit)
-        with contextlib.suppress(ConnectionClosedError):  # dropped meanwhile: like disconnected
-            await self._flush(proto, channel)
+        # _flush, inlined (the microphone path: no coroutine, no context manager per chunk);
+        # appending audio publishes no event.
+        try:
+            channel.write(proto.data_to_send())
+            await channel.drain()
+        except ConnectionClosedError:  # dropped meanwhile: like disconnected
+            pass
 
     async def update_session_config(self, config: RealtimeSessionConfig) -> None:
         await self._run(OpenAIRealtimeProtocol.session_update, config)

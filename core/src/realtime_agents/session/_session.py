@@ -3,7 +3,8 @@
 How events flow: a :class:`~._link.TransportLink` subscribes to the transport once (strongly;
 reconnecting does not subscribe again) and puts every transport event on **one** ordered
 queue (:mod:`._queue` states its bound: audio may be dropped, nothing else). One task the
-session owns reads it, calling the ``_on_*`` handlers below — history, usage, turn
+session owns reads it (an idle session handles an event at once, in the same order), calling
+the ``_on_*`` handlers below — history, usage, turn
 bookkeeping, guardrail text — which publish session events through
 :class:`~._emitter.SessionEmitter` to ``on`` handlers and ``async for`` streams in one order.
 Work that waits (tools, approvals, guardrail checks, handoffs) runs in further tasks the
