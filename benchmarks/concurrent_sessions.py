@@ -53,6 +53,7 @@ CLIENT_CONFIG = {"audio": {"input": {"turn_detection": None}}}
 CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
 TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 SATURATED = 90.0  # % of a core: beyond this the emulator is the bottleneck
+STARVED = 10.0  # % of the window the client waited for its CPU: other processes had it
 
 
 def pin(index: int) -> None:
@@ -92,6 +93,19 @@ def serve(conn: Any, speech_ms: int, chunk_ms: int, cpu: int | None) -> None:
 
     asyncio.run(main())
     conn.send("stopped")
+
+
+def runqueue_seconds() -> float:
+    """How long this process's thread has waited, runnable, for a CPU (Linux schedstat).
+
+    On a shared machine other processes take the client's core; this says how much of the
+    window the client wanted the CPU and did not get it (then its lags are not its own).
+    """
+    try:
+        with open("/proc/thread-self/schedstat") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return float("nan")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -228,12 +242,15 @@ async def run_size(
     window.open = True
     control.send("open")
     wall0, cpu0, emu0 = time.monotonic(), time.process_time(), cpu_seconds(emulator_pid)
+    waited0, load0 = runqueue_seconds(), os.getloadavg()[0]
     await asyncio.sleep(seconds)
     window.open = False
     control.send("close")
     wall = time.monotonic() - wall0
     cpu_s = time.process_time() - cpu0
     client_cpu = cpu_s / wall * 100
+    cpu_wait = (runqueue_seconds() - waited0) / wall * 100
+    load = (load0 + os.getloadavg()[0]) / 2
     emulator_cpu = (cpu_seconds(emulator_pid) - emu0) / wall * 100
     for task in [beat, *(c.sender for c in clients if c.sender)]:
         task.cancel()
@@ -253,6 +270,8 @@ async def run_size(
         "uplink_rate": window.sent / wall / n / (1 / PERIOD),  # 1.0 = real time
         "downlink_deltas_s": received / wall,
         "client_cpu": client_cpu,
+        "cpu_wait": cpu_wait,
+        "load": load,
         "emulator_cpu": emulator_cpu,
         "emulator_lag": emulator_lag,
         "us_per_message": cpu_s / max(1, received + window.sent) * 1e6,
@@ -392,18 +411,26 @@ def row(result: dict[str, Any], chunk_ms: int) -> str:
     verdict = "yes" if held(result, chunk_ms) else "no"
     if bound:
         verdict += " (peer-bound)"
+    elif verdict == "no" and result["cpu_wait"] >= STARVED:
+        verdict += " (starved)"
     expected_in = result["n"] * 1000 / chunk_ms
     return (
         f"| {result['n']} | {result['config']} | {cell(result['tick'])} "
         f"| {cell(result['heartbeat'])} | {cell(result['delivery'])} "
         f"| {result['uplink_rate']:.3f} | {result['downlink_deltas_s']:.0f} of {expected_in:.0f} "
-        f"| {result['client_cpu']:.0f} % | {result['us_per_message']:.1f} "
+        f"| {result['client_cpu']:.0f} % | {result['cpu_wait']:.0f} % "
+        f"| {result['us_per_message']:.1f} "
         f"| {result['emulator_cpu']:.0f} % | {cell(result['emulator_lag'])} | {verdict} |"
     )
 
 
 def summary(results: list[dict[str, Any]], configs: list[str], chunk_ms: int) -> list[str]:
-    """Per configuration: the largest N held, and µs per message as a ratio to the first."""
+    """Per configuration: the largest N held, and µs per message as a ratio to the first.
+
+    ≈N/core projects the sessions one core holds at that cost (1 s of CPU / (µs per message ×
+    messages per session-second)): unlike "held", it does not depend on what else ran on
+    this machine's core during the window.
+    """
     sizes = sorted({r["n"] for r in results})
     by = {(r["config"], r["n"]): r for r in results}
     base = configs[0]
@@ -422,7 +449,9 @@ def summary(results: list[dict[str, Any]], configs: list[str], chunk_ms: int) ->
                 cells.append("–")
                 continue
             ratio = mine["us_per_message"] / ref["us_per_message"]
-            cells.append(f"{mine['us_per_message']:.1f} ({ratio:.2f}×)")
+            per_session_s = 1000 / (PERIOD * 1000) + 1000 / chunk_ms  # messages both ways
+            projected = 1e6 / (mine["us_per_message"] * per_session_s)
+            cells.append(f"{mine['us_per_message']:.1f} ({ratio:.2f}×, ≈{projected:.0f}/core)")
         lines.append(
             f"| {config} | {max(kept) if kept else '< ' + str(sizes[0])} | "
             + " | ".join(cells)
@@ -510,10 +539,10 @@ def main() -> None:
     )
     print(
         "| N | config | sender tick lag | heartbeat lag | audio delivery lag "
-        "| uplink (1 = real time) | deltas/s in | client CPU | µs/message | peer CPU "
-        "| peer loop lag | held |"
+        "| uplink (1 = real time) | deltas/s in | client CPU | client waited for CPU "
+        "| µs/message | peer CPU | peer loop lag | held |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|")
     errors, results = [], []
     for n in sizes:
         for result in measure(
