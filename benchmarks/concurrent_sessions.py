@@ -557,7 +557,7 @@ def main() -> None:
             print(row(result, args.chunk_ms), flush=True)
             print(
                 f"<!-- N={n} {result['config']} ({result['codec']}): connected in "
-                f"{result['connect_s']:.1f} s -->",
+                f"{result['connect_s']:.1f} s; load average {result['load']:.1f} -->",
                 file=sys.stderr,
             )
             errors += result["errors"]
