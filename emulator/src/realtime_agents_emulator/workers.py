@@ -219,7 +219,7 @@ async def _message(worker: _Worker) -> tuple[str, str]:
     try:
         kind, detail = worker.pipe.recv()
     except EOFError:  # it died before saying anything
-        worker.process.join(_STOP_S)
+        await asyncio.get_running_loop().run_in_executor(None, worker.process.join, _STOP_S)
         return _FAILED, worker.describe()
     return str(kind), str(detail)
 
