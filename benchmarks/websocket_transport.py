@@ -52,16 +52,24 @@ CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 
 AGENTS_VENV = HERE / ".venv-agents"
 MODEL = "gpt-realtime"
 
-#: (label, client kind, compression) for the CPU table; "agents" runs in the agents venv.
-CPU_CLIENTS = [
-    ("floor: websockets recv + json + base64", "floor", None),
-    ("OpenAIRealtimeWebSocket, sans-I/O backend", "sansio", None),
-    ("OpenAIRealtimeWebSocket, websockets backend", "websockets", None),
-    ("RealtimeSession over OpenAIRealtimeWebSocket", "session", None),
-    ("openai-agents-python (deflate off)", "agents", None),
-    ("floor: websockets recv + json + base64", "floor", "deflate"),
-    ("OpenAIRealtimeWebSocket, sans-I/O backend", "sansio", "deflate"),
-    ("openai-agents-python (its default)", "agents", "deflate"),
+#: (label, client kind, compression, options) for the CPU table; "agents" runs in the agents
+#: venv. Ours use the [speed] extra's codec when installed unless ``--codec stdlib``; the
+#: floor's plain row is the budget's floor, the others put the same libraries or loop under it.
+SPEED, STDLIB, UVLOOP = ("--codec", "speed"), ("--codec", "stdlib"), ("--loop", "uvloop")
+CPU_CLIENTS: list[tuple[str, str, str | None, tuple[str, ...]]] = [
+    ("floor: websockets recv + json + base64", "floor", None, ()),
+    ("floor with msgspec + pybase64", "floor", None, SPEED),
+    ("floor with msgspec + pybase64, uvloop", "floor", None, SPEED + UVLOOP),
+    ("OpenAIRealtimeWebSocket, sans-I/O backend", "sansio", None, ()),
+    ("OpenAIRealtimeWebSocket, sans-I/O backend, stdlib codec", "sansio", None, STDLIB),
+    ("OpenAIRealtimeWebSocket, sans-I/O backend, uvloop", "sansio", None, UVLOOP),
+    ("OpenAIRealtimeWebSocket, websockets backend", "websockets", None, ()),
+    ("RealtimeSession over OpenAIRealtimeWebSocket", "session", None, ()),
+    ("RealtimeSession over OpenAIRealtimeWebSocket, stdlib codec", "session", None, STDLIB),
+    ("openai-agents-python (deflate off)", "agents", None, ()),
+    ("floor: websockets recv + json + base64", "floor", "deflate", ()),
+    ("OpenAIRealtimeWebSocket, sans-I/O backend", "sansio", "deflate", ()),
+    ("openai-agents-python (its default)", "agents", "deflate", ()),
 ]
 BARGE_CLIENTS = [
     ("floor: raw websockets, truncate from the read loop", "floor"),
@@ -83,13 +91,20 @@ def agents_python() -> Path:
     return python
 
 
-def command(kind: str, mode: str, url: str, turns: int, compression: str | None) -> list[str]:
+def command(
+    kind: str,
+    mode: str,
+    url: str,
+    turns: int,
+    compression: str | None,
+    options: tuple[str, ...] = (),
+) -> list[str]:
     if kind == "agents":
         script = str(HERE / "_agents_client.py")
         return [str(agents_python()), script, mode, "--url", url, "--turns", str(turns),
                 "--compression", compression or "none"]  # fmt: skip
     cmd = [sys.executable, str(HERE / "_clients.py"), kind, mode, "--url", url]
-    cmd += ["--turns", str(turns)]
+    cmd += ["--turns", str(turns), *options]
     return cmd + (["--compression", compression] if compression else [])
 
 
@@ -128,7 +143,10 @@ def version(dist: str, python: Path | None = None) -> str:
 # -- CPU per delta -------------------------------------------------------------------------
 
 
-async def cpu_tables(args: argparse.Namespace, clients: list[tuple[str, str, str | None]]) -> None:
+Clients = list[tuple[str, str, str | None, tuple[str, ...]]]
+
+
+async def cpu_tables(args: argparse.Namespace, clients: Clients) -> None:
     brain = RulesBrain(
         [
             Rule(text="warm", then=[Say("warm", audio_ms=2000)]),
@@ -152,22 +170,23 @@ async def cpu_tables(args: argparse.Namespace, clients: list[tuple[str, str, str
         await cpu_table(args, uncompressed, url, title)
 
 
-async def cpu_table(
-    args: argparse.Namespace, clients: list[tuple[str, str, str | None]], url: str, title: str
-) -> None:
+async def cpu_table(args: argparse.Namespace, clients: Clients, url: str, title: str) -> None:
     samples: dict[int, list[float]] = {i: [] for i in range(len(clients))}
     for _ in range(args.reps):
-        for index, (_, kind, compression) in enumerate(clients):
-            result = await run_client(command(kind, "cpu", url, args.turns, compression), 600)
+        for index, (_, kind, compression, options) in enumerate(clients):
+            cmd = command(kind, "cpu", url, args.turns, compression, options)
+            result = await run_client(cmd, 600)
             samples[index] += result["us_per_delta"]
     floors = {
-        c: statistics.median(samples[i]) for i, (_, k, c) in enumerate(clients) if k == "floor"
+        c: statistics.median(samples[i])
+        for i, (_, k, c, o) in enumerate(clients)
+        if k == "floor" and not o
     }
     runs = f"{args.reps}×{args.turns} turns of {args.deltas} deltas"
     print(f"\nCPU µs per audio delta, {title} (median of {runs})")
     print("| client | compression | µs/delta | vs floor |")
     print("|---|---|---:|---:|")
-    for index, (label, _, compression) in enumerate(clients):
+    for index, (label, _, compression, _) in enumerate(clients):
         median = statistics.median(samples[index])
         floor = floors.get(compression)
         ratio = f"{median / floor:.2f}× ({median - floor:+.1f} µs)" if floor else "–"
