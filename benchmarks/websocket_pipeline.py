@@ -24,6 +24,7 @@ import timeit
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from _results import Results, add_json_argument
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
@@ -122,8 +123,13 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deltas", type=int, default=20000)
     parser.add_argument("--codec", choices=["auto", "stdlib"], default="auto")
+    parser.add_argument("--quick", action="store_true", help="2000 deltas")
+    add_json_argument(parser)
     args = parser.parse_args()
-    count = args.deltas
+    if args.deltas < 1:
+        parser.error("--deltas must be at least 1")
+    count = 2000 if args.quick else args.deltas
+    measured: dict[str, float] = {}
     if args.codec == "stdlib":
         use_codec(STDLIB_CODEC)
     texts = [delta(n) for n in range(count)]
@@ -134,7 +140,8 @@ async def main() -> None:
 
     def stage(label: str, run: Callable[[], object]) -> None:
         best = min(timeit.repeat(run, number=1, repeat=5))
-        print(f"| {label} | {best / count * 1e6:.2f} |")
+        measured[label] = best / count * 1e6
+        print(f"| {label} | {measured[label]:.2f} |")
 
     def websockets_parser(on_text: Callable[[str], Any]) -> Callable[[], None]:
         def run() -> None:
@@ -210,10 +217,22 @@ async def main() -> None:
         lambda: [sender.send_audio(CHUNK) or sender.data_to_send() for _ in texts],
     )
     stage("websockets: frame + mask + data_to_send", frame_appends)
-    await whole_paths(count, texts)
+    await whole_paths(count, texts, measured)
+    results = Results("websocket_pipeline", quick=args.quick)
+    floor = "websockets' parser + json.loads + base64 (the floor, without I/O)"
+    for label, micros in measured.items():
+        compared = label.startswith("whole")
+        results.add(
+            f"µs per message ({default_codec().name} codec): {label}",
+            micros,
+            "µs",
+            floor=floor if compared else None,
+            floor_value=measured[floor] if compared else None,
+        )
+    results.write(args.json)
 
 
-async def whole_paths(count: int, texts: list[str]) -> None:
+async def whole_paths(count: int, texts: list[str], measured: dict[str, float]) -> None:
     """Both directions as an application sees them, one message per loop iteration."""
     from realtime_agents import RealtimeAgent, RealtimeSession
 
@@ -254,7 +273,8 @@ async def whole_paths(count: int, texts: list[str]) -> None:
         ("send: transport.send_audio (protocol, websockets framing)", thin_send),
         ("send: RealtimeSession.send_audio", session_send),
     ]:
-        print(f"| {label} | {await per_message(count, step) - loop_cost:.2f} |")
+        measured[label] = await per_message(count, step) - loop_cost
+        print(f"| {label} | {measured[label]:.2f} |")
     await session.close()
     await thin.close()
 
