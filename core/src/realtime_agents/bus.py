@@ -38,7 +38,6 @@ import asyncio
 import inspect
 import logging
 import re
-import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar, Final, TypeVar, overload
@@ -61,6 +60,11 @@ class _Namespace(blinker.Namespace):
     """A namespace that counts (dis)connections on its signals, so emitters can cache receivers."""
 
     generation = 0
+    #: Names of signals that have had a weakly held receiver (one may die unannounced, so
+    #: their receivers are never cached). Known from the connect announcement, so resolving
+    #: never scans every receiver of every sender: with hundreds of sessions that scan ran
+    #: for each emitter after each (dis)connection anywhere.
+    weakly_held: ClassVar[set[str]] = set()
 
     def signal(self, name: str, doc: str | None = None) -> blinker.NamedSignal:
         created = name not in self
@@ -70,8 +74,10 @@ class _Namespace(blinker.Namespace):
             sig.receiver_disconnected.connect(self._changed, weak=False)
         return sig
 
-    def _changed(self, sig: object, **kwargs: object) -> None:
+    def _changed(self, sig: blinker.NamedSignal, **kwargs: object) -> None:
         _Namespace.generation += 1
+        if kwargs.get("weak"):
+            _Namespace.weakly_held.add(sig.name)
 
 
 #: The namespace every realtime-agents signal lives in.
@@ -290,7 +296,7 @@ class EventEmitter:
         sig = NAMESPACE.get(name)
         if sig is None or not sig.receivers:
             return (generation, None, ())
-        if sig.is_muted or any(isinstance(r, weakref.ref) for r in sig.receivers.values()):
+        if sig.is_muted or name in _Namespace.weakly_held:
             return (generation, sig, None)
         return (generation, sig, tuple(sig.receivers_for(self)))
 
