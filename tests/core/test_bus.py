@@ -240,6 +240,23 @@ def test_weak_receivers_go_through_blinker_and_may_die() -> None:
     assert seen == [1]
 
 
+def test_has_listeners_with_weak_receivers_is_per_sender_and_sees_them_die() -> None:
+    # A signal that ever had a weakly held receiver is never cached; has_listeners then asks
+    # blinker about this sender only (a weak receiver of another sender does not count).
+    emitter, other = Emitter(), Emitter()
+
+    class Receiver:
+        def __call__(self, sender: object, event: object = None) -> None:
+            pass
+
+    receiver = Receiver()
+    signal("weak_listeners").connect(receiver, sender=other)  # weak by default
+    assert other.has_listeners("weak_listeners")
+    assert not emitter.has_listeners("weak_listeners")
+    del receiver
+    assert not other.has_listeners("weak_listeners")
+
+
 def test_receivers_of_any_sender_are_included() -> None:
     emitter = Emitter()
     seen: list[object] = []

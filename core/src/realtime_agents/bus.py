@@ -283,7 +283,11 @@ class EventEmitter:
         if entry is None or entry[0] != _Namespace.generation or (entry[1] and entry[1].is_muted):
             entry = self._resolved[name] = self._receivers_of(name)
         receivers = entry[2]
-        return bool(receivers) or (receivers is None and entry[1] is not None)
+        if receivers is not None:
+            return bool(receivers)
+        # Not cached (weakly held receivers, or muted): ask blinker about this sender only.
+        sig = entry[1]
+        return sig is not None and next(iter(sig.receivers_for(self)), None) is not None
 
     def _resolve(self, name: str) -> _Dispatch:
         entry = self._resolved.get(name)
