@@ -35,12 +35,13 @@ class SessionEmitter(EventEmitter):
         self._max_audio_bytes = max_audio_bytes
         self._max_events = max_events
         self._streams: weakref.WeakSet[EventStream[Any]] = weakref.WeakSet()
+        self._had_streams = False  # whether events() was ever called (the audio path's check)
         self._delivery_stopped = False
 
     def emit(self, name: str, event: Any = None) -> None:
         """Publish a session event to ``on`` handlers, then to every ``async for`` stream."""
         super().emit(name, event)
-        if self._streams:
+        if self._had_streams and self._streams:  # a WeakSet's len is Python code: skip it
             cost = audio_cost(event) if name == "audio" or name == "transport_event" else 0
             for stream in list(self._streams):
                 stream.push(event, cost)
@@ -58,6 +59,7 @@ class SessionEmitter(EventEmitter):
             stream.finish()
         else:
             self._streams.add(stream)
+            self._had_streams = True
             if transport_events:
                 self._want_raw_events()
         return stream

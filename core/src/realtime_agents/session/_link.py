@@ -107,8 +107,8 @@ class TransportLink:
         message), and the order is the same — nothing is queued ahead of it, and an event
         published while it is handled (the reader is then unparked) is queued behind it.
         """
-        parked = self._parked
-        if parked is not None and not self.queue and not self.queue.closed:
+        parked, queue = self._parked, self.queue
+        if parked is not None and not queue and not queue.closed:
             self._parked = None  # anything published meanwhile is queued, in order
             dispatch, report = parked
             try:
@@ -116,11 +116,12 @@ class TransportLink:
             except Exception as exc:
                 report(exc)
             finally:
-                if self._parked is None and not self.queue:
+                # Even if something was queued meanwhile: the reader, woken by it, unparks
+                # before it drains, and until then put finds the queue non-empty.
+                if self._parked is None:
                     self._parked = parked
             return
         cost = audio_cost(event) if name == "audio" or name == "*" else 0
-        queue = self.queue
         if queue.put((self.generation, name, event), cost) or queue.closed:
             return
         if not self._dropping:
