@@ -3,6 +3,8 @@
     uv run python benchmarks/emulator_capacity.py                  # --workers 1 and 2, N = 100, 200
     uv run python benchmarks/emulator_capacity.py --workers 1,2,1,2 --sizes 150 --seconds 8
     uv run python benchmarks/emulator_capacity.py --quick          # N = 20, 2 s: a smoke run
+    git archive OLD emulator/src | tar -x -C /tmp/emu-old   # then, side by side in one run:
+    uv run python benchmarks/emulator_capacity.py --pin --compare /tmp/emu-old/emulator/src
 
 The emulator runs as its own command (``realtime-agents-emulator --workers W --audio-speed 1
 --audio-chunk-ms 20``, see ``_emulator_workers.py``). N sessions are spread over ``--clients``
@@ -18,7 +20,9 @@ second, so **sessions per core** = 10⁶ / (100 × µs per message): how many su
 the emulator's cores can carry at full load, with no headroom. **Delivered** = deltas received /
 deltas due in real time: below ~0.98 the emulator (or the machine) was behind and its cost per
 message, spread over batched reads, is flattered. CPU time is much less disturbed by other work
-on the machine than latency is, but compare configurations within one run.
+on the machine than latency is, but compare configurations within one run: ``--compare SRC``
+runs each configuration twice in a row, with this checkout's emulator and with the
+``realtime_agents_emulator`` package found in SRC (first on the emulator's ``PYTHONPATH``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import platform
 import random
 import resource
 import time
+from pathlib import Path
 from typing import Any
 
 from _emulator_workers import serve_workers, tree_cpu_seconds
@@ -146,14 +151,24 @@ def client_main(url: str, n: int, pipe: Any, cpus: set[int] | None) -> None:
 # -- one measurement -----------------------------------------------------------------------------
 
 
-def measure(workers: int, n: int, seconds: float, clients: int, pin: bool) -> dict[str, Any]:
+def serve_tree(source: str | None, *args: Any) -> None:
+    """:func:`serve_workers` with the emulator package of ``source`` (None: this checkout's)
+    first on the path of the command it runs (and of its workers, which inherit it)."""
+    if source is not None:
+        os.environ["PYTHONPATH"] = source
+    serve_workers(*args)
+
+
+def measure(
+    workers: int, n: int, seconds: float, clients: int, pin: bool, source: str | None = None
+) -> dict[str, Any]:
     """One run; ``pin``: the emulator (all its workers) on the first CPU, clients on the rest."""
     ctx = multiprocessing.get_context("spawn")
     control, theirs = ctx.Pipe()
     cpus = sorted(os.sched_getaffinity(0)) if pin else []
     emulator = ctx.Process(
-        target=serve_workers,
-        args=(theirs, int((seconds + 30) * 1000), 20, workers, cpus[0] if cpus else None),
+        target=serve_tree,
+        args=(source, theirs, int((seconds + 30) * 1000), 20, workers, cpus[0] if cpus else None),
         daemon=True,
     )
     emulator.start()
@@ -201,6 +216,7 @@ def measure(workers: int, n: int, seconds: float, clients: int, pin: bool) -> di
     cpu = cpu1 - cpu0
     us = cpu / max(1, sent + received) * 1e6
     return {
+        "tree": "compare" if source else "this",
         "workers": workers,
         "n": n,
         "cpu_cores": cpu / wall,
@@ -224,6 +240,14 @@ def main() -> None:
         help="pin the emulator (every worker) to the first CPU and the clients to the others, "
         "so that the emulator has exactly one core: its saturation point is then measured",
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="SRC",
+        help="also run every configuration with the realtime_agents_emulator package in SRC "
+        "(e.g. `git archive OLD emulator/src | tar -x -C /tmp/old`, SRC = /tmp/old/emulator/src),"
+        " right after this checkout's",
+    )
     parser.add_argument("--quick", action="store_true", help="N=20 for 2 s (a smoke run)")
     add_json_argument(parser)
     args = parser.parse_args()
@@ -237,22 +261,33 @@ def main() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
     if args.pin and len(os.sched_getaffinity(0)) < 2:
         parser.error("--pin needs at least 2 CPUs")
-    results = [measure(w, n, args.seconds, args.clients, args.pin) for n in sizes for w in counts]
+    if args.compare and not (args.compare / "realtime_agents_emulator" / "cli.py").is_file():
+        parser.error(f"--compare: no realtime_agents_emulator package in {args.compare}")
+    trees = [None, str(args.compare.resolve())] if args.compare else [None]
+    results = [
+        measure(w, n, args.seconds, args.clients, args.pin, tree)
+        for n in sizes
+        for w in counts
+        for tree in trees
+    ]
     report(results, args.quick).write(args.json)
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"{platform.machine()} · {platform.system()} · {cpus} CPUs · ", end="")
     print(f"Python {platform.python_version()} · {args.clients} client processes", end="")
     print(" · emulator pinned to one CPU, clients to the others" if args.pin else "")
     print(f"\n{args.seconds:g} s window after 1 s warm-up; 20 ms audio both ways, audio_speed=1")
+    if args.compare:
+        print(f"emulator: this checkout's, then [compare] = the one in {args.compare}")
     print(
-        "| workers | N | emulator CPU (cores) | µs per message | sessions per core "
+        "| emulator | workers | N | emulator CPU (cores) | µs per message | sessions per core "
         "| delivered | uplink |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
-            f"| {r['workers']} | {r['n']} | {r['cpu_cores']:.2f} | {r['us_per_message']:.1f} "
-            f"| {r['sessions_per_core']:.0f} | {r['delivered']:.3f} | {r['uplink']:.3f} |"
+            f"| {r['tree']} | {r['workers']} | {r['n']} | {r['cpu_cores']:.2f} "
+            f"| {r['us_per_message']:.1f} | {r['sessions_per_core']:.0f} | {r['delivered']:.3f} "
+            f"| {r['uplink']:.3f} |"
         )
     for r in results:
         for error in r["errors"][:2]:
@@ -260,16 +295,31 @@ def main() -> None:
 
 
 def report(results: list[dict[str, Any]], quick: bool) -> Results:
-    """Sessions per emulator core for each run; more workers next to one worker of the same N."""
+    """Sessions per emulator core for each run; more workers next to one worker of the same N,
+    and with ``--compare`` this checkout's emulator next to the other one."""
     document = Results("emulator_capacity", quick=quick)
-    single = {r["n"]: r for r in results if r["workers"] == 1}
+    single = {r["n"]: r for r in results if r["workers"] == 1 and r["tree"] == "this"}
+    other = {(r["workers"], r["n"]): r for r in results if r["tree"] == "compare"}
     for r in results:
-        base = single.get(r["n"]) if r["workers"] != 1 else None
+        label = f"--workers {r['workers']}, N={r['n']}"
+        if r["tree"] == "compare":
+            document.add(
+                f"sessions per emulator core, [compare] {label}",
+                r["sessions_per_core"],
+                "sessions",
+                note=f"delivered {r['delivered']:.3f} of real time",
+            )
+            continue
+        base = other.get((r["workers"], r["n"]))
+        floor = f"[compare] {label}" if base else None
+        if base is None and r["workers"] != 1:
+            base = single.get(r["n"])
+            floor = f"--workers 1, N={r['n']}" if base else None
         document.add(
-            f"sessions per emulator core, --workers {r['workers']}, N={r['n']}",
+            f"sessions per emulator core, {label}",
             r["sessions_per_core"],
             "sessions",
-            floor=f"--workers 1, N={r['n']}" if base else None,
+            floor=floor,
             floor_value=base["sessions_per_core"] if base else None,
             note=f"delivered {r['delivered']:.3f} of real time",
         )
