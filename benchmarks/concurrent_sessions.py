@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import array
 import asyncio
+import importlib.util
 import math
 import multiprocessing
 import os
@@ -530,6 +531,13 @@ def main() -> None:
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown or not configs:
         parser.error(f"unknown configuration {unknown}; choose from {', '.join(CONFIGS)}")
+    if importlib.util.find_spec("uvloop") is None:
+        skipped = [c for c in configs if CONFIGS[c][1] == "uvloop"]
+        configs = [c for c in configs if c not in skipped]
+        if skipped:
+            print(f"uvloop is not installed: {', '.join(skipped)} left out", file=sys.stderr)
+        if not configs:
+            parser.error("every configuration asked for needs uvloop (pip install uvloop)")
     if args.quick:
         sizes, args.seconds = [10], 2.0
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
