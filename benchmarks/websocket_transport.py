@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import platform
@@ -89,6 +90,12 @@ def agents_python() -> Path:
         cmd = ["uv", "pip", "install", "-q", "--python", str(python), "openai-agents"]
         subprocess.run(cmd, check=True)
     return python
+
+
+def needed_modules(options: tuple[str, ...]) -> set[str]:
+    """What a client row's options import beyond the core install."""
+    needed = {"uvloop"} if "uvloop" in options else set()
+    return needed | ({"msgspec", "pybase64"} if "speed" in options else set())
 
 
 def command(
@@ -333,6 +340,10 @@ def main() -> None:
     if args.quick:
         args.deltas, args.reps, args.turns, args.barge_turns, args.idle = 50, 1, 1, 1, 5
     cpu = [c for c in CPU_CLIENTS if not (args.skip_agents and c[1] == "agents")]
+    missing = {m for m in ("uvloop", "msgspec", "pybase64") if importlib.util.find_spec(m) is None}
+    if missing:  # rows that need them are left out, not failed
+        print(f"not installed: {', '.join(sorted(missing))}; rows needing them left out")
+        cpu = [c for c in cpu if not needed_modules(c[3]) & missing]
     barge = [c for c in BARGE_CLIENTS if not (args.skip_agents and c[1] == "agents")]
     print(f"{platform.machine()} · {platform.system()} · {len(CPUS)} CPUs · ", end="")
     print(f"Python {platform.python_version()} · websockets {version('websockets')}")
