@@ -161,8 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Serve with the options :func:`add_arguments` declared until interrupted; the exit status."""
-    import asyncio  # here, with the server: `realtime-agents --help` never needs them
-
+    from . import event_loop  # here, with the server: `realtime-agents --help` never needs them
     from .console import configure_logging
     from .server import Emulator
 
@@ -198,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return serve_workers(plan, workers)
     try:
-        asyncio.run(_serve(emulator, keys_given=keys_given, secret_given=secret_given))
+        event_loop.run(_serve(emulator, keys_given=keys_given, secret_given=secret_given))
     except (OSError, RuntimeError) as exc:  # a port in use; the SIP edge without its extra
         print(f"error: {exc}", file=sys.stderr)
         return 1

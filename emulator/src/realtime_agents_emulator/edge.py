@@ -64,6 +64,8 @@ class Edge(abc.ABC):
         self._sent = 0
         self._deltas = 0
         self._fired: set[str] = set()
+        self._faults_seen: Faults | None = None
+        self._any_faults = False
         self._dead = False
         self._stopping = False
         self._done = asyncio.Event()
@@ -273,6 +275,10 @@ class Edge(abc.ABC):
 
     async def _apply_count_faults(self) -> None:
         faults, sent = self.faults, self._sent
+        if faults is not self._faults_seen:  # new faults (inject, or assigned): are any set?
+            self._faults_seen, self._any_faults = faults, faults.active
+        if not self._any_faults:  # the usual case, after every event written
+            return
         if self._once("error", faults.error_after_events == sent):
             error = RealtimeError.server_error(code=faults.error_code)
             await self._send_event(self._error_event(error, None))

@@ -8,6 +8,10 @@ import string
 __all__ = ["IdFactory"]
 
 _ALPHABET = string.ascii_letters + string.digits
+# Random bytes to letters and digits in one C call (an event id per event adds up): byte b
+# becomes _ALPHABET[b % 62], so the first 8 characters come up 5/256 rather than 4/256 of the
+# time each, which no client can tell from the real server's ids.
+_TO_ALPHABET = bytes(ord(_ALPHABET[b % len(_ALPHABET)]) for b in range(256))
 
 
 class IdFactory:
@@ -18,7 +22,7 @@ class IdFactory:
 
     def token(self, length: int) -> str:
         """``length`` random letters and digits."""
-        return "".join(self._rng.choices(_ALPHABET, k=length))
+        return self._rng.randbytes(length).translate(_TO_ALPHABET).decode("ascii")
 
     def hex(self, nbytes: int) -> str:
         """``nbytes`` random bytes as lowercase hex."""

@@ -28,6 +28,8 @@ class EventLog(list[Event]):
         """Append ``event`` (when keeping events) and wake the waiters it satisfies."""
         if self.keep:
             self.append(event)
+        if not self._waiters:  # the usual case, once per event of every connection
+            return
         for predicate, future in list(self._waiters):
             if not future.done() and predicate(event):
                 future.set_result(event)

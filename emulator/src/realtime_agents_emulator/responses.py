@@ -10,7 +10,6 @@ session on ``response.cancel`` or a VAD barge-in — can close whatever is open 
 from __future__ import annotations
 
 import asyncio
-import base64
 import copy
 import inspect
 import logging
@@ -26,6 +25,7 @@ from .ids import IdFactory
 from .items import Conversation, StoredItem
 from .synth import SpeechSynthesizer
 from .usage import OUTPUT_AUDIO_TOKENS_PER_S, Usage, audio_tokens, text_tokens
+from .wire import b64encode
 
 __all__ = ["Pacing", "ResponseRun"]
 
@@ -252,13 +252,18 @@ class ResponseRun:
             self._finish("incomplete", {"type": "incomplete", "reason": "max_output_tokens"})
 
     async def _stream_audio(self, stored: StoredItem, wire: bytes, tokens: list[str]) -> None:
-        chunk = self.pacing.chunk_ms * self._format.bytes_per_ms
+        audio_format = self._format
+        chunk = self.pacing.chunk_ms * audio_format.bytes_per_ms
         chunks = [wire[i : i + chunk] for i in range(0, len(wire), chunk)] or [b""]
         audio = stored.audio.setdefault(0, bytearray())
         loop = asyncio.get_running_loop()
         started = loop.time()
         self.first_audio_at = self.first_audio_at or started
         sent_tokens = 0
+        # Per chunk only the audio changes (this runs once per delta of every session): the
+        # part's fields, the format and the emit are looked up once.
+        fields = self._part_fields()
+        emit, usage = self.emit, self._usage
         for number, data in enumerate(chunks, 1):
             due = -(-len(tokens) * number // len(chunks))  # the transcript runs ahead of audio
             for token in tokens[sent_tokens:due]:
@@ -266,10 +271,10 @@ class ResponseRun:
             sent_tokens = max(sent_tokens, due)
             if 0 not in stored.truncated:
                 audio += data
-            ms = self._format.duration_ms(len(data))
+            ms = audio_format.duration_ms(len(data))
             self.audio_ms += ms
-            self._usage.output_audio += audio_tokens(ms, OUTPUT_AUDIO_TOKENS_PER_S)
-            self.emit("response.output_audio.delta", **self._part_fields(), delta=_b64(data))
+            usage.output_audio += audio_tokens(ms, OUTPUT_AUDIO_TOKENS_PER_S)
+            emit("response.output_audio.delta", **fields, delta=b64encode(data))
             if number < len(chunks):
                 await self._pace(started, self.pacing.chunk_ms * number)
                 if self._ended():
@@ -453,7 +458,3 @@ class ResponseRun:
             "usage": None,
             "metadata": copy.deepcopy(self.settings.get("metadata")),
         }
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")

@@ -23,6 +23,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import wire
 from .audio import AudioFormat
 from .brain import Brain
 from .client_events import validate_client_event
@@ -256,7 +257,7 @@ class Session:
 
     def _on_input_audio_buffer_append(self, event: Event) -> None:
         try:
-            data = base64.b64decode(event["audio"], validate=True)
+            data = wire.b64decode(event["audio"])
         except (binascii.Error, ValueError) as exc:
             raise RealtimeError.invalid(
                 "audio", "Invalid 'audio': expected base64-encoded audio bytes."

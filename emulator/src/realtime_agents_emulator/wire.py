@@ -5,19 +5,38 @@ too large for a float (``1e400`` becomes ``inf``), writes them back as non-stand
 raises :class:`RecursionError` (not :class:`ValueError`) on deeply nested input. Every client
 frame and REST body goes through :func:`decode` and its values through :func:`check_finite`;
 every event and response body goes out through :func:`encode`.
+
+Audio moves through here on every message (an append in, a delta out), so the per-message path
+is kept cheap: msgspec and pybase64 are used when installed (as the client's ``[speed]`` extra
+installs them), under the standard library's semantics — a fast decoder's answer is taken only
+for input it accepts, where it equals the standard library's; whatever it refuses goes to the
+standard library, which accepts it or raises as it always did. ``REALTIME_AGENTS_CODEC=stdlib``
+rules the accelerators out (read at first use). A reply's audio delta is written around its
+base64 text (:class:`AudioDelta`) instead of scanning that text for characters to escape.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .errors import RealtimeError
 from .schema import join
 
-__all__ = ["MAX_DEPTH", "check_finite", "decode", "encode"]
+__all__ = [
+    "MAX_DEPTH",
+    "AudioDelta",
+    "b64decode",
+    "b64encode",
+    "check_finite",
+    "decode",
+    "encode",
+]
 
 MAX_DEPTH = 64
 """Deepest nesting of objects and arrays accepted in one document.
@@ -27,11 +46,93 @@ make validating, copying or echoing a value recurse into Python's limit.
 """
 
 
+_CODEC_ENV = "REALTIME_AGENTS_CODEC"
+_ENCODE = json.JSONEncoder(allow_nan=False).encode  # json.dumps(allow_nan=False), built once
+
+
+class AudioDelta(str):
+    """Base64 text, which needs no JSON escaping: :func:`encode` writes it as it is."""
+
+    __slots__ = ()
+
+
+class _Codec:
+    """The decoders and the base64 encoder in use (see the module docs)."""
+
+    __slots__ = ("b64decode", "b64encode", "loads", "name")
+
+    def __init__(self) -> None:
+        self.name = "stdlib"
+        self.loads: Callable[[str | bytes], Any] = json.loads
+        self.b64decode: Callable[[str], bytes] = _strict_b64decode
+        self.b64encode: Callable[[bytes], str] = _stdlib_b64encode
+        if os.environ.get(_CODEC_ENV, "").strip().lower() == "stdlib":
+            return
+        try:
+            import msgspec
+            import pybase64
+        except ImportError:
+            return
+        fast_loads = msgspec.json.Decoder().decode
+        fast_b64decode = pybase64.b64decode
+
+        def loads(text: str | bytes) -> Any:
+            try:
+                return fast_loads(text)
+            except Exception:  # refused (NaN, a lone surrogate, deep nesting ...)
+                return json.loads(text)
+
+        def b64decode(text: str) -> bytes:
+            try:
+                return fast_b64decode(text, validate=True)
+            except (ValueError, TypeError):  # refused: the standard library decides
+                return _strict_b64decode(text)
+
+        self.name = "msgspec+pybase64"
+        self.loads, self.b64decode = loads, b64decode
+        self.b64encode = pybase64.b64encode_as_string
+
+
+_codec: _Codec | None = None
+
+
+def codec_name() -> str:
+    """``"msgspec+pybase64"`` or ``"stdlib"``: what this process decodes and encodes with."""
+    return _codec_in_use().name
+
+
+def _codec_in_use() -> _Codec:
+    # Resolved at first use, not at import: the accelerators' import is not free.
+    global _codec
+    if _codec is None:
+        _codec = _Codec()
+    return _codec
+
+
+def _strict_b64decode(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+def _stdlib_b64encode(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
+
+
+def b64decode(text: str) -> bytes:
+    """``base64.b64decode(text, validate=True)`` (:class:`ValueError` for anything else than
+    base64 text), faster when pybase64 is installed."""
+    return (_codec or _codec_in_use()).b64decode(text)
+
+
+def b64encode(data: bytes) -> AudioDelta:
+    """``data`` as base64 text, marked as needing no JSON escaping."""
+    return AudioDelta((_codec or _codec_in_use()).b64encode(data))
+
+
 def decode(text: str | bytes) -> Any:
     """The JSON value of ``text``; ``invalid_json`` (a :class:`RealtimeError`) for text that is
     not JSON or nests deeper than :data:`MAX_DEPTH`."""
     try:
-        value = json.loads(text)
+        value = (_codec or _codec_in_use()).loads(text)
     except RecursionError:
         # The C decoder gives up near the interpreter's recursion limit, long after MAX_DEPTH.
         raise _too_deep() from None
@@ -45,18 +146,42 @@ def decode(text: str | bytes) -> Any:
 def check_finite(value: Any) -> None:
     """Raise an ``invalid_value`` naming the param (``session.audio.output.speed``) for the
     first ``NaN`` or infinite number inside ``value``: the API's JSON has no such numbers."""
+    if not _has_non_finite(value):  # the rule: walking again, with paths, costs an error only
+        return
     for node, path, _ in _nodes(value):
         if isinstance(node, float) and not math.isfinite(node):
             raise RealtimeError.not_finite(path, node)
 
 
+def _has_non_finite(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, float):
+            if not math.isfinite(node):
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
 def encode(value: Any) -> str:
-    """Standard JSON for ``value``; raises :class:`ValueError` on a non-finite number.
+    """Standard JSON for ``value`` (as ``json.dumps`` writes it); raises :class:`ValueError` on a
+    non-finite number.
 
     A non-finite number here is an emulator bug (inputs are checked by :func:`check_finite`), so
     it must fail loudly rather than reach a client as ``NaN``, which strict parsers reject.
+    An :class:`AudioDelta` last in an event (every reply's audio delta) is appended as it is.
     """
-    return json.dumps(value, allow_nan=False)
+    if type(value) is dict and len(value) > 1:
+        delta = value.get("delta")
+        if type(delta) is AudioDelta and next(reversed(value)) == "delta":
+            head = value.copy()
+            del head["delta"]
+            return f'{_ENCODE(head)[:-1]}, "delta": "{delta}"}}'
+    return _ENCODE(value)
 
 
 def _nodes(value: Any) -> Iterator[tuple[Any, str, int]]:
@@ -78,6 +203,8 @@ def _nodes(value: Any) -> Iterator[tuple[Any, str, int]]:
 def _deeper_than_allowed(value: Any) -> bool:
     """Whether containers nest deeper than :data:`MAX_DEPTH` (an explicit stack, no paths:
     this runs on every frame, audio appends included)."""
+    if isinstance(value, dict) and not any(isinstance(v, dict | list) for v in value.values()):
+        return False  # flat, like every audio append
     stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
     while stack:
         node, depth = stack.pop()

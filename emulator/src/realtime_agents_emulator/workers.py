@@ -292,10 +292,11 @@ def worker_main(
 ) -> None:
     """A worker process: serve until SIGTERM or until the supervisor is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from . import event_loop
     from .console import configure_logging
 
     configure_logging(plan.log_level, f"worker {plan.index}")
-    sys.exit(asyncio.run(_work(plan, pipe, public, private)))
+    sys.exit(event_loop.run(_work(plan, pipe, public, private)))
 
 
 async def _work(
