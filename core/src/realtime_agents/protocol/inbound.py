@@ -72,7 +72,7 @@ Wants: TypeAlias = Callable[[str], bool]
 #: (*inline*: WebSocket, Cloudflare, Twilio), or on a media track or phone line the server
 #: plays (*track*: WebRTC, SIP).
 MediaMode: TypeAlias = Literal["inline", "track"]
-_Handler: TypeAlias = Callable[[dict[str, Any], Events, Wants], None]
+_Handler: TypeAlias = Callable[["ServerEventMapper", dict[str, Any], Events, Wants], None]
 
 #: How many answered call ids / response-owned function-call items to remember.
 _MAX_REMEMBERED: Final = 1024
@@ -156,37 +156,10 @@ class ServerEventMapper:
         self._answered_calls: dict[str, None] = {}
         self._odd_audio_items: dict[str, None] = {}
         self._call_responses: dict[str, str | None] = {}  # function_call item id → response id
-        self._handlers: dict[str, _Handler] = {
-            "response.output_audio.delta": self._on_output_audio_delta,
-            "response.output_audio.done": self._on_output_audio_done,
-            "response.output_audio_transcript.delta": self._on_transcript_delta,
-            "response.output_text.delta": self._on_output_text_delta,
-            "response.created": self._on_response_created,
-            "response.done": self._on_response_done,
-            "response.output_item.added": self._on_output_item,
-            "response.output_item.done": self._on_output_item,
-            "conversation.item.added": self._on_conversation_item,
-            "conversation.item.done": self._on_conversation_item,
-            "conversation.item.retrieved": self._on_conversation_item,
-            "conversation.item.deleted": self._on_item_deleted,
-            "conversation.item.input_audio_transcription.completed": self._on_transcription,
-            "conversation.item.truncated": self._on_retrieve_item,
-            "response.mcp_call.in_progress": self._on_retrieve_item,
-            "mcp_list_tools.in_progress": self._on_retrieve_item,
-            "input_audio_buffer.speech_started": self._on_speech_started,
-            "session.created": self._on_session_created,
-            "session.updated": self._on_session_updated,
-            "error": self._on_error,
-        }
-        if media == "track":
-            # Chosen once here rather than tested per frame: the audio path stays branch-free.
-            self._handlers["response.output_audio.delta"] = self._on_untracked_audio_delta
-            self._handlers["response.content_part.added"] = self._on_content_part_added
-            self._handlers["output_audio_buffer.started"] = self._on_buffer_started
-            self._handlers["output_audio_buffer.stopped"] = self._on_buffer_stopped
-            self._handlers["output_audio_buffer.cleared"] = self._on_buffer_stopped
-        for name in SERVER_EVENT_TYPES:
-            self._handlers.setdefault(name, self._on_other)
+        # Chosen once here rather than tested per frame: the audio path stays branch-free. The
+        # tables are the class's (built once, below it): a table of bound methods per
+        # connection cost ≈3 KiB of every idle session.
+        self._handlers = _TRACK_HANDLERS if media == "track" else _INLINE_HANDLERS
 
     def receive_frame(self, frame: str | bytes) -> None:
         """Queue the events for one frame (see ``OpenAIRealtimeProtocol.receive_frame``)."""
@@ -217,7 +190,7 @@ class ServerEventMapper:
         if event_type != "error" and wants(event_type):
             out.append((event_type, ServerEvent(event_type, event)))
         try:
-            handler(event, out, wants)
+            handler(self, event, out, wants)
         except Exception as exc:
             del out[mark:]
             out.append(("error", ErrorEvent(MalformedServerEventError(event_type, exc, event))))
@@ -468,6 +441,48 @@ class ServerEventMapper:
         if wants("error"):
             out.append(("error", ErrorEvent(_redacted(event, self.secret))))
         self._sequencer.on_error(event)
+
+
+def _handler_tables() -> tuple[dict[str, _Handler], dict[str, _Handler]]:
+    """The frame handlers by event type, for the *inline* and the *track* media modes."""
+    m = ServerEventMapper
+    inline: dict[str, _Handler] = {
+        "response.output_audio.delta": m._on_output_audio_delta,
+        "response.output_audio.done": m._on_output_audio_done,
+        "response.output_audio_transcript.delta": m._on_transcript_delta,
+        "response.output_text.delta": m._on_output_text_delta,
+        "response.created": m._on_response_created,
+        "response.done": m._on_response_done,
+        "response.output_item.added": m._on_output_item,
+        "response.output_item.done": m._on_output_item,
+        "conversation.item.added": m._on_conversation_item,
+        "conversation.item.done": m._on_conversation_item,
+        "conversation.item.retrieved": m._on_conversation_item,
+        "conversation.item.deleted": m._on_item_deleted,
+        "conversation.item.input_audio_transcription.completed": m._on_transcription,
+        "conversation.item.truncated": m._on_retrieve_item,
+        "response.mcp_call.in_progress": m._on_retrieve_item,
+        "mcp_list_tools.in_progress": m._on_retrieve_item,
+        "input_audio_buffer.speech_started": m._on_speech_started,
+        "session.created": m._on_session_created,
+        "session.updated": m._on_session_updated,
+        "error": m._on_error,
+    }
+    track = {
+        **inline,
+        "response.output_audio.delta": m._on_untracked_audio_delta,
+        "response.content_part.added": m._on_content_part_added,
+        "output_audio_buffer.started": m._on_buffer_started,
+        "output_audio_buffer.stopped": m._on_buffer_stopped,
+        "output_audio_buffer.cleared": m._on_buffer_stopped,
+    }
+    for table in (inline, track):
+        for name in SERVER_EVENT_TYPES:
+            table.setdefault(name, m._on_other)
+    return inline, track
+
+
+_INLINE_HANDLERS, _TRACK_HANDLERS = _handler_tables()
 
 
 def _redacted(event: dict[str, Any], secret: str | None) -> dict[str, Any]:
