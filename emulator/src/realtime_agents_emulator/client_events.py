@@ -97,8 +97,10 @@ def validate_client_event(event: Mapping[str, object], transport: str) -> dict[s
 def _plain_append(event: Mapping[str, object]) -> bool:
     """An audio append with a string ``audio``, an optional string ``event_id`` and no other key
     (both append types are accepted over every transport)."""
+    kind = event.get("type")
     return (
-        event.get("type") in _APPENDS
+        type(kind) is str  # first: a list or dict "type" is not hashable
+        and kind in _APPENDS
         and type(event.get("audio")) is str
         and type(event.get("event_id", "")) is str
         and event.keys() <= _APPEND_KEYS

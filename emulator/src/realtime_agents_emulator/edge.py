@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -58,8 +59,10 @@ class Edge(abc.ABC):
         """Frames that were not JSON objects (binary or malformed), in order."""
         self.accepted = False
         self._session: Session | None = None
-        # (loop time queued, event); None wakes the writer to stop.
-        self._queue: asyncio.Queue[tuple[float, Event] | None] = asyncio.Queue()
+        # (loop time queued, event); None wakes the writer to stop. A deque and one future to
+        # wake the writer: asyncio.Queue's bookkeeping cost as much as the rest of a delta.
+        self._queue: deque[tuple[float, Event] | None] = deque()
+        self._wake: asyncio.Future[None] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._sent = 0
         self._deltas = 0
@@ -225,18 +228,29 @@ class Edge(abc.ABC):
     async def _stop_writer(self) -> None:
         """Events still queued can no longer be delivered: stop the writer, idle or blocked."""
         self._stopping = True
-        self._queue.put_nowait(None)  # wakes an idle writer
+        self._put(None)  # wakes an idle writer
         if self._writer is not None:
             self._writer.cancel()  # stops one blocked writing to a client that stopped reading
             await asyncio.gather(self._writer, return_exceptions=True)
 
     def _enqueue(self, event: Event) -> None:
         if not self._dead:
-            self._queue.put_nowait((asyncio.get_running_loop().time(), event))
+            self._put((asyncio.get_running_loop().time(), event))
+
+    def _put(self, entry: tuple[float, Event] | None) -> None:
+        self._queue.append(entry)
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
 
     async def _write_loop(self) -> None:
+        queue = self._queue
         while True:
-            entry = await self._queue.get()
+            if not queue:
+                self._wake = asyncio.get_running_loop().create_future()
+                await self._wake
+                continue
+            entry = queue.popleft()
             if entry is None or self._stopping:
                 return
             if self._dead:

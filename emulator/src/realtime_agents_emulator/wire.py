@@ -31,9 +31,11 @@ from .schema import join
 __all__ = [
     "MAX_DEPTH",
     "AudioDelta",
+    "Codec",
     "b64decode",
     "b64encode",
     "check_finite",
+    "codec_name",
     "decode",
     "encode",
 ]
@@ -56,23 +58,30 @@ class AudioDelta(str):
     __slots__ = ()
 
 
-class _Codec:
-    """The decoders and the base64 encoder in use (see the module docs)."""
+class Codec:
+    """JSON decoding and base64 both ways: the standard library's, or faster with the same
+    results (see the module docs). :meth:`fastest` is what the emulator uses."""
 
     __slots__ = ("b64decode", "b64encode", "loads", "name")
 
     def __init__(self) -> None:
+        """The standard library's."""
         self.name = "stdlib"
         self.loads: Callable[[str | bytes], Any] = json.loads
         self.b64decode: Callable[[str], bytes] = _strict_b64decode
         self.b64encode: Callable[[bytes], str] = _stdlib_b64encode
+
+    @classmethod
+    def fastest(cls) -> Codec:
+        """msgspec + pybase64 when both are installed and not ruled out, else the stdlib's."""
+        codec = cls()
         if os.environ.get(_CODEC_ENV, "").strip().lower() == "stdlib":
-            return
+            return codec
         try:
             import msgspec
             import pybase64
         except ImportError:
-            return
+            return codec
         fast_loads = msgspec.json.Decoder().decode
         fast_b64decode = pybase64.b64decode
 
@@ -88,12 +97,13 @@ class _Codec:
             except (ValueError, TypeError):  # refused: the standard library decides
                 return _strict_b64decode(text)
 
-        self.name = "msgspec+pybase64"
-        self.loads, self.b64decode = loads, b64decode
-        self.b64encode = pybase64.b64encode_as_string
+        codec.name = "msgspec+pybase64"
+        codec.loads, codec.b64decode = loads, b64decode
+        codec.b64encode = pybase64.b64encode_as_string
+        return codec
 
 
-_codec: _Codec | None = None
+_codec: Codec | None = None
 
 
 def codec_name() -> str:
@@ -101,11 +111,11 @@ def codec_name() -> str:
     return _codec_in_use().name
 
 
-def _codec_in_use() -> _Codec:
+def _codec_in_use() -> Codec:
     # Resolved at first use, not at import: the accelerators' import is not free.
     global _codec
     if _codec is None:
-        _codec = _Codec()
+        _codec = Codec.fastest()
     return _codec
 
 
