@@ -28,6 +28,9 @@ NOT_AT_SESSION_IMPORT = (
     "realtime_agents.driver",  # at connect
     "realtime_agents.plugins",  # named transports
     "realtime_agents.testing",  # test doubles
+    # the session events of tools, approvals, handoffs, guardrails and MCP calls: 7 attrs
+    # classes a session without them never publishes
+    "realtime_agents.session._tool_events",
 )
 
 # A bare ``import realtime_agents`` (every plugin's entry point, every CLI start) loads nothing
@@ -76,6 +79,12 @@ def test_session_import_leaves_later_modules_unloaded() -> None:
             "from realtime_agents.tools import stringify_output\n"
             "assert stringify_output({'a': 1}) == '{\"a\": 1}'",
             "dataclasses",
+        ),
+        ("from realtime_agents import ToolApprovalItem", "realtime_agents.session._tool_events"),
+        (
+            "from realtime_agents.session import SESSION_EVENT_NAMES\n"
+            "assert SESSION_EVENT_NAMES['agent_handoff'].__name__ == 'AgentHandoffEvent'",
+            "realtime_agents.session._tool_events",
         ),
     ],
 )

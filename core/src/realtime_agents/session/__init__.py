@@ -1,9 +1,14 @@
 """The session layer: :class:`RealtimeSession` and the events it publishes.
 
 ``from realtime_agents.session import RealtimeSession`` is the stable import; the modules
-prefixed with ``_`` are internal.
+prefixed with ``_`` are internal. The events of tools, approvals, handoffs, guardrails and
+MCP calls (and the tables naming every payload) are built on first access: a session that uses
+none of them never pays for their classes.
 """
 
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
 from ._queue import (
     DEFAULT_MAX_QUEUED_AUDIO_BYTES,
     DEFAULT_MAX_QUEUED_EVENTS,
@@ -13,23 +18,27 @@ from ._queue import (
 from ._session import RealtimeSession
 from ._tools import ToolErrorFormatter, ToolErrorFormatterArgs, ToolExecutionError
 from .events import (
-    SESSION_EVENT_NAMES,
     AgentEndEvent,
-    AgentHandoffEvent,
     AgentStartEvent,
-    AgentToolEndEvent,
-    AgentToolStartEvent,
     AudioStartEvent,
     AudioStoppedEvent,
-    GuardrailTrippedEvent,
     HistoryAddedEvent,
     HistoryUpdatedEvent,
-    McpToolCallCompletedEvent,
-    RealtimeSessionEvent,
-    ToolApprovalItem,
-    ToolApprovalRequestedEvent,
     TransportEvent,
 )
+
+if TYPE_CHECKING:
+    from .events import (
+        SESSION_EVENT_NAMES,
+        AgentHandoffEvent,
+        AgentToolEndEvent,
+        AgentToolStartEvent,
+        GuardrailTrippedEvent,
+        McpToolCallCompletedEvent,
+        RealtimeSessionEvent,
+        ToolApprovalItem,
+        ToolApprovalRequestedEvent,
+    )
 
 __all__ = [
     "DEFAULT_MAX_QUEUED_AUDIO_BYTES",
@@ -57,3 +66,21 @@ __all__ = [
     "ToolExecutionError",
     "TransportEvent",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    dict.fromkeys(
+        (
+            "SESSION_EVENT_NAMES",
+            "AgentHandoffEvent",
+            "AgentToolEndEvent",
+            "AgentToolStartEvent",
+            "GuardrailTrippedEvent",
+            "McpToolCallCompletedEvent",
+            "RealtimeSessionEvent",
+            "ToolApprovalItem",
+            "ToolApprovalRequestedEvent",
+        ),
+        ".events",
+    ),
+)

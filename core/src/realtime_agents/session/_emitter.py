@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..bus import EventEmitter, _Subscriber
 from ._queue import (
@@ -18,7 +18,9 @@ from ._queue import (
     EventStream,
     audio_cost,
 )
-from .events import RealtimeSessionEvent
+
+if TYPE_CHECKING:
+    from .events import RealtimeSessionEvent
 
 __all__ = ["SessionEmitter"]
 

@@ -64,21 +64,18 @@ from ._tools import ToolCallRunner, ToolErrorFormatter
 from .events import (
     SESSION_EVENTS,
     AgentEndEvent,
-    AgentHandoffEvent,
     AgentStartEvent,
     AudioStartEvent,
     AudioStoppedEvent,
     HistoryAddedEvent,
     HistoryUpdatedEvent,
-    McpToolCallCompletedEvent,
-    ToolApprovalItem,
-    ToolApprovalRequestedEvent,
     TransportEvent,
 )
 
 if TYPE_CHECKING:
     from ..config import RealtimeSessionConfig
     from ..plugins import PluginHost
+    from ._tool_events import ToolApprovalItem
     from .events import SessionOff, SessionSubscribe, SessionWaitFor
 
 __all__ = ["RealtimeSession"]
@@ -560,11 +557,15 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         self.emit("error", event)
 
     def _on_mcp_approval_request(self, item: McpApprovalRequestItem) -> None:
+        from ._tool_events import ToolApprovalRequestedEvent  # on first use: see its docstring
+
         agent = self._current_agent
         event = ToolApprovalRequestedEvent(agent, None, item, context=self._context)
         self.emit("tool_approval_requested", event)
 
     def _on_mcp_call_completed(self, item: McpCallItem) -> None:
+        from ._tool_events import McpToolCallCompletedEvent  # on first use: see its docstring
+
         agent = self._current_agent
         self.emit(
             "mcp_tool_call_completed", McpToolCallCompletedEvent(agent, item, context=self._context)
@@ -603,6 +604,8 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         """Switch to ``target``: config first, then the event, then the current agent."""
         self._validate_agents(target)
         await self._transport.update_session_config(await self._compute_config(target))
+        from ._tool_events import AgentHandoffEvent  # on first use: see its docstring
+
         event = AgentHandoffEvent(source, target, context=self._context)
         self._publish_agent(source, "agent_handoff", event)
         self._current_agent = target

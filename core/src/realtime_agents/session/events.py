@@ -14,27 +14,22 @@ reuse the transport's payloads unchanged (no copy on the audio hot path):
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, TypeVar, overload
 
 import attrs
 
 from ..bus import EventNames
-from ..events import (
-    AudioEvent,
-    AudioInterruptedEvent,
-    ErrorEvent,
-    FunctionCallEvent,
-    RealtimeTransportEventTypes,
-    ServerEvent,
-)
-from ..items import McpApprovalRequestItem, McpCallItem, RealtimeItem
-from ..run_context import RunContextWrapper
+from ..events import AudioEvent, AudioInterruptedEvent, ErrorEvent, RealtimeTransportEventTypes
 
 if TYPE_CHECKING:
     from ..agent import RealtimeAgent
-    from ..guardrail import OutputGuardrailResult
+    from ..events import ServerEvent
     from ..handoff import Handoff
+    from ..items import RealtimeItem
+    from ..run_context import RunContextWrapper
     from ..tools import FunctionTool
 
 __all__ = [
@@ -84,48 +79,6 @@ class AgentEndEvent:
 
 
 @attrs.frozen
-class AgentHandoffEvent:
-    """``agent_handoff``: the conversation moved from ``from_agent`` to ``to_agent``."""
-
-    from_agent: RealtimeAgent[Any]
-    to_agent: RealtimeAgent[Any]
-    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
-    type: Literal["agent_handoff"] = "agent_handoff"
-
-
-@attrs.frozen
-class AgentToolStartEvent:
-    """``agent_tool_start``: the session is about to run ``tool`` for ``tool_call``."""
-
-    agent: RealtimeAgent[Any]
-    tool: FunctionTool
-    tool_call: FunctionCallEvent
-    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
-    type: Literal["agent_tool_start"] = "agent_tool_start"
-
-    @property
-    def arguments(self) -> str:
-        return self.tool_call.arguments
-
-
-@attrs.frozen
-class AgentToolEndEvent:
-    """``agent_tool_end``: ``tool`` finished; ``output`` is what the model gets."""
-
-    agent: RealtimeAgent[Any]
-    tool: FunctionTool
-    tool_call: FunctionCallEvent
-    output: str
-    error: BaseException | None = None
-    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
-    type: Literal["agent_tool_end"] = "agent_tool_end"
-
-    @property
-    def arguments(self) -> str:
-        return self.tool_call.arguments
-
-
-@attrs.frozen
 class TransportEvent:
     """``transport_event``: a raw server event (the transport's ``*``)."""
 
@@ -158,18 +111,6 @@ class AudioStoppedEvent:
 
 
 @attrs.frozen
-class GuardrailTrippedEvent:
-    """``guardrail_tripped``: output guardrails stopped a response (once per response)."""
-
-    agent: RealtimeAgent[Any]
-    guardrail_results: tuple[OutputGuardrailResult, ...]
-    response_id: str | None
-    item_id: str | None
-    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
-    type: Literal["guardrail_tripped"] = "guardrail_tripped"
-
-
-@attrs.frozen
 class HistoryUpdatedEvent:
     """``history_updated``: the whole history after a change."""
 
@@ -185,102 +126,109 @@ class HistoryAddedEvent:
     type: Literal["history_added"] = "history_added"
 
 
-@attrs.frozen
-class ToolApprovalItem:
-    """A function call waiting for ``session.approve(item)`` or ``session.reject(item)``."""
-
-    agent: RealtimeAgent[Any]
-    tool: FunctionTool
-    tool_call: FunctionCallEvent
-    type: Literal["function_approval"] = "function_approval"
-
-    @property
-    def tool_name(self) -> str:
-        return self.tool.name
-
-    @property
-    def call_id(self) -> str:
-        return self.tool_call.call_id
-
-    @property
-    def arguments(self) -> str:
-        return self.tool_call.arguments
-
-    @property
-    def parsed_arguments(self) -> Any:
-        """The arguments decoded from JSON (None if they are not valid JSON)."""
-        import json  # on first use: nothing else in the session's import needs json
-
-        try:
-            return json.loads(self.tool_call.arguments or "{}")
-        except ValueError:
-            return None
-
-
-@attrs.frozen
-class ToolApprovalRequestedEvent:
-    """``tool_approval_requested``: a call (function or hosted MCP) needs a human's decision.
-
-    ``tool`` is None for a hosted MCP server's request (``approval_item`` is then the
-    :class:`~realtime_agents.items.McpApprovalRequestItem`).
-    """
-
-    agent: RealtimeAgent[Any]
-    tool: FunctionTool | None
-    approval_item: ToolApprovalItem | McpApprovalRequestItem
-    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
-    type: Literal["tool_approval_requested"] = "tool_approval_requested"
-
-
-@attrs.frozen
-class McpToolCallCompletedEvent:
-    """``mcp_tool_call_completed``: a hosted MCP server finished a call."""
-
-    agent: RealtimeAgent[Any]
-    item: McpCallItem
-    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
-    type: Literal["mcp_tool_call_completed"] = "mcp_tool_call_completed"
-
-
-#: Every payload ``session.on`` handlers and ``async for event in session`` receive.
-RealtimeSessionEvent: TypeAlias = (
-    AgentStartEvent
-    | AgentEndEvent
-    | AgentHandoffEvent
-    | AgentToolStartEvent
-    | AgentToolEndEvent
-    | TransportEvent
-    | AudioStartEvent
-    | AudioStoppedEvent
-    | AudioEvent
-    | AudioInterruptedEvent
-    | GuardrailTrippedEvent
-    | HistoryUpdatedEvent
-    | HistoryAddedEvent
-    | ErrorEvent
-    | ToolApprovalRequestedEvent
-    | McpToolCallCompletedEvent
+#: Made on first access (``__getattr__`` below): the classes of :mod:`._tool_events` and the
+#: two tables that name every payload class.
+_LAZY: Final = frozenset(
+    (
+        "AgentHandoffEvent",
+        "AgentToolStartEvent",
+        "AgentToolEndEvent",
+        "GuardrailTrippedEvent",
+        "ToolApprovalItem",
+        "ToolApprovalRequestedEvent",
+        "McpToolCallCompletedEvent",
+        "SESSION_EVENT_NAMES",
+        "RealtimeSessionEvent",
+    )
 )
 
-#: Every session event name and the class of its payload.
-SESSION_EVENT_NAMES: Final[dict[str, type]] = {
-    "agent_start": AgentStartEvent,
-    "agent_end": AgentEndEvent,
-    "agent_handoff": AgentHandoffEvent,
-    "agent_tool_start": AgentToolStartEvent,
-    "agent_tool_end": AgentToolEndEvent,
-    "transport_event": TransportEvent,
-    "audio_start": AudioStartEvent,
-    "audio_stopped": AudioStoppedEvent,
-    "audio": AudioEvent,
-    "audio_interrupted": AudioInterruptedEvent,
-    "guardrail_tripped": GuardrailTrippedEvent,
-    "history_updated": HistoryUpdatedEvent,
-    "history_added": HistoryAddedEvent,
-    "error": ErrorEvent,
-    "tool_approval_requested": ToolApprovalRequestedEvent,
-    "mcp_tool_call_completed": McpToolCallCompletedEvent,
-}
+if TYPE_CHECKING:
+    from ._tool_events import (
+        AgentHandoffEvent,
+        AgentToolEndEvent,
+        AgentToolStartEvent,
+        GuardrailTrippedEvent,
+        McpToolCallCompletedEvent,
+        ToolApprovalItem,
+        ToolApprovalRequestedEvent,
+    )
+
+    #: Every payload ``session.on`` handlers and ``async for event in session`` receive.
+    RealtimeSessionEvent: TypeAlias = (
+        AgentStartEvent
+        | AgentEndEvent
+        | AgentHandoffEvent
+        | AgentToolStartEvent
+        | AgentToolEndEvent
+        | TransportEvent
+        | AudioStartEvent
+        | AudioStoppedEvent
+        | AudioEvent
+        | AudioInterruptedEvent
+        | GuardrailTrippedEvent
+        | HistoryUpdatedEvent
+        | HistoryAddedEvent
+        | ErrorEvent
+        | ToolApprovalRequestedEvent
+        | McpToolCallCompletedEvent
+    )
+
+    #: Every session event name and the class of its payload.
+    SESSION_EVENT_NAMES: dict[str, type]
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: the first access to any name of _LAZY imports ._tool_events and stores every
+    # one of them here (later lookups never come back; the annotations of the protocols
+    # below resolve against this module's namespace).
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import _tool_events as t
+
+    names = globals()
+    for cold in t.__all__:
+        names[cold] = getattr(t, cold)
+    payloads = names["SESSION_EVENT_NAMES"] = {
+        "agent_start": AgentStartEvent,
+        "agent_end": AgentEndEvent,
+        "agent_handoff": t.AgentHandoffEvent,
+        "agent_tool_start": t.AgentToolStartEvent,
+        "agent_tool_end": t.AgentToolEndEvent,
+        "transport_event": TransportEvent,
+        "audio_start": AudioStartEvent,
+        "audio_stopped": AudioStoppedEvent,
+        "audio": AudioEvent,
+        "audio_interrupted": AudioInterruptedEvent,
+        "guardrail_tripped": t.GuardrailTrippedEvent,
+        "history_updated": HistoryUpdatedEvent,
+        "history_added": HistoryAddedEvent,
+        "error": ErrorEvent,
+        "tool_approval_requested": t.ToolApprovalRequestedEvent,
+        "mcp_tool_call_completed": t.McpToolCallCompletedEvent,
+    }
+    names["RealtimeSessionEvent"] = functools.reduce(operator.or_, payloads.values())
+    return names[name]
+
+
+#: The names a session publishes, in the order of ``SESSION_EVENT_NAMES``.
+_NAMES: Final = (
+    "agent_start",
+    "agent_end",
+    "agent_handoff",
+    "agent_tool_start",
+    "agent_tool_end",
+    "transport_event",
+    "audio_start",
+    "audio_stopped",
+    "audio",
+    "audio_interrupted",
+    "guardrail_tripped",
+    "history_updated",
+    "history_added",
+    "error",
+    "tool_approval_requested",
+    "mcp_tool_call_completed",
+)
 
 #: openai-agents-python's session event names (and the raw ``*`` of the JS transport) → ours.
 _ALIASES: Final = {
@@ -299,7 +247,7 @@ def _hints() -> dict[str, str]:
     hints = {
         name: f"{name!r} is published by the transport: session.transport.on({name!r}, handler)."
         for name in RealtimeTransportEventTypes
-        if name not in SESSION_EVENT_NAMES
+        if name not in _NAMES
     }
     # The session names no wire events: the docs give the OpenAI server event's name.
     hints["input_audio_timeout_triggered"] = (
@@ -313,7 +261,7 @@ def _hints() -> dict[str, str]:
 
 #: What ``session.on`` (``once``, ``off``, ``wait_for``) accepts: unknown names are a UserError.
 SESSION_EVENTS: Final = EventNames(
-    SESSION_EVENT_NAMES,
+    _NAMES,
     aliases=_ALIASES,
     hints=_hints(),
     docs="docs/session-events.md (and realtime_agents.session.SESSION_EVENT_NAMES)",
