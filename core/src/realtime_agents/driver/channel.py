@@ -109,6 +109,15 @@ class Channel(abc.ABC):
     async def drain(self) -> None:
         """Wait until the write buffer is below its limit; ConnectionClosedError if it closed."""
 
+    @property
+    def needs_drain(self) -> bool:
+        """Whether :meth:`drain` may have to wait (or raise); False lets a caller skip it.
+
+        A per-chunk writer (the microphone path) asks this instead of making and awaiting a
+        coroutine for every chunk. True unless the channel knows better: always correct.
+        """
+        return True
+
     @abc.abstractmethod
     async def aclose(self, code: int = 1000, reason: str = "") -> None:
         """Close gracefully within a bounded time, then release everything (no ``on_close``)."""

@@ -435,9 +435,11 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
         proto.send_audio(audio, commit=commit)
         # _flush, inlined (the microphone path: no coroutine, no context manager per chunk);
         # appending audio publishes no event.
+        # Nor a drain coroutine unless the channel's buffer is over its limit.
         try:
             channel.write(proto.data_to_send())
-            await channel.drain()
+            if channel.needs_drain:
+                await channel.drain()
         except ConnectionClosedError:  # dropped meanwhile: like disconnected
             pass
 

@@ -238,12 +238,17 @@ class SansIOChannel(asyncio.Protocol, Channel):
         )
 
     def write(self, frames: Sequence[str]) -> None:
-        ws = self._ws
-        if ws is None or not self.is_open:
+        # is_open and _flush, inlined: this runs for every audio chunk sent.
+        ws, transport = self._ws, self._transport
+        if ws is None or transport is None or ws.state is not _OPEN or transport.is_closing():
             raise ConnectionClosedError("the WebSocket connection is closed")
         for frame in frames:
             ws.send_text(frame.encode())
-        self._flush()
+        self._write_out(ws.data_to_send(), transport)
+
+    @property
+    def needs_drain(self) -> bool:
+        return self._paused  # drain() returns at once unless writing is paused
 
     async def drain(self) -> None:
         if not self._paused:
@@ -275,11 +280,28 @@ class SansIOChannel(asyncio.Protocol, Channel):
         ws, transport = self._ws, self._transport
         if ws is None or transport is None:
             return
-        for chunk in ws.data_to_send():
+        self._write_out(ws.data_to_send(), transport)
+
+    @staticmethod
+    def _write_out(chunks: list[bytes], transport: asyncio.Transport) -> None:
+        """Write websockets' output: several frames (a chunk and its commit, a truncate and a
+        cancel) in one ``write`` — one send syscall, not one per frame. An empty chunk is
+        websockets asking for EOF (after the closing handshake)."""
+        if len(chunks) == 1 and chunks[0]:
+            transport.write(chunks[0])  # the usual case: one frame, no join
+            return
+        pending: list[bytes] = []
+        for chunk in chunks:
             if chunk:
-                transport.write(chunk)
-            elif transport.can_write_eof():
+                pending.append(chunk)
+                continue
+            if pending:
+                transport.write(b"".join(pending))
+                pending = []
+            if transport.can_write_eof():
                 transport.write_eof()
+        if pending:
+            transport.write(b"".join(pending))
 
     # -- keepalive -----------------------------------------------------------------------
 
