@@ -42,7 +42,8 @@ class SessionEmitter(EventEmitter):
 
     def emit(self, name: str, event: Any = None) -> None:
         """Publish a session event to ``on`` handlers, then to every ``async for`` stream."""
-        super().emit(name, event)
+        # The base's emit by name: super() builds an object per call (several per message).
+        EventEmitter.emit(self, name, event)
         if self._had_streams and self._streams:  # a WeakSet's len is Python code: skip it
             cost = audio_cost(event) if name == "audio" or name == "transport_event" else 0
             for stream in list(self._streams):
