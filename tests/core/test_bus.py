@@ -532,3 +532,27 @@ async def test_a_slow_coroutine_handler_loses_audio_past_the_bound_and_nothing_e
     await asyncio.sleep(0.01)
     assert len(handled) == 5
     await emitter.close_handlers()
+
+
+def test_subscribers_are_the_emitters_own_next_to_blinker_receivers() -> None:
+    # on() keeps its handler in the emitter (blinker's per-connection maps cost ≈1 KiB per
+    # name and subscriber: most of an idle session); a receiver connected to the signal
+    # directly and the emitter's own subscribers both get the event, and weakly held or
+    # muted signals keep blinker's semantics.
+    emitter = Emitter()
+    seen: list[object] = []
+    emitter.on("own_and_blinker", lambda event: seen.append(("own", event)))
+    assert not signal("own_and_blinker").receivers  # nothing connected to blinker
+
+    def receiver(sender: object, event: object = None) -> None:
+        seen.append(("blinker", event))
+
+    signal("own_and_blinker").connect(receiver, sender=emitter)  # weakly held
+    emitter.emit("own_and_blinker", 1)
+    with signal("own_and_blinker").muted():
+        emitter.emit("own_and_blinker", 2)
+    signal("own_and_blinker").disconnect(receiver)
+    emitter.emit("own_and_blinker", 3)
+    assert seen == [("blinker", 1), ("own", 1), ("own", 3)]
+    emitter.off("own_and_blinker")
+    assert not emitter.has_listeners("own_and_blinker")

@@ -1,10 +1,20 @@
 """The event bus: one blinker signal per event name, with ``on``/``off``/``once`` sugar.
 
 All transports and sessions publish through one :class:`blinker.Namespace`; the sender is the
-publishing object, so a subscriber of one transport never sees another's events.
+publishing object, so a subscriber of one transport never sees another's events. Receivers
+connected to a signal directly (``signal(name).connect(fn, sender=...)``, or for every sender)
+get each event too.
+
+Why subscribers are the emitter's own: ``on``/``once`` keep their handlers in the emitter
+(a list per event name) rather than connecting them to blinker, whose per-signal maps (a set
+per sender and per receiver, for every connection) cost ≈1 KiB per (event name, subscriber):
+≈17 KiB of every idle session, which subscribes to 16 transport events. Emitting delivers to
+the signal's blinker receivers for this sender, then to the emitter's own subscribers; a muted
+signal delivers to neither. Subscribing no longer announces anything namespace-wide, so it
+invalidates only this emitter's cache.
 
 Why the wrappers: blinker calls receivers synchronously, in an undefined order, holding them
-weakly unless told otherwise. A :class:`_Subscriber` is connected strongly and gives each user
+weakly unless told otherwise. A :class:`_Subscriber` is held strongly and gives each user
 handler two guarantees blinker alone does not:
 
 * it sees events in the order they were published, even when it is a coroutine function:
@@ -20,8 +30,9 @@ different subscribers is promised.
 Why the cache: ``Signal.send`` resolves the receivers of a sender on every call (a set union,
 a generator and a coroutine check per receiver: about 1.4 µs), which is most of an audio
 delta's budget. An emitter keeps the resolved receivers per event name instead and resolves
-them again only after something connected or disconnected anywhere in the namespace (every
-signal announces that on its ``receiver_connected``/``receiver_disconnected``). Weakly held
+them again after its own subscribers changed, or after something connected to or disconnected
+from a blinker signal anywhere in the namespace (every signal announces that on its
+``receiver_connected``/``receiver_disconnected``). Weakly held
 receivers (which may die without announcing it) and muted signals always go through
 ``Signal.send``, so blinker's semantics are kept.
 
@@ -72,6 +83,8 @@ class _Namespace(blinker.Namespace):
         if created:
             sig.receiver_connected.connect(self._changed, weak=False)
             sig.receiver_disconnected.connect(self._changed, weak=False)
+            # Emitters cached "no signal" for this name: it may be muted or connected to now.
+            _Namespace.generation += 1
         return sig
 
     def _changed(self, sig: blinker.NamedSignal, **kwargs: object) -> None:
@@ -297,12 +310,18 @@ class EventEmitter:
 
     def _receivers_of(self, name: str) -> _Dispatch:
         generation = _Namespace.generation
+        own = tuple(self._subscribers.get(name, ()))
         sig = NAMESPACE.get(name)
+        if sig is not None and sig.is_muted:
+            # A muted signal delivers to nobody, our subscribers included (blinker's send does
+            # nothing); generation -1 resolves again at the first emit after unmuting.
+            return (-1, sig, None)
         if sig is None or not sig.receivers:
-            return (generation, None, ())
-        if sig.is_muted or name in _Namespace.weakly_held:
-            return (generation, sig, None)
-        return (generation, sig, tuple(sig.receivers_for(self)))
+            return (generation, None, own)
+        if name in _Namespace.weakly_held:
+            # Weakly held receivers may die unannounced: blinker resolves them at each send.
+            return (generation, sig, (sig.send, *own)) if own else (generation, sig, None)
+        return (generation, sig, (*sig.receivers_for(self), *own))
 
     async def wait_for(
         self,
@@ -348,14 +367,15 @@ class EventEmitter:
             known.check(type(self).__name__, name)
 
     def _connect(self, sub: _Subscriber) -> None:
+        # Kept here, not connected to blinker: see "Why subscribers are the emitter's own".
         self._subscribers.setdefault(sub.name, []).append(sub)
-        signal(sub.name).connect(sub, sender=self, weak=False)
+        self._resolved.pop(sub.name, None)
 
     def _disconnect(self, sub: _Subscriber) -> None:
         subs = self._subscribers.get(sub.name)
         if subs and sub in subs:
             subs.remove(sub)
-            signal(sub.name).disconnect(sub, sender=self)
+            self._resolved.pop(sub.name, None)
 
     def _queue_async(self, sub: _Subscriber, event: Any) -> None:
         """Queue a coroutine handler's call behind every earlier one of this emitter."""
