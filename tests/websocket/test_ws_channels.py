@@ -262,3 +262,51 @@ async def test_sansio_frames_in_the_same_segment_as_the_handshake() -> None:
         await rec.until(lambda: len(rec.frames) == 3)
         assert rec.frames == ['{"first":1}', '{"second":2}', '{"third":3}']
         await channel.aclose()
+
+
+class _CountingTransport:
+    """Delegates to the real socket transport, counting ``write`` calls (one send each)."""
+
+    def __init__(self, inner: asyncio.Transport) -> None:
+        self.inner = inner
+        self.writes = 0
+
+    def write(self, data: bytes) -> None:
+        self.writes += 1
+        self.inner.write(data)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+class _CountingSansIO(SansIOChannel):
+    counter: _CountingTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.counter = _CountingTransport(transport)  # type: ignore[arg-type]
+        super().connection_made(self.counter)  # type: ignore[arg-type]
+
+
+async def test_sansio_writes_the_frames_of_one_call_in_one_send() -> None:
+    # An audio chunk and its commit (or a truncate and a cancel) are one write, not one per
+    # frame; each frame still arrives whole and in order over a real socket.
+    async def echo(ws: ServerConnection) -> None:
+        async for message in ws:
+            await ws.send(message)
+
+    rec = Recorder()
+    async with ws_server(echo) as url:
+        channel = _CountingSansIO(ChannelSettings(), rec.on_frame, rec.on_close)
+        await open_channel(channel, url)
+        counter = channel.counter
+        assert counter is not None
+        before = counter.writes
+        frames = [json.dumps({"n": i}) for i in range(3)]
+        channel.write(frames)
+        assert counter.writes == before + 1
+        assert not channel.needs_drain  # under the buffer limit: no drain coroutine needed
+        channel.write(['{"n": 3}'])
+        assert counter.writes == before + 2
+        await rec.until(lambda: len(rec.frames) == 4)
+        assert rec.frames == [*frames, '{"n": 3}']
+        await channel.aclose()

@@ -386,6 +386,25 @@ async def test_an_idle_session_handles_events_at_once_and_in_order(
     assert seen[-1] == b"\x03\x00"  # idle again: at once
 
 
+async def test_an_event_published_while_closing_is_not_handled_at_once(
+    connect_session: Any, transport: ScriptedRealtimeTransport
+) -> None:
+    # Closing bumps the generation before the reader has stopped: from then on an event
+    # must not be handed to the handlers at once (the reader is still parked on its queue).
+    session = await connect_session(RealtimeAgent("a"))
+    await settle(session)
+    seen: list[bytes] = []
+    session.on("audio", lambda event: seen.append(event.data))
+    transport.emit_audio(b"\x01\x00")
+    assert seen == [b"\x01\x00"]  # idle: handled at once
+    closing = asyncio.create_task(session.close())
+    await asyncio.sleep(0)  # close() started its closing task
+    await asyncio.sleep(0)  # whose first step ran; the reader has not woken yet
+    transport.emit_audio(b"\x02\x00")
+    await closing
+    assert seen == [b"\x01\x00"]
+
+
 async def test_a_burst_of_many_small_chunks_is_not_dropped(
     connect_session: Any, transport: ScriptedRealtimeTransport
 ) -> None:
