@@ -115,12 +115,15 @@ async def client_main(kind: str, url: str, count: int, measure: str) -> dict[str
     return {"kib_per_session": (after - before) / count / 1024}
 
 
-def run_client(kind: str, url: str, count: int, measure: str) -> float:
+def run_client(kind: str, url: str, count: int, measure: str, compare: str | None = None) -> float:
+    """KiB per session of one client process; with ``compare``, that path (another tree's
+    sources) comes first on its ``sys.path``."""
     command = [sys.executable, __file__, "--client", kind, "--url", url]
     command += ["--sessions", str(count), "--measure", measure]
     if len(CPUS) > 1:  # the emulator has the first CPU
         command += ["--cpu", str(CPUS[-1])]
-    out = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    env = {**os.environ, "PYTHONPATH": compare} if compare else None
+    out = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False, env=env)
     if out.returncode != 0:
         raise SystemExit(f"idle_memory: the {kind} client failed: {out.stderr.strip()[-500:]}")
     return float(json.loads(out.stdout.strip().splitlines()[-1])["kib_per_session"])
@@ -134,6 +137,12 @@ def main() -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--measure", choices=["heap", "rss"], help=argparse.SUPPRESS)
     parser.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--compare",
+        metavar="PATHS",
+        help="also measure our clients with PATHS (another tree's core/src and "
+        "plugins/websocket/src, ':'-separated) first on sys.path, in the same run",
+    )
     add_json_argument(parser)
     args = parser.parse_args()
     if args.sessions < 1:
@@ -156,6 +165,11 @@ def main() -> None:
         table = {
             kind: {m: run_client(kind, url, count, m) for m in ("heap", "rss")} for kind in KINDS
         }
+        if args.compare:
+            for kind in ("transport", "session"):
+                table[f"{kind} [compare]"] = {
+                    m: run_client(kind, url, count, m, args.compare) for m in ("heap", "rss")
+                }
     finally:
         parent.send("stop")
         proc.join(15)
@@ -171,9 +185,12 @@ def main() -> None:
         "transport": "OpenAIRealtimeWebSocket (thin client)",
         "session": "RealtimeSession over OpenAIRealtimeWebSocket",
     }
-    for kind in KINDS:
+    for kind in table:
         heap, rss = table[kind]["heap"], table[kind]["rss"]
-        print(f"| {labels[kind]} | {heap:.1f} | {rss:.1f} | {rss / floor:.2f}× |")
+        label = labels[kind.split(" ")[0]] + kind[len(kind.split(" ")[0]) :]
+        print(f"| {label} | {heap:.1f} | {rss:.1f} | {rss / floor:.2f}× |")
+        if kind not in KINDS:
+            continue  # the compared tree: printed, not recorded
         for measure, value in (("heap", heap), ("RSS", rss)):
             if kind == "floor":
                 results.add(f"idle {measure} per session: {labels[kind]}", value, "KiB")
