@@ -63,6 +63,7 @@ class Edge(abc.ABC):
         # wake the writer: asyncio.Queue's bookkeeping cost as much as the rest of a delta.
         self._queue: deque[tuple[float, Event] | None] = deque()
         self._wake: asyncio.Future[None] | None = None
+        self._writing = False  # an event is being written (by the writer, or a paced delta)
         self._writer: asyncio.Task[None] | None = None
         self._sent = 0
         self._deltas = 0
@@ -216,6 +217,29 @@ class Edge(abc.ABC):
         """Where the session sends its events."""
         self._enqueue(event)
 
+    async def session_deliver(self, event: Event) -> None:
+        """Where the session sends its paced audio deltas, from the task that paces them.
+
+        With nothing queued or being written and no faults, the delta is written right here:
+        handing it to the writer task would cost a wake-up of that task, and the loop one more
+        iteration, per delta of every session. Otherwise it queues behind what is there, so
+        events leave in the order the session made them either way.
+        """
+        if self._writing or self._queue or self._writer is None or not self._faultless():
+            self._enqueue(event)
+            return
+        if self._dead:
+            return
+        self._writing = True
+        try:
+            await self._send_event(event)
+        except Exception as exc:  # an emulator bug: lose this event, keep the edge
+            self._internal_error(exc, "writing an event")
+        finally:
+            self._writing = False
+            if self._queue:
+                self._wake_writer()
+
     def request_close(self, code: int, reason: str) -> None:
         """Called by the session (``session.close``, expiry): close after queued events."""
         self._enqueue({"__close__": (code, reason)})
@@ -239,6 +263,9 @@ class Edge(abc.ABC):
 
     def _put(self, entry: tuple[float, Event] | None) -> None:
         self._queue.append(entry)
+        self._wake_writer()
+
+    def _wake_writer(self) -> None:
         wake = self._wake
         if wake is not None and not wake.done():
             wake.set_result(None)
@@ -246,7 +273,7 @@ class Edge(abc.ABC):
     async def _write_loop(self) -> None:
         queue = self._queue
         while True:
-            if not queue:
+            if not queue or self._writing:  # (a delta being written by its pacing task)
                 self._wake = asyncio.get_running_loop().create_future()
                 await self._wake
                 continue
@@ -255,10 +282,13 @@ class Edge(abc.ABC):
                 return
             if self._dead:
                 continue
+            self._writing = True
             try:
                 await self._write(*entry)
             except Exception as exc:  # an emulator bug: lose this event, keep the writer
                 self._internal_error(exc, "writing an event")
+            finally:
+                self._writing = False
 
     async def _write(self, queued_at: float, event: Event) -> None:
         if "__close__" in event:
@@ -287,12 +317,17 @@ class Edge(abc.ABC):
             self._deltas += 1
         await self._apply_count_faults()
 
-    async def _apply_count_faults(self) -> None:
-        faults, sent = self.faults, self._sent
+    def _faultless(self) -> bool:
+        """Whether no fault is set (checked per event: cached per :class:`Faults` value)."""
+        faults = self.faults
         if faults is not self._faults_seen:  # new faults (inject, or assigned): are any set?
             self._faults_seen, self._any_faults = faults, faults.active
-        if not self._any_faults:  # the usual case, after every event written
+        return not self._any_faults
+
+    async def _apply_count_faults(self) -> None:
+        if self._faultless():  # the usual case, after every event written
             return
+        faults, sent = self.faults, self._sent
         if self._once("error", faults.error_after_events == sent):
             error = RealtimeError.server_error(code=faults.error_code)
             await self._send_event(self._error_event(error, None))

@@ -14,7 +14,7 @@ import copy
 import inspect
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 Emit = Callable[..., None]
 """``emit(type, **fields)``: send one server event (the sink adds ``event_id``)."""
+EmitPaced = Callable[..., Awaitable[None]]
+"""``await emit_paced(type, **fields)``: send one paced audio delta."""
 
 _TOKEN = re.compile(r"\S+\s*|\s+")
 _ARGUMENT_CHUNK = 16
@@ -81,6 +83,8 @@ class ResponseRun:
     on_crash: Callable[[BaseException], None]
     speech_speed: float = 1.0
     input_usage: Usage = field(default_factory=Usage)
+    emit_paced: EmitPaced | None = None
+    """How paced audio deltas are emitted, awaited (default: ``emit``)."""
     status: str = "in_progress"
     output: list[StoredItem] = field(default_factory=list)
     audio_ms: float = 0.0
@@ -263,7 +267,7 @@ class ResponseRun:
         # Per chunk only the audio changes (this runs once per delta of every session): the
         # part's fields, the format and the emit are looked up once.
         fields = self._part_fields()
-        emit, usage = self.emit, self._usage
+        emit, emit_paced, usage = self.emit, self.emit_paced, self._usage
         speed = self.pacing.speed
         chunk_s = self.pacing.chunk_ms / 1000 / speed if speed else 0.0
         for number, data in enumerate(chunks, 1):
@@ -276,7 +280,12 @@ class ResponseRun:
             ms = audio_format.duration_ms(len(data))
             self.audio_ms += ms
             usage.output_audio += audio_tokens(ms, OUTPUT_AUDIO_TOKENS_PER_S)
-            emit("response.output_audio.delta", **fields, delta=b64encode(data))
+            if emit_paced is None:
+                emit("response.output_audio.delta", **fields, delta=b64encode(data))
+            else:
+                await emit_paced("response.output_audio.delta", **fields, delta=b64encode(data))
+                if self._ended():
+                    return
             if number < len(chunks):
                 if speed:  # inline, not _pace: one coroutine less per delta
                     await asyncio.sleep(max(0.0, started + chunk_s * number - loop.time()))

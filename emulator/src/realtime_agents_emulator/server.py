@@ -386,6 +386,7 @@ class Emulator:
             model=model,
             options=self._session_options("websocket"),
             sink=conn.session_sink,
+            deliver=conn.session_deliver,
             on_close=conn.request_close,
             on_crash=self._crash,
             initial_config=initial,

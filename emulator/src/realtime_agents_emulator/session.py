@@ -19,7 +19,7 @@ import copy
 import logging
 import math
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +67,9 @@ class SessionOptions:
 class Session:
     """One Realtime session: config, conversation, input buffer + VAD and responses.
 
-    ``sink(event)`` receives every server event, with ``event_id`` set. ``on_close(code, reason)``
+    ``sink(event)`` receives every server event, with ``event_id`` set; but when ``deliver`` is
+    given, paced audio deltas are awaited there instead, from the task that paces them (an edge
+    can then write them without a hop through its writer task). ``on_close(code, reason)``
     is called when the session wants its transport closed (``session.close``, expiry);
     ``on_crash(exc)`` reports unexpected exceptions (brain bugs) without stopping the session.
     """
@@ -82,10 +84,12 @@ class Session:
         on_close: Callable[[int, str], None],
         on_crash: Callable[[BaseException], None],
         initial_config: Mapping[str, Any] | None = None,
+        deliver: Callable[[Event], Awaitable[None]] | None = None,
     ) -> None:
         self._options = options
         self._ids = options.ids
         self._sink = sink
+        self._deliver = deliver
         self._on_close = on_close
         self._on_crash = on_crash
         self.id = self._ids.make("sess")
@@ -200,6 +204,13 @@ class Session:
                 self.playback.response_done(fields["response"]["id"])
                 return
         self._sink({"type": type, "event_id": self._ids.event(), **fields})
+
+    async def _emit_paced(self, type: str, **fields: Any) -> None:
+        """:meth:`_emit` for paced audio deltas: awaited by the response that paces them."""
+        if self._deliver is None or self.playback is not None or self._closed:
+            self._emit(type, **fields)
+            return
+        await self._deliver({"type": type, "event_id": self._ids.event(), **fields})
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -532,6 +543,7 @@ class Session:
             settings=settings,
             turn=self._hearing.turn(context, settings, self.conversation),
             emit=self._emit,
+            emit_paced=self._emit_paced,
             ids=self._ids,
             brain=self._options.brain,
             speech=self._options.speech,
