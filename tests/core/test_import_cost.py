@@ -31,6 +31,9 @@ NOT_AT_SESSION_IMPORT = (
     # the session events of tools, approvals, handoffs, guardrails and MCP calls: 7 attrs
     # classes a session without them never publishes
     "realtime_agents.session._tool_events",
+    # the transport events of a live conversation (11 attrs classes): the protocol makes them
+    # at connect, the session's handlers receive them
+    "realtime_agents._turn_events",
 )
 
 # A bare ``import realtime_agents`` (every plugin's entry point, every CLI start) loads nothing
@@ -81,6 +84,8 @@ def test_session_import_leaves_later_modules_unloaded() -> None:
             "dataclasses",
         ),
         ("from realtime_agents import ToolApprovalItem", "realtime_agents.session._tool_events"),
+        ("import realtime_agents.protocol", "realtime_agents._turn_events"),  # at connect
+        ("from realtime_agents import TurnDoneEvent", "realtime_agents._turn_events"),
         (
             "from realtime_agents.session import SESSION_EVENT_NAMES\n"
             "assert SESSION_EVENT_NAMES['agent_handoff'].__name__ == 'AgentHandoffEvent'",

@@ -10,13 +10,33 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, TypeVar, overload
 
 import attrs
 
-from .items import FunctionCallItem, McpApprovalRequestItem, McpCallItem, RealtimeItem
+if TYPE_CHECKING:
+    from .items import McpApprovalRequestItem, McpCallItem, RealtimeItem
+
+#: History items some payloads are (or hold), named here as they always were.
+_ITEMS: Final = ("FunctionCallItem", "McpApprovalRequestItem", "McpCallItem", "RealtimeItem")
+
+#: Built on first use, in :mod:`._turn_events` (see its docstring).
+_TURN_EVENTS: Final = (
+    "FunctionCallEvent",
+    "AudioInterruptedEvent",
+    "TranscriptDeltaEvent",
+    "OutputTextDeltaEvent",
+    "AudioDoneEvent",
+    "ItemDeletedEvent",
+    "TurnStartedEvent",
+    "TurnDoneResponse",
+    "TurnDoneEvent",
+    "InputAudioTranscriptionEvent",
+    "McpToolsListedEvent",
+)
 
 __all__ = [
+    "TRANSPORT_EVENT_NAMES",
     "AudioDoneEvent",
     "AudioEvent",
     "AudioInterruptedEvent",
@@ -69,35 +89,6 @@ class ErrorEvent:
 
 
 @attrs.frozen
-class FunctionCallEvent:
-    """``function_call``: the model finished the arguments of a function call."""
-
-    name: str
-    call_id: str
-    arguments: str
-    id: str | None = None
-    previous_item_id: str | None = None
-    response_id: str | None = None
-    type: Literal["function_call"] = "function_call"
-
-    def answered(self, output: str, *, item_id: str | None = None) -> FunctionCallItem:
-        """The call as a completed history item holding ``output`` (what ``item_update`` carries
-        once it is answered). ``item_id`` stands in when the call has no ``id``."""
-        chosen = self.id or item_id
-        if chosen is None:
-            raise ValueError(f"function call {self.call_id} has no item id")
-        return FunctionCallItem(
-            item_id=chosen,
-            name=self.name,
-            arguments=self.arguments,
-            call_id=self.call_id,
-            output=output,
-            status="completed",
-            previous_item_id=self.previous_item_id,
-        )
-
-
-@attrs.frozen
 class AudioEvent:
     """``audio``: assistant audio in the session's output format (PCM16 24 kHz by default)."""
 
@@ -106,48 +97,6 @@ class AudioEvent:
     item_id: str | None = None
     content_index: int = 0
     type: Literal["audio"] = "audio"
-
-
-@attrs.frozen
-class AudioInterruptedEvent:
-    """``audio_interrupted``: playback of the assistant's audio must stop now.
-
-    ``audio_end_ms`` is where the item was truncated (None when nothing was truncated).
-    """
-
-    item_id: str | None = None
-    content_index: int = 0
-    audio_end_ms: int | None = None
-    type: Literal["audio_interrupted"] = "audio_interrupted"
-
-
-@attrs.frozen
-class TranscriptDeltaEvent:
-    """``audio_transcript_delta``: more transcript of the assistant's audio."""
-
-    item_id: str
-    delta: str
-    response_id: str | None = None
-    type: Literal["audio_transcript_delta"] = "audio_transcript_delta"
-
-
-@attrs.frozen
-class OutputTextDeltaEvent:
-    """``output_text_delta``: more text of a text-modality response."""
-
-    item_id: str
-    delta: str
-    response_id: str | None = None
-    type: Literal["output_text_delta"] = "output_text_delta"
-
-
-@attrs.frozen
-class AudioDoneEvent:
-    """``audio_done``: the server finished sending an item's audio."""
-
-    item_id: str | None = None
-    response_id: str | None = None
-    type: Literal["audio_done"] = "audio_done"
 
 
 def _details() -> dict[str, Any]:
@@ -195,81 +144,11 @@ def _add_details(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 @attrs.frozen
-class ItemDeletedEvent:
-    """``item_deleted``: the server removed an item from the conversation."""
-
-    item_id: str
-    type: Literal["item_deleted"] = "item_deleted"
-
-
-@attrs.frozen
 class ConnectionChangeEvent:
     """``connection_change``: the transport's status changed."""
 
     status: ConnectionStatus
     type: Literal["connection_change"] = "connection_change"
-
-
-@attrs.frozen
-class TurnStartedEvent:
-    """``turn_started``: the backend started a response (a turn of the model).
-
-    ``provider_data`` is what the backend said, raw (OpenAI: the ``response.created`` event).
-    """
-
-    response_id: str | None
-    provider_data: dict[str, Any] | None = attrs.field(default=None, repr=False)
-    type: Literal["turn_started"] = "turn_started"
-
-
-def _items(value: Any) -> tuple[RealtimeItem, ...]:
-    return tuple(value)
-
-
-@attrs.frozen
-class TurnDoneResponse:
-    """A finished response: its id, final status, output as history items, and usage.
-
-    ``output`` holds the items the response produced, typed (messages, function calls, MCP
-    calls); ``provider_data`` is the backend's raw response object (OpenAI: ``response``).
-    """
-
-    id: str
-    output: tuple[RealtimeItem, ...] = attrs.field(converter=_items)
-    usage: Usage
-    status: str = "completed"
-    provider_data: dict[str, Any] | None = attrs.field(default=None, repr=False)
-
-
-@attrs.frozen
-class TurnDoneEvent:
-    """``turn_done``: the backend finished a response."""
-
-    response: TurnDoneResponse
-    type: Literal["turn_done"] = "turn_done"
-
-
-@attrs.frozen
-class InputAudioTranscriptionEvent:
-    """``input_audio_transcription``: the text of what the user said in an audio item.
-
-    ``content_index`` is the audio part of the user item (0 for the usual single part).
-    """
-
-    item_id: str
-    transcript: str
-    content_index: int = 0
-    provider_data: dict[str, Any] | None = attrs.field(default=None, repr=False)
-    type: Literal["input_audio_transcription"] = "input_audio_transcription"
-
-
-@attrs.frozen
-class McpToolsListedEvent:
-    """``mcp_tools_listed``: a hosted MCP server listed its tools."""
-
-    server_label: str
-    tools: list[dict[str, Any]]
-    type: Literal["mcp_tools_listed"] = "mcp_tools_listed"
 
 
 TransportEventPayload: TypeAlias = (
@@ -280,35 +159,95 @@ TransportEventPayload: TypeAlias = (
 )
 
 
-def _event_types() -> dict[str, object]:
-    return {
-        "*": ServerEvent,
-        "error": ErrorEvent,
-        "function_call": FunctionCallEvent,
-        "audio": AudioEvent,
-        "audio_interrupted": AudioInterruptedEvent,
-        "audio_transcript_delta": TranscriptDeltaEvent,
-        "output_text_delta": OutputTextDeltaEvent,
-        "audio_done": AudioDoneEvent,
-        "usage_update": Usage,
-        "item_update": RealtimeItem,
-        "item_deleted": ItemDeletedEvent,
-        "connection_change": ConnectionChangeEvent,
-        "turn_started": TurnStartedEvent,
-        "turn_done": TurnDoneEvent,
-        "input_audio_transcription": InputAudioTranscriptionEvent,
-        "mcp_tool_call_completed": McpCallItem,
-        "mcp_approval_request": McpApprovalRequestItem,
-        "mcp_tools_listed": McpToolsListedEvent,
-    }
+#: The event names of the transport contract, in order (what ``transport.on`` checks names
+#: against); their payloads are :data:`RealtimeTransportEventTypes`'s.
+TRANSPORT_EVENT_NAMES: Final = (
+    "*",
+    "error",
+    "function_call",
+    "audio",
+    "audio_interrupted",
+    "audio_transcript_delta",
+    "output_text_delta",
+    "audio_done",
+    "usage_update",
+    "item_update",
+    "item_deleted",
+    "connection_change",
+    "turn_started",
+    "turn_done",
+    "input_audio_transcription",
+    "mcp_tool_call_completed",
+    "mcp_approval_request",
+    "mcp_tools_listed",
+)
+
+#: Made on first access (``__getattr__`` below): the classes of :mod:`._turn_events` and the
+#: table of every contract event's payload.
+_LAZY: Final = frozenset((*_TURN_EVENTS, *_ITEMS, "RealtimeTransportEventTypes"))
+
+if TYPE_CHECKING:
+    from ._turn_events import (
+        AudioDoneEvent,
+        AudioInterruptedEvent,
+        FunctionCallEvent,
+        InputAudioTranscriptionEvent,
+        ItemDeletedEvent,
+        McpToolsListedEvent,
+        OutputTextDeltaEvent,
+        TranscriptDeltaEvent,
+        TurnDoneEvent,
+        TurnDoneResponse,
+        TurnStartedEvent,
+    )
+
+    #: Every event name of the transport contract and the payload published under it (a
+    #: class, or for ``item_update`` the ``RealtimeItem`` union of history item classes).
+    #: Event payloads carry ``type`` equal to their name; ``item_update`` and ``mcp_*`` carry
+    #: a history item (its ``type`` is the item's kind), ``usage_update`` a :class:`Usage`, and
+    #: ``*`` the raw :class:`ServerEvent`, which OpenAI transports also publish under the
+    #: event's own ``type``.
+    RealtimeTransportEventTypes: Mapping[str, object]
 
 
-#: Every event name of the transport contract and the payload published under it (a class,
-#: or for ``item_update`` the ``RealtimeItem`` union of history item classes). Event payloads
-#: carry ``type`` equal to their name; ``item_update`` and ``mcp_*`` carry a history item (its
-#: ``type`` is the item's kind), ``usage_update`` a :class:`Usage`, and ``*`` the raw
-#: :class:`ServerEvent`, which OpenAI transports also publish under the event's own ``type``.
-RealtimeTransportEventTypes: Final[Mapping[str, object]] = MappingProxyType(_event_types())
+def __getattr__(name: str) -> Any:
+    # PEP 562: the first access to any name of _LAZY imports ._turn_events (and the history
+    # items) and stores every one of them here (later lookups never come back; the
+    # annotations of the protocol below resolve against this module's namespace).
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import _turn_events as t
+    from . import items as i
+
+    names = globals()
+    for cold in _TURN_EVENTS:
+        names[cold] = getattr(t, cold)
+    for item in _ITEMS:
+        names[item] = getattr(i, item)
+    names["RealtimeTransportEventTypes"] = MappingProxyType(
+        {
+            "*": ServerEvent,
+            "error": ErrorEvent,
+            "function_call": t.FunctionCallEvent,
+            "audio": AudioEvent,
+            "audio_interrupted": t.AudioInterruptedEvent,
+            "audio_transcript_delta": t.TranscriptDeltaEvent,
+            "output_text_delta": t.OutputTextDeltaEvent,
+            "audio_done": t.AudioDoneEvent,
+            "usage_update": Usage,
+            "item_update": i.RealtimeItem,
+            "item_deleted": t.ItemDeletedEvent,
+            "connection_change": ConnectionChangeEvent,
+            "turn_started": t.TurnStartedEvent,
+            "turn_done": t.TurnDoneEvent,
+            "input_audio_transcription": t.InputAudioTranscriptionEvent,
+            "mcp_tool_call_completed": i.McpCallItem,
+            "mcp_approval_request": i.McpApprovalRequestItem,
+            "mcp_tools_listed": t.McpToolsListedEvent,
+        }
+    )
+    return names[name]
+
 
 # -- typing: each contract event name with its payload ---------------------------------------
 #

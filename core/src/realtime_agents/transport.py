@@ -47,11 +47,11 @@ import attrs
 
 from .bus import EventEmitter, EventNames
 from .errors import NotSupportedError, UserError
-from .events import ConnectionChangeEvent, ConnectionStatus, RealtimeTransportEventTypes
+from .events import TRANSPORT_EVENT_NAMES, ConnectionChangeEvent, ConnectionStatus
 
 if TYPE_CHECKING:
     from .config import RealtimeSessionConfig
-    from .events import FunctionCallEvent, TransportSubscribe
+    from .events import FunctionCallEvent, RealtimeTransportEventTypes, TransportSubscribe
     from .items import McpApprovalRequestItem, RealtimeItem
 
 __all__ = [
@@ -63,6 +63,16 @@ __all__ = [
     "UserMessage",
     "resolve_api_key",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: re-exported from .events, where the table is built on first access.
+    if name == "RealtimeTransportEventTypes":
+        from . import events
+
+        return events.RealtimeTransportEventTypes
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: An API key, or a (sync or async) function returning one; called at each connect.
 ApiKey: TypeAlias = "str | Callable[[], str] | Callable[[], Awaitable[str]]"
@@ -105,7 +115,7 @@ _TRANSPORT_ALIASES: Final = {
 #: What every transport publishes, checked by ``transport.on``; OpenAI transports add each
 #: server event type, and a transport of your own may add its events with ``|``.
 CONTRACT_EVENTS: Final = EventNames(
-    RealtimeTransportEventTypes,
+    TRANSPORT_EVENT_NAMES,
     aliases=_TRANSPORT_ALIASES,
     docs="docs/writing-a-transport.md#events (and realtime_agents.RealtimeTransportEventTypes)",
 )

@@ -24,21 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from ..agent import RealtimeAgent
 from ..errors import UserError
-from ..events import (
-    AudioDoneEvent,
-    AudioEvent,
-    AudioInterruptedEvent,
-    ConnectionStatus,
-    ErrorEvent,
-    FunctionCallEvent,
-    InputAudioTranscriptionEvent,
-    OutputTextDeltaEvent,
-    ServerEvent,
-    TranscriptDeltaEvent,
-    TurnDoneEvent,
-    TurnStartedEvent,
-    Usage,
-)
+from ..events import ConnectionStatus, ErrorEvent, Usage
 from ..guardrail import OutputGuardrail, OutputGuardrailSettings
 from ..items import (
     McpApprovalRequestItem,
@@ -74,6 +60,18 @@ from .events import (
 
 if TYPE_CHECKING:
     from ..config import RealtimeSessionConfig
+    from ..events import (
+        AudioDoneEvent,
+        AudioEvent,
+        AudioInterruptedEvent,
+        FunctionCallEvent,
+        InputAudioTranscriptionEvent,
+        OutputTextDeltaEvent,
+        ServerEvent,
+        TranscriptDeltaEvent,
+        TurnDoneEvent,
+        TurnStartedEvent,
+    )
     from ..plugins import PluginHost
     from ._tool_events import ToolApprovalItem
     from .events import SessionOff, SessionSubscribe, SessionWaitFor

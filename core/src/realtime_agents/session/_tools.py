@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 import attrs
 
 from ..errors import ModelBehaviorError, RealtimeAgentsError, UserError
-from ..events import FunctionCallEvent
 from ..handoff import Handoff
 from ..items import McpApprovalRequestItem
 from ..run_context import RunContextWrapper, ToolContext
@@ -41,6 +40,7 @@ from ..tools import (
 )
 
 if TYPE_CHECKING:
+    from ..events import FunctionCallEvent
     from ._config import AgentSnapshot
     from ._services import SessionServices
     from ._tool_events import ToolApprovalItem

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, Type
 import attrs
 
 from ..bus import EventNames
-from ..events import AudioEvent, AudioInterruptedEvent, ErrorEvent, RealtimeTransportEventTypes
+from ..events import TRANSPORT_EVENT_NAMES
 
 if TYPE_CHECKING:
     from ..agent import RealtimeAgent
-    from ..events import ServerEvent
+    from ..events import AudioEvent, AudioInterruptedEvent, ErrorEvent, ServerEvent
     from ..handoff import Handoff
     from ..items import RealtimeItem
     from ..run_context import RunContextWrapper
@@ -139,6 +139,10 @@ _LAZY: Final = frozenset(
         "McpToolCallCompletedEvent",
         "SESSION_EVENT_NAMES",
         "RealtimeSessionEvent",
+        # the transport's payloads three session events reuse (built on first use there)
+        "AudioEvent",
+        "AudioInterruptedEvent",
+        "ErrorEvent",
     )
 )
 
@@ -183,11 +187,14 @@ def __getattr__(name: str) -> Any:
     # below resolve against this module's namespace).
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .. import events as e
     from . import _tool_events as t
 
     names = globals()
     for cold in t.__all__:
         names[cold] = getattr(t, cold)
+    for reused in ("AudioEvent", "AudioInterruptedEvent", "ErrorEvent"):
+        names[reused] = getattr(e, reused)
     payloads = names["SESSION_EVENT_NAMES"] = {
         "agent_start": AgentStartEvent,
         "agent_end": AgentEndEvent,
@@ -197,12 +204,12 @@ def __getattr__(name: str) -> Any:
         "transport_event": TransportEvent,
         "audio_start": AudioStartEvent,
         "audio_stopped": AudioStoppedEvent,
-        "audio": AudioEvent,
-        "audio_interrupted": AudioInterruptedEvent,
+        "audio": e.AudioEvent,
+        "audio_interrupted": e.AudioInterruptedEvent,
         "guardrail_tripped": t.GuardrailTrippedEvent,
         "history_updated": HistoryUpdatedEvent,
         "history_added": HistoryAddedEvent,
-        "error": ErrorEvent,
+        "error": e.ErrorEvent,
         "tool_approval_requested": t.ToolApprovalRequestedEvent,
         "mcp_tool_call_completed": t.McpToolCallCompletedEvent,
     }
@@ -246,7 +253,7 @@ def _hints() -> dict[str, str]:
     # Names a session does not publish but its transport does: say where they are.
     hints = {
         name: f"{name!r} is published by the transport: session.transport.on({name!r}, handler)."
-        for name in RealtimeTransportEventTypes
+        for name in TRANSPORT_EVENT_NAMES
         if name not in _NAMES
     }
     # The session names no wire events: the docs give the OpenAI server event's name.
