@@ -280,7 +280,9 @@ class SansIOChannel(asyncio.Protocol, Channel):
         ws, transport = self._ws, self._transport
         if ws is None or transport is None:
             return
-        self._write_out(ws.data_to_send(), transport)
+        chunks = ws.data_to_send()
+        if chunks:  # after most received frames there is nothing to answer
+            self._write_out(chunks, transport)
 
     @staticmethod
     def _write_out(chunks: list[bytes], transport: asyncio.Transport) -> None:
