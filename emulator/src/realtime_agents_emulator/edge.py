@@ -315,7 +315,8 @@ class Edge(abc.ABC):
         kind = str(event.get("type", ""))
         if kind.startswith("response.") and kind.endswith(".delta"):
             self._deltas += 1
-        await self._apply_count_faults()
+        if not self._faultless():  # checked here: no coroutine per event without faults
+            await self._apply_count_faults()
 
     def _faultless(self) -> bool:
         """Whether no fault is set (checked per event: cached per :class:`Faults` value)."""
@@ -325,8 +326,6 @@ class Edge(abc.ABC):
         return not self._any_faults
 
     async def _apply_count_faults(self) -> None:
-        if self._faultless():  # the usual case, after every event written
-            return
         faults, sent = self.faults, self._sent
         if self._once("error", faults.error_after_events == sent):
             error = RealtimeError.server_error(code=faults.error_code)

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 Event = dict[str, Any]
 _MIN_COMMIT_MS = 100.0
 _LOGPROBS = "item.input_audio_transcription.logprobs"
+_HANDLERS: dict[str, Callable[[Session, Event], None]] = {}
+"""``Session._on_<type>`` per client event type, filled as types arrive."""
 
 
 @dataclass(frozen=True)
@@ -172,8 +174,11 @@ class Session:
         client_event_id = raw_id if isinstance(raw_id, str) else None
         try:
             checked = validate_client_event(event, self._options.transport)
-            handler = getattr(self, "_on_" + str(checked["type"]).replace(".", "_"))
-            handler(checked)
+            kind = str(checked["type"])
+            handler = _HANDLERS.get(kind)
+            if handler is None:  # looked up once per type: appends arrive every 20 ms
+                handler = _HANDLERS[kind] = getattr(Session, "_on_" + kind.replace(".", "_"))
+            handler(self, checked)
         except RealtimeError as error:
             self.error(error, client_event_id)
 
