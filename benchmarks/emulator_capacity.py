@@ -151,12 +151,85 @@ def client_main(url: str, n: int, pipe: Any, cpus: set[int] | None) -> None:
 # -- one measurement -----------------------------------------------------------------------------
 
 
+FLOOR = "floor"
+"""``--floor``: instead of the emulator, a bare aiohttp server on the same loop (uvloop when
+installed) that only does what the transport needs: it reads every frame and sends every
+session a constant delta on the same 20 ms grid. What the emulator costs above it is its own."""
+
+
 def serve_tree(source: str | None, *args: Any) -> None:
     """:func:`serve_workers` with the emulator package of ``source`` (None: this checkout's)
-    first on the path of the command it runs (and of its workers, which inherit it)."""
+    first on the path of the command it runs (and of its workers, which inherit it), or the
+    floor server (``source`` = :data:`FLOOR`)."""
+    if source == FLOOR:
+        serve_floor(*args)
+        return
     if source is not None:
         os.environ["PYTHONPATH"] = source
     serve_workers(*args)
+
+
+def serve_floor(conn: Any, speech_ms: int, chunk_ms: int, workers: int, cpu: int | None) -> None:
+    """Child process: the floor server (one process; ``speech_ms`` and ``workers`` unused)."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+    from aiohttp import web
+
+    delta = json.dumps(
+        {
+            "type": "response.output_audio.delta",
+            "event_id": "event_" + "x" * 21,
+            "response_id": "resp_" + "x" * 21,
+            "item_id": "item_" + "x" * 21,
+            "output_index": 0,
+            "content_index": 0,
+            "delta": base64.b64encode(bytes(48 * chunk_ms)).decode(),
+        }
+    )
+
+    async def realtime(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(protocols=("realtime",), heartbeat=20.0)
+        await ws.prepare(request)
+
+        async def pace() -> None:
+            loop = asyncio.get_running_loop()
+            start, number = loop.time(), 0
+            while True:
+                await ws.send_str(delta)
+                number += 1
+                await asyncio.sleep(max(0.0, start + number * chunk_ms / 1000 - loop.time()))
+
+        pacing = asyncio.create_task(pace())
+        try:
+            async for _ in ws:
+                pass
+        finally:
+            pacing.cancel()
+        return ws
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/v1/realtime", realtime)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        loop = asyncio.get_running_loop()
+        conn.send(f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime")
+        while (command := await loop.run_in_executor(None, conn.recv)) != "stop":
+            if command == "close":
+                conn.send([])
+        await runner.cleanup()
+        conn.send("stopped")
+
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main())
+    else:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main())
 
 
 def measure(
@@ -216,7 +289,7 @@ def measure(
     cpu = cpu1 - cpu0
     us = cpu / max(1, sent + received) * 1e6
     return {
-        "tree": "compare" if source else "this",
+        "tree": {None: "this", FLOOR: FLOOR}.get(source, "compare"),
         "workers": workers,
         "n": n,
         "cpu_cores": cpu / wall,
@@ -248,6 +321,12 @@ def main() -> None:
         "(e.g. `git archive OLD emulator/src | tar -x -C /tmp/old`, SRC = /tmp/old/emulator/src),"
         " right after this checkout's",
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also run each configuration against a bare aiohttp server that reads every frame "
+        "and sends the same deltas on the same grid, and nothing else (the transport's floor)",
+    )
     parser.add_argument("--quick", action="store_true", help="N=20 for 2 s (a smoke run)")
     add_json_argument(parser)
     args = parser.parse_args()
@@ -263,7 +342,9 @@ def main() -> None:
         parser.error("--pin needs at least 2 CPUs")
     if args.compare and not (args.compare / "realtime_agents_emulator" / "cli.py").is_file():
         parser.error(f"--compare: no realtime_agents_emulator package in {args.compare}")
-    trees = [None, str(args.compare.resolve())] if args.compare else [None]
+    trees: list[str | None] = [None, str(args.compare.resolve())] if args.compare else [None]
+    if args.floor:
+        trees.append(FLOOR)
     results = [
         measure(w, n, args.seconds, args.clients, args.pin, tree)
         for n in sizes
@@ -278,6 +359,8 @@ def main() -> None:
     print(f"\n{args.seconds:g} s window after 1 s warm-up; 20 ms audio both ways, audio_speed=1")
     if args.compare:
         print(f"emulator: this checkout's, then [compare] = the one in {args.compare}")
+    if args.floor:
+        print("floor: a bare aiohttp server that reads every frame and sends the same deltas")
     print(
         "| emulator | workers | N | emulator CPU (cores) | µs per message | sessions per core "
         "| delivered | uplink |"
@@ -302,9 +385,9 @@ def report(results: list[dict[str, Any]], quick: bool) -> Results:
     other = {(r["workers"], r["n"]): r for r in results if r["tree"] == "compare"}
     for r in results:
         label = f"--workers {r['workers']}, N={r['n']}"
-        if r["tree"] == "compare":
+        if r["tree"] != "this":
             document.add(
-                f"sessions per emulator core, [compare] {label}",
+                f"sessions per emulator core, [{r['tree']}] {label}",
                 r["sessions_per_core"],
                 "sessions",
                 note=f"delivered {r['delivered']:.3f} of real time",
