@@ -17,7 +17,17 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Final,
+    Literal,
+    Protocol,
+    TypeAlias,
+    TypeVar,
+    get_args,
+    overload,
+)
 
 import attrs
 
@@ -217,8 +227,8 @@ def __getattr__(name: str) -> Any:
     return names[name]
 
 
-#: The names a session publishes, in the order of ``SESSION_EVENT_NAMES``.
-_NAMES: Final = (
+#: A session event name, for type checkers: ``session.on("nope", ...)`` is a type error.
+SessionEventName: TypeAlias = Literal[
     "agent_start",
     "agent_end",
     "agent_handoff",
@@ -235,7 +245,10 @@ _NAMES: Final = (
     "error",
     "tool_approval_requested",
     "mcp_tool_call_completed",
-)
+]
+#: The names a session publishes, in the order of ``SESSION_EVENT_NAMES`` (spelled once, as
+#: the type checkers' literal).
+_NAMES: Final = get_args(SessionEventName)
 
 #: openai-agents-python's session event names (and the raw ``*`` of the JS transport) → ours.
 _ALIASES: Final = {
@@ -280,25 +293,6 @@ SESSION_EVENTS: Final = EventNames(
 # checkers only: subscribing runs EventEmitter's methods. One overload per name, in the order
 # of SESSION_EVENT_NAMES; tests/core/session/test_session_events_typed.py checks they agree.
 
-#: A session event name, for type checkers: ``session.on("nope", ...)`` is a type error.
-SessionEventName: TypeAlias = Literal[
-    "agent_start",
-    "agent_end",
-    "agent_handoff",
-    "agent_tool_start",
-    "agent_tool_end",
-    "transport_event",
-    "audio_start",
-    "audio_stopped",
-    "audio",
-    "audio_interrupted",
-    "guardrail_tripped",
-    "history_updated",
-    "history_added",
-    "error",
-    "tool_approval_requested",
-    "mcp_tool_call_completed",
-]
 
 _E = TypeVar("_E")
 _R = TypeVar("_R")
