@@ -15,8 +15,12 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+)
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -80,31 +84,21 @@ async def ask(session: RealtimeSession[Any], text: str, timeout: float = 30.0) -
     return str((await answer).output_text)
 
 
-@contextmanager
-def reserved_port() -> Iterator[socket.socket]:
+def reserved_port() -> AbstractContextManager[socket.socket]:
     """A listening address on 127.0.0.1 known before its app exists (the emulator must know
     the webhook's URL when it starts, and the app needs the emulator): serve it later."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.bind(("127.0.0.1", 0))
-        yield sock
-    finally:
-        sock.close()
+    from realtime_agents_emulator.demo_calls import bound_socket  # offline: the emulator is here
+
+    return bound_socket()
 
 
-@asynccontextmanager
-async def serve(app: web.Application, sock: socket.socket | None = None) -> AsyncIterator[int]:
+def serve(
+    app: web.Application, sock: socket.socket | None = None
+) -> AbstractAsyncContextManager[int]:
     """Serve ``app`` on ``sock`` (default: a free port of 127.0.0.1); yields the port."""
-    from aiohttp import web
+    from realtime_agents_emulator.demo_calls import served  # offline: the emulator is here
 
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        site = web.SockSite(runner, sock) if sock else web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        yield int(runner.addresses[0][1])
-    finally:
-        await runner.cleanup()
+    return served(app, sock)
 
 
 def serve_live(app: web.Application, description: str) -> None:
