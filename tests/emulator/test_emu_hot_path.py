@@ -33,6 +33,12 @@ FASTEST = wire.Codec.fastest()
 def test_this_environment_has_the_accelerators() -> None:
     # The dev environment installs the [speed] packages: the comparisons below are real.
     assert FASTEST.name == "msgspec+pybase64"
+    assert wire.codec_name() == "msgspec+pybase64"  # what the emulator itself uses
+
+
+def test_the_stdlib_can_be_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REALTIME_AGENTS_CODEC", "stdlib")
+    assert wire.Codec.fastest().name == "stdlib"
 
 
 def _outcome(function: Any, value: Any) -> tuple[str, Any]:
