@@ -34,6 +34,23 @@ NOT_AT_SESSION_IMPORT = (
     # the transport events of a live conversation (11 attrs classes): the protocol makes them
     # at connect, the session's handlers receive them
     "realtime_agents._turn_events",
+    # the history item classes (11 attrs classes, ≈3 ms) and the session code that reads them:
+    # built when the first session is constructed (or the protocol loads, at connect)
+    "realtime_agents.items",
+    "realtime_agents.session._history",
+    "realtime_agents.session._guardrails",
+)
+
+# A transport that loads nothing (the real ones load the protocol, and the items with it), so
+# that constructing a session shows what the session itself builds on first use.
+BARE_SESSION = (
+    "from realtime_agents import RealtimeAgent, RealtimeSession\n"
+    "from realtime_agents.transport import RealtimeTransportLayer as T\n"
+    "Bare = type('Bare', (T,), {n: lambda *a, **k: None for n in T.__abstractmethods__})\n"
+    "session = RealtimeSession(RealtimeAgent(name='a'), transport=Bare())\n"
+    "assert session.history == ()\n"
+    "import sys\n"
+    "assert 'realtime_agents.protocol' not in sys.modules"
 )
 
 # A bare ``import realtime_agents`` (every plugin's entry point, every CLI start) loads nothing
@@ -84,6 +101,10 @@ def test_session_import_leaves_later_modules_unloaded() -> None:
             "dataclasses",
         ),
         ("from realtime_agents import ToolApprovalItem", "realtime_agents.session._tool_events"),
+        (BARE_SESSION, "realtime_agents.items"),
+        (BARE_SESSION, "realtime_agents.session._history"),
+        (BARE_SESSION, "realtime_agents.session._guardrails"),
+        ("from realtime_agents import UserMessageItem", "realtime_agents.items"),
         ("import realtime_agents.protocol", "realtime_agents._turn_events"),  # at connect
         ("from realtime_agents import TurnDoneEvent", "realtime_agents._turn_events"),
         (

@@ -15,6 +15,9 @@ The first check to trip for a response wins; later trips of that response are ig
    again only if no newer response has started.
 
 Results that arrive after the connection closed or was replaced do nothing at all.
+
+The session imports this module when it is constructed (it reads history items, whose classes
+are built on first use), not when it is imported.
 """
 
 from __future__ import annotations

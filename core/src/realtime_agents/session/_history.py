@@ -15,11 +15,16 @@ Rules (improving on the JS SDK where noted):
 * Input transcriptions are merged into the user item's ``input_audio`` part, even when the
   transcript arrives before the item.
 * Audio bytes are dropped unless the session stores audio.
+
+This module is the session's only runtime user of the history item classes (with the
+guardrail runner), so the session imports it when it is constructed, not when it is imported:
+the item classes (≈3 ms of attrs code generation) are built on first use, and no lookup is
+added per event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -61,6 +66,18 @@ class ConversationHistory:
         self._snapshot: tuple[RealtimeItem, ...] | None = ()
         self._orphans: dict[str, str] = {}  # item_id -> previous_item_id not (yet) present
         self._transcripts: dict[str, tuple[int, str]] = {}  # transcripts of unseen items
+
+    @staticmethod
+    def last_output_text(output: Sequence[RealtimeItem]) -> str:
+        """The last assistant text or transcript of a response's output (scanning backwards)."""
+        for item in reversed(output):
+            if not isinstance(item, AssistantMessageItem):
+                continue
+            for part in reversed(item.content):
+                text = part.text if isinstance(part, OutputText) else part.transcript
+                if text:
+                    return text
+        return ""
 
     @property
     def items(self) -> tuple[RealtimeItem, ...]:

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..events import ErrorEvent
-from ..items import AssistantMessageItem, OutputText, RealtimeItem
 from ..transport import RealtimeTransportLayer
 from ._queue import EventQueue, EventsDroppedError, QueueClosed, audio_cost
 
-__all__ = ["TRANSPORT_EVENTS", "EventsDroppedError", "TransportLink", "last_output_text"]
+__all__ = ["TRANSPORT_EVENTS", "EventsDroppedError", "TransportLink"]
 
 Reporter = Callable[[BaseException], None]
 
@@ -170,15 +169,3 @@ class TransportLink:
                 except Exception as exc:
                     report(exc)
             self._dropping = False
-
-
-def last_output_text(output: Sequence[RealtimeItem]) -> str:
-    """The last assistant text or transcript of a response's output (scanning backwards)."""
-    for item in reversed(output):
-        if not isinstance(item, AssistantMessageItem):
-            continue
-        for part in reversed(item.content):
-            text = part.text if isinstance(part, OutputText) else part.transcript
-            if text:
-                return text
-    return ""

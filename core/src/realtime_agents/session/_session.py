@@ -26,11 +26,6 @@ from ..agent import RealtimeAgent
 from ..errors import UserError
 from ..events import ConnectionStatus, ErrorEvent, Usage
 from ..guardrail import OutputGuardrail, OutputGuardrailSettings
-from ..items import (
-    McpApprovalRequestItem,
-    McpCallItem,
-    RealtimeItem,
-)
 from ..run_context import RunContextWrapper, TContext
 from ..transport import ApiKey, ConnectOptions, RealtimeTransportLayer, UserMessage
 from ._config import (
@@ -42,9 +37,7 @@ from ._config import (
     snapshot_agent,
 )
 from ._emitter import SessionEmitter
-from ._guardrails import GuardrailRunner
-from ._history import ITEM_TYPES, ConversationHistory
-from ._link import TransportLink, last_output_text
+from ._link import TransportLink
 from ._queue import DEFAULT_MAX_QUEUED_AUDIO_BYTES, DEFAULT_MAX_QUEUED_EVENTS, TaskSet
 from ._tools import ToolCallRunner, ToolErrorFormatter
 from .events import (
@@ -72,7 +65,10 @@ if TYPE_CHECKING:
         TurnDoneEvent,
         TurnStartedEvent,
     )
+    from ..items import McpApprovalRequestItem, McpCallItem, RealtimeItem
     from ..plugins import PluginHost
+    from ._guardrails import GuardrailRunner
+    from ._history import ConversationHistory
     from ._tool_events import ToolApprovalItem
     from .events import SessionOff, SessionSubscribe, SessionWaitFor
 
@@ -145,6 +141,11 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         max_queued_audio_bytes: int = DEFAULT_MAX_QUEUED_AUDIO_BYTES,
         max_queued_events: int = DEFAULT_MAX_QUEUED_EVENTS,
     ) -> None:
+        # What reads history items, imported by the first session rather than at import: the
+        # item classes it loads cost ≈3 ms of attrs code generation (see _history's docstring).
+        from ._guardrails import GuardrailRunner
+        from ._history import ConversationHistory
+
         super().__init__(max_queued_audio_bytes, max_queued_events)
         if not isinstance(agent, RealtimeAgent):
             raise UserError(f"RealtimeSession needs a RealtimeAgent, got {type(agent).__name__}")
@@ -156,7 +157,7 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         self._link = TransportLink(self._transport, max_queued_audio_bytes)
         self._model = model
         self._context: RunContextWrapper[Any] = RunContextWrapper(context)
-        self._history = ConversationHistory(store_audio=history_store_audio)
+        self._history: ConversationHistory = ConversationHistory(store_audio=history_store_audio)
         self._usage = Usage()
         self._options = ConfigOptions(
             model=model,
@@ -181,7 +182,7 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         settings = OutputGuardrailSettings.coerce(output_guardrail_settings)
         services = _Services(self)
         self._tools = ToolCallRunner(services, tool_error_formatter)
-        self._guardrails = GuardrailRunner(services, guardrails, settings)
+        self._guardrails: GuardrailRunner = GuardrailRunner(services, guardrails, settings)
         self._dispatch: dict[str, Callable[[Any], None]] = {
             "function_call": self._on_function_call,
             "audio": self._on_audio,
@@ -400,6 +401,8 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         """
         old = self.history
         new = list(history(old) if callable(history) else history)
+        from ._history import ITEM_TYPES  # loaded by __init__ already
+
         for item in new:
             if not isinstance(item, ITEM_TYPES):
                 raise UserError(f"update_history needs history items, got {type(item).__name__}")
@@ -543,7 +546,7 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         self._stop_audio(response.id)
         self._audio.pop(response.id, None)
         self._guardrails.on_turn_done(response, snapshot, self._generation)
-        text = last_output_text(response.output)
+        text = self._history.last_output_text(response.output)
         end = AgentEndEvent(snapshot.agent, response.id, text, context=self._context)
         self._publish_agent(snapshot.agent, "agent_end", end)
 

@@ -29,7 +29,6 @@ import attrs
 
 from ..errors import ModelBehaviorError, RealtimeAgentsError, UserError
 from ..handoff import Handoff
-from ..items import McpApprovalRequestItem
 from ..run_context import RunContextWrapper, ToolContext
 from ..tools import (
     BackgroundResult,
@@ -41,6 +40,7 @@ from ..tools import (
 
 if TYPE_CHECKING:
     from ..events import FunctionCallEvent
+    from ..items import McpApprovalRequestItem
     from ._config import AgentSnapshot
     from ._services import SessionServices
     from ._tool_events import ToolApprovalItem
@@ -122,6 +122,8 @@ class ToolCallRunner:
     # -- approvals -----------------------------------------------------------------------------
 
     async def approve(self, item: ToolApprovalItem | McpApprovalRequestItem, always: bool) -> None:
+        from ..items import McpApprovalRequestItem  # a user call, not per event; see _history
+
         if isinstance(item, McpApprovalRequestItem):
             if always:
                 logger.warning("always=True is not supported for hosted MCP approvals; ignored")
@@ -132,6 +134,8 @@ class ToolCallRunner:
     async def reject(
         self, item: ToolApprovalItem | McpApprovalRequestItem, message: str | None, always: bool
     ) -> None:
+        from ..items import McpApprovalRequestItem  # a user call, not per event; see _history
+
         if isinstance(item, McpApprovalRequestItem):
             if always:
                 logger.warning("always=True is not supported for hosted MCP approvals; ignored")
