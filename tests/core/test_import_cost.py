@@ -39,6 +39,29 @@ NOT_AT_SESSION_IMPORT = (
     "realtime_agents.items",
     "realtime_agents.session._history",
     "realtime_agents.session._guardrails",
+    # the events every running session publishes (agent start/end, audio start/stop, history,
+    # raw transport events: 7 attrs classes): built when a session first publishes one
+    "realtime_agents.session._run_events",
+)
+
+# A session connected to the mock server (the real protocol), which publishes the running
+# session's events (history_updated at connect) and makes history items.
+CONNECTED_SESSION = (
+    "import asyncio\n"
+    "from realtime_agents import RealtimeAgent, RealtimeSession\n"
+    "from realtime_agents.testing import MockRealtimeTransport\n"
+    "async def main():\n"
+    "    seen = []\n"
+    "    session = RealtimeSession(RealtimeAgent(name='a'), transport=MockRealtimeTransport())\n"
+    "    session.on('history_updated', seen.append)\n"
+    "    async with session:\n"
+    "        await session.connect(api_key='sk-test')\n"
+    "        for _ in range(500):  # the reset is published from the session's queue\n"
+    "            if seen:\n"
+    "                break\n"
+    "            await asyncio.sleep(0.01)\n"
+    "    assert type(seen[0]).__name__ == 'HistoryUpdatedEvent', seen\n"
+    "asyncio.run(main())"
 )
 
 # A transport that loads nothing (the real ones load the protocol, and the items with it), so
@@ -105,6 +128,16 @@ def test_session_import_leaves_later_modules_unloaded() -> None:
         (BARE_SESSION, "realtime_agents.session._history"),
         (BARE_SESSION, "realtime_agents.session._guardrails"),
         ("from realtime_agents import UserMessageItem", "realtime_agents.items"),
+        (CONNECTED_SESSION, "realtime_agents.session._run_events"),
+        (
+            "from realtime_agents.session import AgentEndEvent",
+            "realtime_agents.session._run_events",
+        ),
+        (
+            "from realtime_agents.session.events import SESSION_EVENT_NAMES as N\n"
+            "assert N['history_added'].__name__ == 'HistoryAddedEvent'",
+            "realtime_agents.session._run_events",
+        ),
         ("import realtime_agents.protocol", "realtime_agents._turn_events"),  # at connect
         ("from realtime_agents import TurnDoneEvent", "realtime_agents._turn_events"),
         (

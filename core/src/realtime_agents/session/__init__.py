@@ -1,9 +1,9 @@
 """The session layer: :class:`RealtimeSession` and the events it publishes.
 
 ``from realtime_agents.session import RealtimeSession`` is the stable import; the modules
-prefixed with ``_`` are internal. The events of tools, approvals, handoffs, guardrails and
-MCP calls (and the tables naming every payload) are built on first access: a session that uses
-none of them never pays for their classes.
+prefixed with ``_`` are internal. The event classes (and the tables naming every payload) are
+built on first access: those of a running session when it first publishes one, those of
+tools, approvals, handoffs, guardrails and MCP calls when a session uses them.
 """
 
 from typing import TYPE_CHECKING
@@ -17,27 +17,25 @@ from ._queue import (
 )
 from ._session import RealtimeSession
 from ._tools import ToolErrorFormatter, ToolErrorFormatterArgs, ToolExecutionError
-from .events import (
-    AgentEndEvent,
-    AgentStartEvent,
-    AudioStartEvent,
-    AudioStoppedEvent,
-    HistoryAddedEvent,
-    HistoryUpdatedEvent,
-    TransportEvent,
-)
 
 if TYPE_CHECKING:
     from .events import (
         SESSION_EVENT_NAMES,
+        AgentEndEvent,
         AgentHandoffEvent,
+        AgentStartEvent,
         AgentToolEndEvent,
         AgentToolStartEvent,
+        AudioStartEvent,
+        AudioStoppedEvent,
         GuardrailTrippedEvent,
+        HistoryAddedEvent,
+        HistoryUpdatedEvent,
         McpToolCallCompletedEvent,
         RealtimeSessionEvent,
         ToolApprovalItem,
         ToolApprovalRequestedEvent,
+        TransportEvent,
     )
 
 __all__ = [
@@ -72,14 +70,21 @@ __getattr__, __dir__ = lazy_exports(
     dict.fromkeys(
         (
             "SESSION_EVENT_NAMES",
+            "AgentEndEvent",
             "AgentHandoffEvent",
+            "AgentStartEvent",
             "AgentToolEndEvent",
             "AgentToolStartEvent",
+            "AudioStartEvent",
+            "AudioStoppedEvent",
             "GuardrailTrippedEvent",
+            "HistoryAddedEvent",
+            "HistoryUpdatedEvent",
             "McpToolCallCompletedEvent",
             "RealtimeSessionEvent",
             "ToolApprovalItem",
             "ToolApprovalRequestedEvent",
+            "TransportEvent",
         ),
         ".events",
     ),

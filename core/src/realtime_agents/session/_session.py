@@ -28,6 +28,7 @@ from ..events import ConnectionStatus, ErrorEvent, Usage
 from ..guardrail import OutputGuardrail, OutputGuardrailSettings
 from ..run_context import RunContextWrapper, TContext
 from ..transport import ApiKey, ConnectOptions, RealtimeTransportLayer, UserMessage
+from . import events
 from ._config import (
     AgentSnapshot,
     ConfigOptions,
@@ -40,16 +41,7 @@ from ._emitter import SessionEmitter
 from ._link import TransportLink
 from ._queue import DEFAULT_MAX_QUEUED_AUDIO_BYTES, DEFAULT_MAX_QUEUED_EVENTS, TaskSet
 from ._tools import ToolCallRunner, ToolErrorFormatter
-from .events import (
-    SESSION_EVENTS,
-    AgentEndEvent,
-    AgentStartEvent,
-    AudioStartEvent,
-    AudioStoppedEvent,
-    HistoryAddedEvent,
-    HistoryUpdatedEvent,
-    TransportEvent,
-)
+from .events import SESSION_EVENTS
 
 if TYPE_CHECKING:
     from ..config import RealtimeSessionConfig
@@ -70,7 +62,7 @@ if TYPE_CHECKING:
     from ._guardrails import GuardrailRunner
     from ._history import ConversationHistory
     from ._tool_events import ToolApprovalItem
-    from .events import SessionOff, SessionSubscribe, SessionWaitFor
+    from .events import HistoryAddedEvent, SessionOff, SessionSubscribe, SessionWaitFor
 
 __all__ = ["RealtimeSession"]
 
@@ -468,7 +460,7 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
                 self._pinned_voice = self._last_config.get("voice")
             agent = self._snapshot_for(rid).agent
             self._publish_agent(
-                agent, "audio_start", AudioStartEvent(agent, rid, context=self._context)
+                agent, "audio_start", events.AudioStartEvent(agent, rid, context=self._context)
             )
         self.emit("audio", event)
 
@@ -479,7 +471,7 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         if self._audio.get(rid):
             self._audio[rid] = False
             agent = self._snapshot_for(rid).agent
-            self.emit("audio_stopped", AudioStoppedEvent(agent, rid, context=self._context))
+            self.emit("audio_stopped", events.AudioStoppedEvent(agent, rid, context=self._context))
 
     def _on_audio_interrupted(self, event: AudioInterruptedEvent) -> None:
         for rid, flowing in self._audio.items():
@@ -503,7 +495,7 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         changed, added = self._history.upsert(item)
         if added:
             stored = next(i for i in self._history.items if i.item_id == item.item_id)
-            self._history_changed(HistoryAddedEvent(stored))
+            self._history_changed(events.HistoryAddedEvent(stored))
         elif changed:
             self._history_changed()
 
@@ -520,7 +512,7 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         self._context.history = items
         if added is not None:
             self.emit("history_added", added)
-        self.emit("history_updated", HistoryUpdatedEvent(items))
+        self.emit("history_updated", events.HistoryUpdatedEvent(items))
 
     def _on_connection_change(self, event: Any) -> None:
         if event.status is ConnectionStatus.DISCONNECTED:
@@ -534,7 +526,7 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         self._latest_response_id = rid
         if self._history.complete_user_messages():
             self._history_changed()
-        start = AgentStartEvent(snapshot.agent, rid, context=self._context)
+        start = events.AgentStartEvent(snapshot.agent, rid, context=self._context)
         self._publish_agent(snapshot.agent, "agent_start", start)
 
     def _on_turn_done(self, event: TurnDoneEvent) -> None:
@@ -547,7 +539,7 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         self._audio.pop(response.id, None)
         self._guardrails.on_turn_done(response, snapshot, self._generation)
         text = self._history.last_output_text(response.output)
-        end = AgentEndEvent(snapshot.agent, response.id, text, context=self._context)
+        end = events.AgentEndEvent(snapshot.agent, response.id, text, context=self._context)
         self._publish_agent(snapshot.agent, "agent_end", end)
 
     def _on_function_call(self, call: FunctionCallEvent) -> None:
@@ -575,12 +567,12 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
             self._spawn(self._transport.request_response(), name="mcp response")
 
     def _on_raw(self, event: ServerEvent) -> None:
-        self.emit("transport_event", TransportEvent(event))
+        self.emit("transport_event", events.TransportEvent(event))
 
     def _on_reset(self, _: None) -> None:
         self._history.clear()
         self._context.history = ()
-        self.emit("history_updated", HistoryUpdatedEvent(()))
+        self.emit("history_updated", events.HistoryUpdatedEvent(()))
 
     def _on_publish(self, value: tuple[str, Any]) -> None:
         self.emit(*value)

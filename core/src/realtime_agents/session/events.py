@@ -15,6 +15,7 @@ reuse the transport's payloads unchanged (no copy on the audio hot path):
 from __future__ import annotations
 
 import functools
+import importlib
 import operator
 from collections.abc import Callable
 from typing import (
@@ -29,17 +30,12 @@ from typing import (
     overload,
 )
 
-import attrs
-
 from ..bus import EventNames
 from ..events import TRANSPORT_EVENT_NAMES
 
 if TYPE_CHECKING:
-    from ..agent import RealtimeAgent
-    from ..events import AudioEvent, AudioInterruptedEvent, ErrorEvent, ServerEvent
+    from ..events import AudioEvent, AudioInterruptedEvent, ErrorEvent
     from ..handoff import Handoff
-    from ..items import RealtimeItem
-    from ..run_context import RunContextWrapper
     from ..tools import FunctionTool
 
 __all__ = [
@@ -67,96 +63,42 @@ __all__ = [
 ]
 
 
-@attrs.frozen
-class AgentStartEvent:
-    """``agent_start``: a response of ``agent`` began."""
-
-    agent: RealtimeAgent[Any]
-    response_id: str | None
-    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
-    type: Literal["agent_start"] = "agent_start"
-
-
-@attrs.frozen
-class AgentEndEvent:
-    """``agent_end``: a response of ``agent`` ended; ``output_text`` is what it last said."""
-
-    agent: RealtimeAgent[Any]
-    response_id: str | None
-    output_text: str
-    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
-    type: Literal["agent_end"] = "agent_end"
-
-
-@attrs.frozen
-class TransportEvent:
-    """``transport_event``: a raw server event (the transport's ``*``)."""
-
-    event: ServerEvent
-    type: Literal["transport_event"] = "transport_event"
-
-    @property
-    def data(self) -> dict[str, Any]:
-        return self.event.data
-
-
-@attrs.frozen
-class AudioStartEvent:
-    """``audio_start``: the first audio of a response arrived (once per response)."""
-
-    agent: RealtimeAgent[Any]
-    response_id: str | None
-    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
-    type: Literal["audio_start"] = "audio_start"
-
-
-@attrs.frozen
-class AudioStoppedEvent:
-    """``audio_stopped``: the server finished sending a response's audio."""
-
-    agent: RealtimeAgent[Any]
-    response_id: str | None
-    context: RunContextWrapper[Any] = attrs.field(repr=False, eq=False, kw_only=True)
-    type: Literal["audio_stopped"] = "audio_stopped"
-
-
-@attrs.frozen
-class HistoryUpdatedEvent:
-    """``history_updated``: the whole history after a change."""
-
-    history: tuple[RealtimeItem, ...] = attrs.field(repr=lambda h: f"<{len(h)} items>")
-    type: Literal["history_updated"] = "history_updated"
-
-
-@attrs.frozen
-class HistoryAddedEvent:
-    """``history_added``: a new item entered the history."""
-
-    item: RealtimeItem
-    type: Literal["history_added"] = "history_added"
-
-
-#: Made on first access (``__getattr__`` below): the classes of :mod:`._tool_events` and the
-#: two tables that name every payload class.
-_LAZY: Final = frozenset(
-    (
-        "AgentHandoffEvent",
-        "AgentToolStartEvent",
-        "AgentToolEndEvent",
-        "GuardrailTrippedEvent",
-        "ToolApprovalItem",
-        "ToolApprovalRequestedEvent",
-        "McpToolCallCompletedEvent",
-        "SESSION_EVENT_NAMES",
-        "RealtimeSessionEvent",
-        # the transport's payloads three session events reuse (built on first use there)
-        "AudioEvent",
-        "AudioInterruptedEvent",
-        "ErrorEvent",
-    )
+#: Made on first access (``__getattr__`` below): the payload classes, each from the module that
+#: defines it (the events of every running session, and those of tools, approvals, handoffs,
+#: guardrails and MCP calls, which a session without them never builds).
+_RUN_EVENTS: Final = (
+    "AgentStartEvent",
+    "AgentEndEvent",
+    "TransportEvent",
+    "AudioStartEvent",
+    "AudioStoppedEvent",
+    "HistoryUpdatedEvent",
+    "HistoryAddedEvent",
 )
+_TOOL_EVENTS: Final = (
+    "AgentHandoffEvent",
+    "AgentToolStartEvent",
+    "AgentToolEndEvent",
+    "GuardrailTrippedEvent",
+    "ToolApprovalItem",
+    "ToolApprovalRequestedEvent",
+    "McpToolCallCompletedEvent",
+)
+#: The transport's payloads three session events reuse (built on first use there).
+_REUSED: Final = ("AudioEvent", "AudioInterruptedEvent", "ErrorEvent")
+#: The two tables that name every payload class (they build all of them).
+_TABLES: Final = ("SESSION_EVENT_NAMES", "RealtimeSessionEvent")
 
 if TYPE_CHECKING:
+    from ._run_events import (
+        AgentEndEvent,
+        AgentStartEvent,
+        AudioStartEvent,
+        AudioStoppedEvent,
+        HistoryAddedEvent,
+        HistoryUpdatedEvent,
+        TransportEvent,
+    )
     from ._tool_events import (
         AgentHandoffEvent,
         AgentToolEndEvent,
@@ -192,39 +134,48 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    # PEP 562: the first access to any name of _LAZY imports ._tool_events and stores every
-    # one of them here (later lookups never come back; the annotations of the protocols
+    # PEP 562: the first access to a name imports the module defining it and stores all of that
+    # module's names here (later lookups never come back; the annotations of the protocols
     # below resolve against this module's namespace).
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from .. import events as e
-    from . import _tool_events as t
-
     names = globals()
-    for cold in t.__all__:
-        names[cold] = getattr(t, cold)
-    for reused in ("AudioEvent", "AudioInterruptedEvent", "ErrorEvent"):
-        names[reused] = getattr(e, reused)
-    payloads = names["SESSION_EVENT_NAMES"] = {
-        "agent_start": AgentStartEvent,
-        "agent_end": AgentEndEvent,
-        "agent_handoff": t.AgentHandoffEvent,
-        "agent_tool_start": t.AgentToolStartEvent,
-        "agent_tool_end": t.AgentToolEndEvent,
-        "transport_event": TransportEvent,
-        "audio_start": AudioStartEvent,
-        "audio_stopped": AudioStoppedEvent,
-        "audio": e.AudioEvent,
-        "audio_interrupted": e.AudioInterruptedEvent,
-        "guardrail_tripped": t.GuardrailTrippedEvent,
-        "history_updated": HistoryUpdatedEvent,
-        "history_added": HistoryAddedEvent,
-        "error": e.ErrorEvent,
-        "tool_approval_requested": t.ToolApprovalRequestedEvent,
-        "mcp_tool_call_completed": t.McpToolCallCompletedEvent,
-    }
-    names["RealtimeSessionEvent"] = functools.reduce(operator.or_, payloads.values())
+    if name in _TABLES:
+        payloads = {key: __getattr__(cls) for key, cls in _PAYLOADS.items()}
+        names["SESSION_EVENT_NAMES"] = payloads
+        names["RealtimeSessionEvent"] = functools.reduce(operator.or_, payloads.values())
+        return names[name]
+    group: tuple[str, ...]
+    if name in _RUN_EVENTS:
+        module, group = importlib.import_module("._run_events", __package__), _RUN_EVENTS
+    elif name in _TOOL_EVENTS:
+        module, group = importlib.import_module("._tool_events", __package__), _TOOL_EVENTS
+    elif name in _REUSED:
+        module, group = importlib.import_module("..events", __package__), _REUSED
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    for each in group:
+        names[each] = getattr(module, each)
     return names[name]
+
+
+#: Each session event name and the name of its payload class (SESSION_EVENT_NAMES, resolved).
+_PAYLOADS: Final = {
+    "agent_start": "AgentStartEvent",
+    "agent_end": "AgentEndEvent",
+    "agent_handoff": "AgentHandoffEvent",
+    "agent_tool_start": "AgentToolStartEvent",
+    "agent_tool_end": "AgentToolEndEvent",
+    "transport_event": "TransportEvent",
+    "audio_start": "AudioStartEvent",
+    "audio_stopped": "AudioStoppedEvent",
+    "audio": "AudioEvent",
+    "audio_interrupted": "AudioInterruptedEvent",
+    "guardrail_tripped": "GuardrailTrippedEvent",
+    "history_updated": "HistoryUpdatedEvent",
+    "history_added": "HistoryAddedEvent",
+    "error": "ErrorEvent",
+    "tool_approval_requested": "ToolApprovalRequestedEvent",
+    "mcp_tool_call_completed": "McpToolCallCompletedEvent",
+}
 
 
 #: A session event name, for type checkers: ``session.on("nope", ...)`` is a type error.
