@@ -42,6 +42,12 @@ NOT_AT_SESSION_IMPORT = (
     # the events every running session publishes (agent start/end, audio start/stop, history,
     # raw transport events: 7 attrs classes): built when a session first publishes one
     "realtime_agents.session._run_events",
+    # one attrs class each, made only by what uses them: a connect, a guardrail check,
+    # background_result(), a tool error formatter
+    "realtime_agents._connect_options",
+    "realtime_agents._guardrail_results",
+    "realtime_agents.tools._background",
+    "realtime_agents.session._formatter",
 )
 
 # A session connected to the mock server (the real protocol), which publishes the running
@@ -129,6 +135,27 @@ def test_session_import_leaves_later_modules_unloaded() -> None:
         (BARE_SESSION, "realtime_agents.session._guardrails"),
         ("from realtime_agents import UserMessageItem", "realtime_agents.items"),
         (CONNECTED_SESSION, "realtime_agents.session._run_events"),
+        (CONNECTED_SESSION, "realtime_agents._connect_options"),
+        (
+            "import asyncio\n"
+            "from realtime_agents import output_guardrail\n"
+            "@output_guardrail\n"
+            "def no_x(ctx, agent, text):\n    return 'x' in text\n"
+            "assert asyncio.run(no_x.run(None, None, 'x')).tripwire_triggered",
+            "realtime_agents._guardrail_results",
+        ),
+        (
+            "from realtime_agents import background_result\nassert background_result(1).value == 1",
+            "realtime_agents.tools._background",
+        ),
+        (
+            "from realtime_agents import GuardrailFunctionOutput",
+            "realtime_agents._guardrail_results",
+        ),
+        (
+            "from realtime_agents.session import ToolErrorFormatterArgs",
+            "realtime_agents.session._formatter",
+        ),
         (
             "from realtime_agents.session import AgentEndEvent",
             "realtime_agents.session._run_events",

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeAlias, overload
+from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 import attrs
 
 from .errors import RealtimeAgentsError, UserError
+from .lazy import lazy_exports
 from .run_context import RunContextWrapper
 
 __all__ = [
@@ -39,13 +40,17 @@ __all__ = [
     "output_guardrail",
 ]
 
+# PEP 562: what a check decides and its verdict are built by the first check (see
+# ._guardrail_results); a session whose agents have no guardrails never builds them.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    dict.fromkeys(
+        ("GuardrailFunctionOutput", "OutputGuardrailResult"), "realtime_agents._guardrail_results"
+    ),
+)
 
-@attrs.frozen
-class GuardrailFunctionOutput:
-    """What a guardrail decided: whether to stop the response, and any details for the model."""
-
-    tripwire_triggered: bool
-    output_info: Any = None
+if TYPE_CHECKING:
+    from ._guardrail_results import GuardrailFunctionOutput, OutputGuardrailResult
 
 
 #: ``fn(ctx, agent, output_text)`` returning a :class:`GuardrailFunctionOutput` or a bool.
@@ -76,6 +81,8 @@ class OutputGuardrail:
         self, ctx: RunContextWrapper[Any], agent: Any, output_text: str
     ) -> OutputGuardrailResult:
         """Run the check on ``output_text``; exceptions propagate to the caller."""
+        from ._guardrail_results import GuardrailFunctionOutput, OutputGuardrailResult
+
         value = self.guardrail_function(ctx, agent, output_text)
         if inspect.isawaitable(value):
             value = await value
@@ -87,20 +94,6 @@ class OutputGuardrail:
                 "return a GuardrailFunctionOutput or a bool"
             )
         return OutputGuardrailResult(self, output_text, agent, value)
-
-
-@attrs.frozen
-class OutputGuardrailResult:
-    """One guardrail's verdict on one piece of output."""
-
-    guardrail: OutputGuardrail
-    agent_output: str
-    agent: Any = attrs.field(repr=False)
-    output: GuardrailFunctionOutput
-
-    @property
-    def tripwire_triggered(self) -> bool:
-        return self.output.tripwire_triggered
 
 
 class OutputGuardrailTripwireTriggered(RealtimeAgentsError):

@@ -43,13 +43,12 @@ import abc
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 
-import attrs
-
 from .bus import EventEmitter, EventNames
 from .errors import NotSupportedError, UserError
 from .events import TRANSPORT_EVENT_NAMES, ConnectionChangeEvent, ConnectionStatus
 
 if TYPE_CHECKING:
+    from ._connect_options import ConnectOptions
     from .config import RealtimeSessionConfig
     from .events import FunctionCallEvent, RealtimeTransportEventTypes, TransportSubscribe
     from .items import McpApprovalRequestItem, RealtimeItem
@@ -66,11 +65,17 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # PEP 562: re-exported from .events, where the table is built on first access.
+    # PEP 562: re-exported from .events, where the table is built on first access, and from
+    # ._connect_options (built at the first connect).
     if name == "RealtimeTransportEventTypes":
         from . import events
 
         return events.RealtimeTransportEventTypes
+    if name == "ConnectOptions":
+        from ._connect_options import ConnectOptions
+
+        globals()[name] = ConnectOptions
+        return ConnectOptions
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -79,21 +84,6 @@ ApiKey: TypeAlias = "str | Callable[[], str] | Callable[[], Awaitable[str]]"
 
 #: A user message: plain text, or a ``{"type": "message", "role": "user", "content": [...]}``.
 UserMessage: TypeAlias = "str | Mapping[str, Any]"
-
-
-def _hide(value: object) -> str:
-    return "<hidden>" if value is not None else "None"
-
-
-@attrs.frozen(kw_only=True)
-class ConnectOptions:
-    """What ``connect`` needs. ``api_key`` never appears in reprs."""
-
-    api_key: ApiKey | None = attrs.field(default=None, repr=_hide)
-    model: str | None = None
-    url: str | None = None
-    call_id: str | None = None
-    initial_session_config: RealtimeSessionConfig | None = None
 
 
 #: Names users bring from openai-agents-python (its model events) and the JS SDK, and ours.

@@ -16,9 +16,10 @@ from ._queue import (
     EventStream,
 )
 from ._session import RealtimeSession
-from ._tools import ToolErrorFormatter, ToolErrorFormatterArgs, ToolExecutionError
+from ._tools import ToolErrorFormatter, ToolExecutionError
 
 if TYPE_CHECKING:
+    from ._formatter import ToolErrorFormatterArgs
     from .events import (
         SESSION_EVENT_NAMES,
         AgentEndEvent,
@@ -67,7 +68,8 @@ __all__ = [
 
 __getattr__, __dir__ = lazy_exports(
     __name__,
-    dict.fromkeys(
+    {"ToolErrorFormatterArgs": "._formatter"}
+    | dict.fromkeys(
         (
             "SESSION_EVENT_NAMES",
             "AgentEndEvent",

@@ -26,17 +26,14 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .. import guardrail
 from ..errors import RealtimeAgentsError
-from ..guardrail import (
-    OutputGuardrail,
-    OutputGuardrailResult,
-    OutputGuardrailSettings,
-    feedback_message,
-)
+from ..guardrail import OutputGuardrail, OutputGuardrailSettings, feedback_message
 from ..items import AssistantMessageItem, OutputText, RealtimeItem
 
 if TYPE_CHECKING:
     from ..events import OutputTextDeltaEvent, TranscriptDeltaEvent, TurnDoneResponse
+    from ..guardrail import OutputGuardrailResult
     from ._config import AgentSnapshot
     from ._services import SessionServices
 
@@ -149,7 +146,7 @@ class GuardrailRunner:
         outcomes = await asyncio.gather(*runs, return_exceptions=True)
         tripped: list[OutputGuardrailResult] = []
         for outcome in outcomes:
-            if isinstance(outcome, OutputGuardrailResult):
+            if isinstance(outcome, guardrail.OutputGuardrailResult):  # built by the first check
                 if outcome.tripwire_triggered:
                     tripped.append(outcome)
             elif isinstance(outcome, Exception):

@@ -27,7 +27,7 @@ from ..errors import UserError
 from ..events import ConnectionStatus, ErrorEvent, Usage
 from ..guardrail import OutputGuardrail, OutputGuardrailSettings
 from ..run_context import RunContextWrapper, TContext
-from ..transport import ApiKey, ConnectOptions, RealtimeTransportLayer, UserMessage
+from ..transport import ApiKey, RealtimeTransportLayer, UserMessage
 from . import events
 from ._config import (
     AgentSnapshot,
@@ -284,6 +284,8 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         self._start_consumer()
         self._link.put_control("_reset", None)
         config = await self._compute_config(self._current_agent)
+        from ..transport import ConnectOptions  # once per connection; built at the first
+
         options = ConnectOptions(
             api_key=api_key,
             model=self._model,

@@ -25,13 +25,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-import attrs
-
+from .. import tools
 from ..errors import ModelBehaviorError, RealtimeAgentsError, UserError
 from ..handoff import Handoff
-from ..run_context import RunContextWrapper, ToolContext
+from ..run_context import ToolContext
 from ..tools import (
-    BackgroundResult,
     FunctionTool,
     ToolArgumentsError,
     ToolTimeoutError,
@@ -42,10 +40,11 @@ if TYPE_CHECKING:
     from ..events import FunctionCallEvent
     from ..items import McpApprovalRequestItem
     from ._config import AgentSnapshot
+    from ._formatter import ToolErrorFormatterArgs
     from ._services import SessionServices
     from ._tool_events import ToolApprovalItem
 
-__all__ = ["ToolCallRunner", "ToolErrorFormatter", "ToolErrorFormatterArgs", "ToolExecutionError"]
+__all__ = ["ToolCallRunner", "ToolErrorFormatter", "ToolExecutionError"]
 
 logger = logging.getLogger("realtime_agents.session")
 
@@ -56,20 +55,10 @@ class ToolExecutionError(RealtimeAgentsError):
     """A tool raised; the original exception is ``__cause__``."""
 
 
-@attrs.frozen
-class ToolErrorFormatterArgs:
-    """What a ``tool_error_formatter`` gets; return a message for the model, or None."""
-
-    kind: Literal["approval_rejected", "tool_error", "timeout"]
-    tool_name: str
-    call_id: str
-    default_message: str
-    context: RunContextWrapper[Any] = attrs.field(repr=False)
-    error: BaseException | None = None
-
-
+#: ``fn(ToolErrorFormatterArgs) -> str | None`` (may be async); the argument's class is built
+#: when a formatter is first called (:mod:`._formatter`).
 ToolErrorFormatter: TypeAlias = Callable[
-    [ToolErrorFormatterArgs], "str | Awaitable[str | None] | None"
+    ["ToolErrorFormatterArgs"], "str | Awaitable[str | None] | None"
 ]
 
 
@@ -285,7 +274,7 @@ class ToolCallRunner:
                 f"Please try again. Error: {exc}"
             )
             return await self._format("tool_error", tool, call, default, exc), error, True
-        if isinstance(result, BackgroundResult):
+        if isinstance(result, tools.BackgroundResult):  # built on first access, then cached
             return stringify_output(result.value), None, False
         return stringify_output(result), None, True
 
@@ -323,6 +312,8 @@ class ToolCallRunner:
         formatter = self._error_formatter
         if formatter is None:
             return default
+        from ._formatter import ToolErrorFormatterArgs  # an error with a formatter: rare
+
         args = ToolErrorFormatterArgs(
             kind, tool.name, call.call_id, default, self._session.context, error
         )

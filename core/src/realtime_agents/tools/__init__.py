@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 import attrs
 
 from ..errors import RealtimeAgentsError, UserError
+from ..lazy import lazy_exports
 from ..run_context import RunContextWrapper, ToolContext
 from ._errors import ToolArgumentsError
 from ._threads import run_in_daemon_thread
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
     # The schema machinery (signatures, docstrings, JSON schema, the pydantic bridge) is
     # imported by the first @tool, not with the package: an agent may have no function tools.
     from ..config import FunctionToolDefinition
+    from ._background import BackgroundResult
     from ._schema import FunctionSignature
 
 __all__ = [
@@ -79,6 +81,9 @@ __all__ = [
     "tool",
     "validate_tool_name",
 ]
+
+# PEP 562: BackgroundResult is built by the first background_result() (see ._background).
+__getattr__, __dir__ = lazy_exports(__name__, {"BackgroundResult": "._background"})
 
 TimeoutBehavior: TypeAlias = Literal["error_as_result", "raise_exception"]
 #: ``needs_approval(ctx, arguments, call_id)``: whether this call needs a human's approval.
@@ -112,15 +117,10 @@ def validate_tool_name(name: str) -> str:
     return name
 
 
-@attrs.frozen
-class BackgroundResult:
-    """A tool result sent to the model without asking it to respond (``start_response=False``)."""
-
-    value: Any
-
-
 def background_result(value: Any) -> BackgroundResult:
     """Wrap a tool's return value so the model gets it silently, without a new response."""
+    from ._background import BackgroundResult  # built on first use: see its module
+
     return BackgroundResult(value)
 
 
