@@ -50,6 +50,20 @@ OURS = [
         "… RealtimeSession, then import realtime_agents.protocol (as connect does)",
         "from realtime_agents import RealtimeSession\nimport realtime_agents.protocol",
     ),
+    # ... and everything a first session builds by the time it is connected: the session's
+    # history and guardrail code, the events it publishes, the protocol (over the in-process
+    # mock server, so no socket: the same statement runs on every tree).
+    (
+        "… RealtimeSession, then one constructed and connected (mock server), then closed",
+        "import asyncio\n"
+        "from realtime_agents import RealtimeAgent, RealtimeSession\n"
+        "from realtime_agents.testing import MockRealtimeTransport\n"
+        "async def _first() -> None:\n"
+        "    s = RealtimeSession(RealtimeAgent(name='a'), transport=MockRealtimeTransport())\n"
+        "    async with s:\n"
+        "        await s.connect(api_key='sk-test')\n"
+        "asyncio.run(_first())",
+    ),
 ]
 TIMER = "import time as _t\n_s = _t.process_time()\n{stmt}\nprint((_t.process_time() - _s) * 1e3)"
 GOAL_MS = 50.0
