@@ -23,6 +23,9 @@ one? Two measurements, every library in the same run:
   reader and writer are private, ``aiohttp._websocket``). **µs/message** = client CPU
   (``time.process_time``) over a window / (deltas read + frames sent).
 
+Then, for each client library that frames in this process, whether two fresh processes send
+the same first masking keys: RFC 6455 §5.3 wants them unpredictable (a strong entropy source).
+
 Libraries not installed are left out with one line on stderr (picows is not a dependency).
 """
 
@@ -36,6 +39,7 @@ import logging
 import multiprocessing
 import os
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -170,6 +174,54 @@ def picows_stages(loop: asyncio.AbstractEventLoop) -> dict[str, Callable[[int], 
     return {"send": send}
 
 
+_FIRST_KEYS = """
+import asyncio, logging, sys
+sys.path[:0] = {path!r}
+from websocket_framing import first_masking_keys
+print(asyncio.run(first_masking_keys("{library}")))
+"""
+
+
+async def first_masking_keys(library: str) -> str:
+    """The masking keys of a fresh process's first three client frames, in hex."""
+    sink = _Recording()
+    if library == "picows":
+        import picows
+
+        loop = asyncio.get_running_loop()
+        transport = picows.WSTransport(True, sink, logging.getLogger("bench"), loop)
+        for _ in range(3):
+            transport.send(picows.WSMsgType.TEXT, b"key")
+    else:
+        ws = ClientProtocol(parse_uri("ws://x/"), state=State.OPEN)
+        for _ in range(3):
+            ws.send_text(b"key")
+            sink.write(b"".join(ws.data_to_send()))
+    return " ".join(frame[2:6].hex() for frame in sink.frames)
+
+
+class _Recording(_NullTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[bytes] = []
+
+    def write(self, data: Any) -> None:
+        self.frames.append(bytes(data))
+
+
+def masking_keys_repeat(library: str) -> bool:
+    """Whether two fresh processes send the same masking keys (RFC 6455 §5.3: they must be
+    unpredictable, drawn from a strong source of entropy)."""
+    code = _FIRST_KEYS.format(path=sys.path, library=library)
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    return runs[0] == runs[1]
+
+
 async def run_stages(n: int, results: Results) -> None:
     loop = asyncio.get_running_loop()
     rows: dict[str, dict[str, float]] = {}
@@ -204,6 +256,14 @@ async def run_stages(n: int, results: Results) -> None:
             f"{name:<38}{(f'{receive:.2f}' if receive else '(path only)'):>16}"
             f"{(f'{send:.2f}' if send else '-'):>17}"
         )
+
+    print("masking keys: the same in two fresh processes (predictable)?")
+    for library in ("websockets", "picows"):
+        if library == "picows" and "picows (WSTransport)" not in rows:
+            continue
+        repeat = masking_keys_repeat(library)
+        print(f"  {library}: {'YES (predictable)' if repeat else 'no'}")
+        results.add(f"masking keys repeat across processes: {library}", float(repeat), "bool")
 
 
 # -- path: N connections, 20 ms both ways over real sockets --------------------------------
