@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from realtime_agents._install import install_hint
 from realtime_agents.cli_talk_run import endpoint_for
+from realtime_agents.install import install_hint
 from realtime_agents_emulator.synth import synthetic_speech
 
 SCRIPT = Path(sys.executable).with_name("realtime-agents")

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 import realtime_agents
-from realtime_agents._install import install_hint
 from realtime_agents.cli import main
+from realtime_agents.install import install_hint
 from realtime_agents.plugins import PluginHost, build_plugin_manager, hookimpl
 
 CORE_SRC = Path(realtime_agents.__file__).parent

@@ -14,8 +14,8 @@ import pluggy
 import pytest
 
 import realtime_agents.plugins
-from realtime_agents._install import install_command, install_hint
 from realtime_agents.errors import TransportNotFoundError, UserError
+from realtime_agents.install import install_command, install_hint
 from realtime_agents.plugins import (
     BLOCK_ENV,
     ENTRY_POINT_GROUP,

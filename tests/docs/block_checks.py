@@ -2,7 +2,7 @@
 
 A `pip install` line of a README must work as written today, before anything is on PyPI: a
 folder of the repository (``./core``, ``'./emulator[demo]'``) must be a distribution with
-those extras, a name of ours must be published (``realtime_agents._install.PUBLISHED``), and
+those extras, a name of ours must be published (``realtime_agents.install.PUBLISHED``), and
 another project's name must be installed here with the extras named (so ``openai[realtime]``
 passes and a misspelt extra does not). One README line really installs, in a fresh virtual
 environment: see ``test_docs_blocks.py``.
@@ -23,7 +23,7 @@ from markdown_blocks import Block
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from realtime_agents._install import PUBLISHED
+from realtime_agents.install import PUBLISHED
 from realtime_agents_emulator import RulesBrain
 
 __all__ = ["check_install_line", "check_static", "install_lines", "workspace_members"]

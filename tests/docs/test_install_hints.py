@@ -1,6 +1,6 @@
 """Install hints name folders that install: checked against the workspace's pyproject files.
 
-``realtime_agents._install`` keeps its own table of the repository's distributions (core
+``realtime_agents.install`` keeps its own table of the repository's distributions (core
 cannot read pyproject files at run time); this keeps the table true: every workspace member
 is known, and the command for each member and extra lists exactly the repository's
 distributions it needs, dependencies first. A member added without updating the table fails
@@ -19,7 +19,7 @@ from block_checks import workspace_members
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from realtime_agents._install import install_command
+from realtime_agents.install import install_command
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMBERS = workspace_members(ROOT)
@@ -67,4 +67,4 @@ def test_every_workspace_member_is_known() -> None:
         MEMBERS
     )
     unknown = [name for name in MEMBERS if install_command(name) == f"pip install {name}"]
-    assert unknown == [], "add them to realtime_agents._install"
+    assert unknown == [], "add them to realtime_agents.install"

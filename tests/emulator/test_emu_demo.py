@@ -22,8 +22,8 @@ import pytest
 
 import realtime_agents_emulator.plugin
 import realtime_agents_websocket.plugin
-from realtime_agents._install import install_hint
 from realtime_agents.cli import main
+from realtime_agents.install import install_hint
 from realtime_agents.plugins import PluginHost, build_plugin_manager
 from realtime_agents_emulator.demo import run_demo
 

@@ -18,10 +18,10 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from . import __version__
-from ._install import install_hint
 from .cli_talk import TalkCommand
 from .cli_transports import TransportsCommand
 from .errors import UserError
+from .install import install_hint
 from .plugins import CliCommand, PluginHost, default_host
 
 __all__ = ["main"]

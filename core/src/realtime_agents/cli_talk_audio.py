@@ -15,8 +15,8 @@ import wave
 from pathlib import Path
 from typing import Any, Final
 
-from ._install import install_hint
 from .cli_talk_errors import TalkError
+from .install import install_hint
 
 __all__ = [
     "SAMPLE_RATE",

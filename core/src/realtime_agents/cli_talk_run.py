@@ -24,12 +24,12 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
-from ._install import install_hint
 from .agent import RealtimeAgent
 from .cli_talk_audio import ReplyWriter, check_microphone, check_writable, read_pcm16
 from .cli_talk_errors import ConnectionGone, TalkError
 from .cli_talk_watch import Conversation
 from .errors import RealtimeAgentsError, TransportNotFoundError, UserError
+from .install import install_hint
 from .protocol.connection import redact
 from .session import RealtimeSession
 

@@ -12,8 +12,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, NamedTuple
 
-from ._install import install_hint
 from .errors import TransportNotFoundError, UserError
+from .install import install_hint
 from .plugins import PluginHost
 
 if TYPE_CHECKING:

@@ -38,7 +38,7 @@ class TransportNotFoundError(UserError, LookupError):
     """No installed transport has the requested name."""
 
     def __init__(self, name: str, installed: list[str], package: str | None = None) -> None:
-        from ._install import install_hint  # deferred: only a failed lookup needs the wording
+        from .install import install_hint  # deferred: only a failed lookup needs the wording
 
         listed = ", ".join(sorted(installed)) or "none"
         hint = install_hint(package) if package else "install the package that provides it"

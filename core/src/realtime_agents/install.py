@@ -6,6 +6,9 @@ the repository the package needs must be named too (pip would look for it on PyP
 Add a distribution to :data:`PUBLISHED` once it is on PyPI: its hints become the plain
 ``pip install NAME``. ``tests/docs`` checks :data:`_SOURCES` against the workspace's
 ``pyproject.toml`` files, so a new member cannot be forgotten here.
+
+Public because every package words its "not installed" errors with it (the plugins, the
+emulator's demo, a third-party transport that wants the same hints).
 """
 
 from __future__ import annotations

@@ -28,9 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
-from realtime_agents._install import install_hint
 from realtime_agents.agent import RealtimeAgent
 from realtime_agents.errors import RealtimeAgentsError
+from realtime_agents.install import install_hint
 from realtime_agents.plugins import default_host
 from realtime_agents.session import RealtimeSession
 from realtime_agents.tools import tool

@@ -54,7 +54,7 @@ async def serve(
         try:
             from realtime_agents_emulator import Emulator
         except ImportError:
-            from realtime_agents._install import install_hint
+            from realtime_agents.install import install_hint
 
             hint = install_hint("realtime-agents-emulator", "webrtc")
             raise RuntimeError(f"--emulator needs the emulator: {hint}") from None

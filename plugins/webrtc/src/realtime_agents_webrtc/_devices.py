@@ -13,8 +13,8 @@ import importlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Final, Protocol, runtime_checkable
 
-from realtime_agents._install import install_hint
 from realtime_agents.errors import UserError
+from realtime_agents.install import install_hint
 
 from ._media import FRAME_SAMPLES, SAMPLE_RATE
 
