@@ -291,6 +291,17 @@ def test_the_server_refuses_the_key(emulator: str, question: Path, transport: st
     assert "invalid_api_key" in line or "status 401" in line
 
 
+@pytest.mark.parametrize("transport", ["websocket", "webrtc"])
+def test_the_model_reaches_the_server(emulator: str, question: Path, transport: str) -> None:
+    """--model is what the session asks for: a model the server does not serve is its error."""
+    result = talk(
+        "--transport", transport, "--url", emulator, "--input", str(question), "--model", "no-such"
+    )
+    line = one_line(result)
+    assert "Invalid model: 'no-such'" in line
+    assert KEY not in result.stdout + result.stderr
+
+
 def closed_port() -> int:
     """A port on 127.0.0.1 nothing listens on (bound, then released)."""
     with socket.socket() as sock:
