@@ -156,11 +156,13 @@ class SansIOServer(asyncio.Protocol):
     what the pacing task (one step and one sleep future per delta) costs next to the framing."""
 
     def __init__(self, delta: bytes, live: set[SansIOServer], timers: bool) -> None:
+        from websockets.protocol import State
         from websockets.server import ServerProtocol
 
         # No subprotocols: with a list, websockets refuses a client that offers none (aiohttp
         # picks one only if offered); these clients offer none, as the emulator's may.
         self._ws = ServerProtocol(max_size=None)
+        self._open = State.OPEN
         self._delta = delta
         self._live = live
         self._timers = timers
@@ -198,10 +200,16 @@ class SansIOServer(asyncio.Protocol):
 
     def _tick(self) -> None:
         self._send()
+        if self._ws.state is not self._open:
+            return
         self._number += 1
         self._pacing = self._loop.call_at(self._start + self._number * PERIOD, self._tick)
 
     def _send(self) -> None:
+        if self._ws.state is not self._open:  # the client is closing: pace no more
+            if self._pacing is not None:
+                self._pacing.cancel()
+            return
         self._ws.send_text(self._delta)
         self._flush()
 
