@@ -51,7 +51,7 @@ LABELS = {
     "aiohttp-nohb": "aiohttp WebSocketResponse, no heartbeat",
     "websockets": "websockets asyncio server (ping 20 s)",
     "sansio": "websockets ServerProtocol + asyncio.Protocol",
-    "sansio-timer": "the same, paced by timer handles (no task)",
+    "sansio-timer": "websockets ServerProtocol + asyncio.Protocol, timer-paced (no task)",
 }
 LOOPS = ("asyncio", "uvloop")
 BASE = "aiohttp"
