@@ -65,6 +65,21 @@ class Kit(abc.ABC):
         return  # most kits open nothing else
 
 
+def websocket_options(
+    keepalive: tuple[float, float] | None, max_frame: int | None, close_timeout: float | None
+) -> dict[str, Any]:
+    """A case's keepalive, frame limit and close timeout as the WebSocket transport's options
+    (the SIP and Twilio transports are WebSocket transports too); only those the case sets."""
+    options: dict[str, Any] = {}
+    if keepalive is not None:
+        options["ping_interval"], options["ping_timeout"] = keepalive
+    if max_frame is not None:
+        options["max_size"] = max_frame
+    if close_timeout is not None:
+        options["close_timeout"] = close_timeout
+    return options
+
+
 class WebSocketKit(Kit):
     """``OpenAIRealtimeWebSocket`` with one of its two channel backends."""
 
@@ -79,13 +94,8 @@ class WebSocketKit(Kit):
     ) -> RealtimeTransportLayer:
         from realtime_agents_websocket import OpenAIRealtimeWebSocket
 
-        options: dict[str, Any] = {"backend": self.backend}
-        if keepalive is not None:
-            options["ping_interval"], options["ping_timeout"] = keepalive
-        if max_frame is not None:
-            options["max_size"] = max_frame
-        if close_timeout is not None:
-            options["close_timeout"] = close_timeout
+        options = websocket_options(keepalive, max_frame, close_timeout)
+        options["backend"] = self.backend
         return OpenAIRealtimeWebSocket(url=f"{self.emulator.ws_url}?model={MODEL}", **options)
 
 
@@ -222,13 +232,7 @@ class SIPKit(Kit):
         max_frame: int | None = None,
         close_timeout: float | None = None,
     ) -> RealtimeTransportLayer:
-        options: dict[str, Any] = {}
-        if keepalive is not None:
-            options["ping_interval"], options["ping_timeout"] = keepalive
-        if max_frame is not None:
-            options["max_size"] = max_frame
-        if close_timeout is not None:
-            options["close_timeout"] = close_timeout
+        options = websocket_options(keepalive, max_frame, close_timeout)
         return _attached_sip_class()(self, url=self.emulator.ws_url, **options)
 
     async def new_call(self, api_key: str) -> str:
@@ -302,13 +306,7 @@ class TwilioKit(Kit):
         max_frame: int | None = None,
         close_timeout: float | None = None,
     ) -> RealtimeTransportLayer:
-        options: dict[str, Any] = {}
-        if keepalive is not None:
-            options["ping_interval"], options["ping_timeout"] = keepalive
-        if max_frame is not None:
-            options["max_size"] = max_frame
-        if close_timeout is not None:
-            options["close_timeout"] = close_timeout
+        options = websocket_options(keepalive, max_frame, close_timeout)
         line = _twilio_lines().TwilioLine()
         return _lined_twilio_class()(line, url=f"{self.emulator.ws_url}?model={MODEL}", **options)
 
