@@ -244,12 +244,29 @@ def measure(
         args=(source, theirs, int((seconds + 30) * 1000), 20, workers, cpus[0] if cpus else None),
         daemon=True,
     )
-    emulator.start()
+    load = drive(emulator, control, "the emulator", n, seconds, clients, cpus)
+    return {
+        "tree": {None: "this", FLOOR: FLOOR}.get(source, "compare"),
+        "workers": workers,
+        "n": n,
+        **load,
+        "sessions_per_core": 1e6 / (100 * load["us_per_message"]),
+    }
+
+
+def drive(
+    server: Any, control: Any, what: str, n: int, seconds: float, clients: int, cpus: list[int]
+) -> dict[str, Any]:
+    """Start ``server`` (a spawned process that sends its URL on ``control`` once it serves and
+    stops on "stop"), load it with ``n`` sessions from ``clients`` processes (on ``cpus[1:]``
+    when given) for ``seconds``; its whole process tree's CPU per message, and what arrived."""
+    ctx = multiprocessing.get_context("spawn")
+    server.start()
     procs: list[Any] = []
     pipes: list[Any] = []
     try:
         if not control.poll(60):
-            raise RuntimeError("the emulator did not start")
+            raise RuntimeError(f"{what} did not start")
         url = control.recv()
         for index in range(clients):
             mine, child = ctx.Pipe()
@@ -262,17 +279,17 @@ def measure(
             pipes.append(mine)
         for pipe in pipes:
             if not pipe.poll(60 + n / 5):
-                raise RuntimeError("the clients did not connect")
+                raise RuntimeError(f"the clients did not connect to {what}")
             pipe.recv()
-        time.sleep(1.0)  # warm-up: every reply streams
-        assert emulator.pid is not None
-        cpu0, wall0 = tree_cpu_seconds(emulator.pid), time.monotonic()
+        time.sleep(1.0)  # warm-up: every session streams
+        assert server.pid is not None
+        cpu0, wall0 = tree_cpu_seconds(server.pid), time.monotonic()
         for pipe in pipes:
             pipe.send("open")
         time.sleep(seconds)
         for pipe in pipes:
             pipe.send("close")
-        cpu1, wall1 = tree_cpu_seconds(emulator.pid), time.monotonic()
+        cpu1, wall1 = tree_cpu_seconds(server.pid), time.monotonic()
         reports = [pipe.recv() for pipe in pipes]
     finally:
         for proc in procs:
@@ -282,19 +299,16 @@ def measure(
         control.send("stop")
         if control.poll(30):
             control.recv()
-        emulator.join(10)
+        server.join(10)
+        if server.is_alive():
+            server.terminate()
     wall = wall1 - wall0
     sent = sum(r["sent"] for r in reports)
     received = sum(r["received"] for r in reports)
     cpu = cpu1 - cpu0
-    us = cpu / max(1, sent + received) * 1e6
     return {
-        "tree": {None: "this", FLOOR: FLOOR}.get(source, "compare"),
-        "workers": workers,
-        "n": n,
         "cpu_cores": cpu / wall,
-        "us_per_message": us,
-        "sessions_per_core": 1e6 / (100 * us),
+        "us_per_message": cpu / max(1, sent + received) * 1e6,
         "delivered": received / (n * wall / PERIOD),
         "uplink": sent / (n * wall / PERIOD),
         "errors": [e for r in reports for e in r["errors"]],

@@ -36,13 +36,11 @@ import multiprocessing
 import os
 import platform
 import resource
-import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from _emulator_workers import tree_cpu_seconds
 from _results import Results, add_json_argument
-from emulator_capacity import PERIOD, client_main
+from emulator_capacity import PERIOD, drive
 
 PATH = "/v1/realtime"
 SERVERS = ("aiohttp", "aiohttp-nohb", "websockets", "sansio", "sansio-timer")
@@ -298,61 +296,8 @@ def measure(
     server = ctx.Process(
         target=serve, args=(theirs, kind, loop_name, cpus[0] if cpus else None), daemon=True
     )
-    server.start()
-    procs: list[Any] = []
-    pipes: list[Any] = []
-    try:
-        if not control.poll(60):
-            raise RuntimeError(f"the {kind} server did not start")
-        url = control.recv()
-        for index in range(clients):
-            mine, child = ctx.Pipe()
-            share = n // clients + (1 if index < n % clients else 0)
-            proc = ctx.Process(
-                target=client_main, args=(url, share, child, set(cpus[1:])), daemon=True
-            )
-            proc.start()
-            procs.append(proc)
-            pipes.append(mine)
-        for pipe in pipes:
-            if not pipe.poll(60 + n / 5):
-                raise RuntimeError(f"the clients did not connect to the {kind} server")
-            pipe.recv()
-        time.sleep(1.0)  # warm-up: every connection is paced
-        assert server.pid is not None
-        cpu0, wall0 = tree_cpu_seconds(server.pid), time.monotonic()
-        for pipe in pipes:
-            pipe.send("open")
-        time.sleep(seconds)
-        for pipe in pipes:
-            pipe.send("close")
-        cpu1, wall1 = tree_cpu_seconds(server.pid), time.monotonic()
-        reports = [pipe.recv() for pipe in pipes]
-    finally:
-        for proc in procs:
-            proc.join(10)
-            if proc.is_alive():
-                proc.terminate()
-        control.send("stop")
-        if control.poll(30):
-            control.recv()
-        server.join(10)
-        if server.is_alive():
-            server.terminate()
-    wall = wall1 - wall0
-    sent = sum(r["sent"] for r in reports)
-    received = sum(r["received"] for r in reports)
-    cpu = cpu1 - cpu0
-    return {
-        "server": kind,
-        "loop": loop_name,
-        "n": n,
-        "cpu_cores": cpu / wall,
-        "us_per_message": cpu / max(1, sent + received) * 1e6,
-        "delivered": received / (n * wall / PERIOD),
-        "uplink": sent / (n * wall / PERIOD),
-        "errors": [e for r in reports for e in r["errors"]],
-    }
+    load = drive(server, control, f"the {kind} server", n, seconds, clients, cpus)
+    return {"server": kind, "loop": loop_name, "n": n, **load}
 
 
 def main() -> None:
