@@ -150,6 +150,36 @@ def test_a_delta_is_written_as_json_dumps_writes_it() -> None:
         wire.encode({"type": "x", "speed": math.nan, "delta": delta})
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"response_id": "resp_1", "item_id": "item_1", "output_index": 0, "content_index": 0},
+        {"response_id": 'r "quoted" \\ é', "item_id": "\u2028", "output_index": 10**20},
+    ],
+)
+def test_a_paced_delta_carries_what_encode_writes_for_it(fields: dict[str, Any]) -> None:
+    deltas = wire.DeltaEvents("response.output_audio.delta", fields)
+    audio = wire.b64encode(bytes(range(256)) * 4)
+    made = []
+    # Made ids take the template; any other id (never made, but possible) the general encoder.
+    for event_id in ("event_AbC123xyz_09", 'ev"1', "évent_1", "event 1", ""):
+        event = deltas.event(event_id, audio)
+        made.append(event)
+        plain = dict(event)
+        assert list(plain) == ["type", "event_id", *fields, "delta"]
+        assert plain["event_id"] == event_id
+        assert plain["delta"] is audio
+        assert wire.encode(event) == event.text == wire.encode(plain) == json.dumps(plain)
+        assert json.loads(event.text) == {**plain, "delta": str(audio)}
+    assert [event["event_id"] for event in made] == [
+        "event_AbC123xyz_09",
+        'ev"1',
+        "évent_1",
+        "event 1",
+        "",
+    ]
+
+
 def _plain_path_errors(event: dict[str, Any]) -> tuple[str | None, str | None]:
     from realtime_agents_emulator.client_events import validate_client_event
 
@@ -222,6 +252,7 @@ async def test_deltas_and_appends_over_a_real_socket(speed: float) -> None:
             conn = emu.connections[0]
         made = [event["event_id"] for event in conn.server_events]
         assert [event["event_id"] for event in received] == made
+        assert received == [json.loads(json.dumps(event)) for event in conn.server_events]
         kinds = [event["type"] for event in received]
         deltas = [e for e in received if e["type"] == "response.output_audio.delta"]
         assert len(deltas) == 10

@@ -12,6 +12,7 @@ import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from .audio_buffer import AudioBuffer
 from .errors import RealtimeError
 from .schema import Arr, Bool, Nullable, Schema, Str, Tagged, obj
 
@@ -76,7 +77,7 @@ class StoredItem:
     """One conversation item plus the audio of its content parts (wire bytes per index)."""
 
     item: dict[str, object]
-    audio: dict[int, bytearray] = field(default_factory=dict)
+    audio: dict[int, AudioBuffer] = field(default_factory=dict)
     audio_format: str = "audio/pcm"
     #: Content indexes truncated while still streaming: later audio is not stored.
     truncated: set[int] = field(default_factory=set)

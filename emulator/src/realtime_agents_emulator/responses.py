@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .audio import AudioFormat, fit_duration
+from .audio_buffer import AudioBuffer
 from .brain import Action, Brain, CallFunction, Fail, Say, Turn
 from .errors import RealtimeError
 from .ids import IdFactory
 from .items import Conversation, StoredItem
 from .synth import SpeechSynthesizer
 from .usage import OUTPUT_AUDIO_TOKENS_PER_S, Usage, audio_tokens, text_tokens
-from .wire import b64encode
+from .wire import DeltaEvents, EncodedEvent, b64encode
 
 __all__ = ["Pacing", "ResponseRun"]
 
@@ -33,8 +34,8 @@ log = logging.getLogger(__name__)
 
 Emit = Callable[..., None]
 """``emit(type, **fields)``: send one server event (the sink adds ``event_id``)."""
-EmitPaced = Callable[..., Awaitable[None]]
-"""``await emit_paced(type, **fields)``: send one paced audio delta."""
+EmitPaced = Callable[[EncodedEvent], Awaitable[None]]
+"""``await emit_paced(event)``: send one paced audio delta (whole: ``event_id`` included)."""
 
 _TOKEN = re.compile(r"\S+\s*|\s+")
 _ARGUMENT_CHUNK = 16
@@ -259,15 +260,16 @@ class ResponseRun:
         audio_format = self._format
         chunk = self.pacing.chunk_ms * audio_format.bytes_per_ms
         chunks = [wire[i : i + chunk] for i in range(0, len(wire), chunk)] or [b""]
-        audio = stored.audio.setdefault(0, bytearray())
+        audio = stored.audio.setdefault(0, AudioBuffer())
         loop = asyncio.get_running_loop()
         started = loop.time()
         self.first_audio_at = self.first_audio_at or started
         sent_tokens = 0
         # Per chunk only the audio changes (this runs once per delta of every session): the
-        # part's fields, the format and the emit are looked up once.
+        # part's fields, the format and the emit are looked up once, the event encoded around them.
         fields = self._part_fields()
-        emit, emit_paced, usage = self.emit, self.emit_paced, self._usage
+        emit, emit_paced, usage, ids = self.emit, self.emit_paced, self._usage, self.ids
+        deltas = DeltaEvents("response.output_audio.delta", fields)
         speed = self.pacing.speed
         chunk_s = self.pacing.chunk_ms / 1000 / speed if speed else 0.0
         for number, data in enumerate(chunks, 1):
@@ -276,14 +278,14 @@ class ResponseRun:
                 self._transcript_delta(token)
             sent_tokens = max(sent_tokens, due)
             if 0 not in stored.truncated:
-                audio += data
+                audio.append(data)
             ms = audio_format.duration_ms(len(data))
             self.audio_ms += ms
             usage.output_audio += audio_tokens(ms, OUTPUT_AUDIO_TOKENS_PER_S)
             if emit_paced is None:
                 emit("response.output_audio.delta", **fields, delta=b64encode(data))
             else:
-                await emit_paced("response.output_audio.delta", **fields, delta=b64encode(data))
+                await emit_paced(deltas.event(ids.event(), b64encode(data)))
                 if self._ended():
                     return
             if number < len(chunks):

@@ -25,6 +25,7 @@ from typing import Any
 
 from . import wire
 from .audio import AudioFormat
+from .audio_buffer import AudioBuffer
 from .brain import Brain
 from .client_events import validate_client_event
 from .config import apply_update, default_session, response_settings
@@ -37,6 +38,7 @@ from .responses import Pacing, ResponseRun
 from .synth import SpeechSynthesizer
 from .usage import input_usage
 from .vad import EnergyVad, SpeechStarted, SpeechStopped, VadEvent, VadSettings
+from .wire import EncodedEvent
 
 __all__ = ["Session", "SessionOptions"]
 
@@ -86,7 +88,7 @@ class Session:
         on_close: Callable[[int, str], None],
         on_crash: Callable[[BaseException], None],
         initial_config: Mapping[str, Any] | None = None,
-        deliver: Callable[[Event], Awaitable[None]] | None = None,
+        deliver: Callable[[EncodedEvent], Awaitable[None]] | None = None,
     ) -> None:
         self._options = options
         self._ids = options.ids
@@ -100,7 +102,7 @@ class Session:
         if model is not None and self.config.get("type") == "realtime":
             self.config["model"] = model
         self.conversation = Conversation(self._ids.make("conv"))
-        self._buffer = bytearray()
+        self._buffer = AudioBuffer()
         self._buffer_start_ms = 0.0
         self._vad: EnergyVad | None = None
         self._speech_item_id: str | None = None
@@ -210,12 +212,12 @@ class Session:
                 return
         self._sink({"type": type, "event_id": self._ids.event(), **fields})
 
-    async def _emit_paced(self, type: str, **fields: Any) -> None:
-        """:meth:`_emit` for paced audio deltas: awaited by the response that paces them."""
-        if self._deliver is None or self.playback is not None or self._closed:
-            self._emit(type, **fields)
-            return
-        await self._deliver({"type": type, "event_id": self._ids.event(), **fields})
+    async def _emit_paced(self, event: EncodedEvent) -> None:
+        """Where a response's paced audio deltas go, whole, when an edge takes them (``deliver``,
+        and no server playback): awaited by the response that paces them."""
+        assert self._deliver is not None
+        if not self._closed:
+            await self._deliver(event)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -283,7 +285,7 @@ class Session:
     _on_session_input_audio_buffer_append = _on_input_audio_buffer_append
 
     def _append(self, data: bytes) -> None:
-        self._buffer += data
+        self._buffer.append(data)
         if self._vad is not None:
             for vad_event in self._vad.feed(data):
                 self._on_vad(vad_event)
@@ -318,8 +320,8 @@ class Session:
             return min(len(self._buffer), max(0, raw - raw % align))
 
         low, high = offset(start_ms), offset(end_ms)
-        audio = bytes(self._buffer[low:high])
-        del self._buffer[:high]
+        audio = bytes(self._buffer)[low:high]
+        self._buffer.drop_first(high)
         self._buffer_start_ms += audio_format.duration_ms(high)
         return audio
 
@@ -362,7 +364,7 @@ class Session:
             "role": "user",
             "content": [{"type": "input_audio", "transcript": None}],
         }
-        stored = StoredItem(item, {0: bytearray(audio)}, audio_format.type)
+        stored = StoredItem(item, {0: AudioBuffer(audio)}, audio_format.type)
         self._hearing.hear(item_id, audio, audio_format)
         previous = self.conversation.last_id()
         self._emit("input_audio_buffer.committed", previous_item_id=previous, item_id=item_id)
@@ -417,7 +419,7 @@ class Session:
                 raise RealtimeError.invalid(
                     f"item.content[{index}].audio", "Invalid 'audio': expected base64 audio."
                 ) from exc
-            stored.audio[index] = bytearray(audio)
+            stored.audio[index] = AudioBuffer(audio)
             part.setdefault("transcript", None)
             self._hearing.hear(stored.id, audio, self._input_format)
             if part["transcript"]:  # a transcript the client supplies is what the model "hears"
@@ -450,12 +452,12 @@ class Session:
             raise RealtimeError.invalid(
                 "content_index", f"Invalid content_index {index}: that content part is not audio."
             )
-        audio = stored.audio.setdefault(index, bytearray())
+        audio = stored.audio.setdefault(index, AudioBuffer())
         audio_format = AudioFormat(stored.audio_format)
         actual_ms = int(audio_format.duration_ms(len(audio)))
         if end_ms > actual_ms:
             raise RealtimeError.truncate_too_long(actual_ms, end_ms)
-        del audio[end_ms * audio_format.bytes_per_ms :]
+        audio.keep_first(end_ms * audio_format.bytes_per_ms)
         if streaming:
             stored.truncated.add(index)
         if done_audio:
@@ -548,7 +550,7 @@ class Session:
             settings=settings,
             turn=self._hearing.turn(context, settings, self.conversation),
             emit=self._emit,
-            emit_paced=self._emit_paced,
+            emit_paced=self._emit_paced if self._deliver and self.playback is None else None,
             ids=self._ids,
             brain=self._options.brain,
             speech=self._options.speech,

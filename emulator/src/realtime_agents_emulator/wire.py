@@ -12,7 +12,9 @@ installs them), under the standard library's semantics — a fast decoder's answ
 for input it accepts, where it equals the standard library's; whatever it refuses goes to the
 standard library, which accepts it or raises as it always did. ``REALTIME_AGENTS_CODEC=stdlib``
 rules the accelerators out (read at first use). A reply's audio delta is written around its
-base64 text (:class:`AudioDelta`) instead of scanning that text for characters to escape.
+base64 text (:class:`AudioDelta`) instead of scanning that text for characters to escape, and a
+paced delta is an :class:`EncodedEvent` made by its part's :class:`DeltaEvents`: only its event
+id and audio are new, so the rest of its text is encoded once per part.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import binascii
 import json
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .errors import RealtimeError
@@ -32,6 +34,8 @@ __all__ = [
     "MAX_DEPTH",
     "AudioDelta",
     "Codec",
+    "DeltaEvents",
+    "EncodedEvent",
     "b64decode",
     "b64encode",
     "check_finite",
@@ -50,12 +54,49 @@ make validating, copying or echoing a value recurse into Python's limit.
 
 _CODEC_ENV = "REALTIME_AGENTS_CODEC"
 _ENCODE = json.JSONEncoder(allow_nan=False).encode  # json.dumps(allow_nan=False), built once
+_ID_MARK = "event_id_of_this_delta"  # where DeltaEvents' template takes each event's id
 
 
 class AudioDelta(str):
     """Base64 text, which needs no JSON escaping: :func:`encode` writes it as it is."""
 
     __slots__ = ()
+
+
+class EncodedEvent(dict[str, Any]):
+    """An event that carries its JSON text, exactly what :func:`encode` would write for it:
+    :func:`encode` returns that text. Made by :class:`DeltaEvents`; never changed once made."""
+
+    __slots__ = ("text",)
+
+    text: str
+
+
+class DeltaEvents:
+    """The audio deltas of one content part: each is ``{"type": ..., "event_id": ..., **fields,
+    "delta": ...}`` with its JSON text, written around the event id and the base64 audio.
+
+    ``fields`` are JSON-encoded here, once per part. The event id must be letters, digits and
+    underscores (every id the emulator makes is) and the delta base64 text: neither needs
+    escaping. An id that would is encoded the general way.
+    """
+
+    __slots__ = ("_fields", "_head", "_middle")
+
+    def __init__(self, type: str, fields: Mapping[str, Any]) -> None:
+        self._fields: dict[str, Any] = {"type": type, "event_id": "", **fields}
+        text = _ENCODE({**self._fields, "event_id": _ID_MARK})[:-1]
+        self._head, self._middle = text.split(f'"{_ID_MARK}"')
+
+    def event(self, event_id: str, delta: AudioDelta) -> EncodedEvent:
+        event = EncodedEvent(self._fields)
+        event["event_id"] = event_id
+        event["delta"] = delta
+        if event_id.replace("_", "").isalnum() and event_id.isascii():
+            event.text = f'{self._head}"{event_id}"{self._middle}, "delta": "{delta}"}}'
+        else:
+            event.text = encode(dict(event))
+        return event
 
 
 class Codec:
@@ -183,8 +224,11 @@ def encode(value: Any) -> str:
 
     A non-finite number here is an emulator bug (inputs are checked by :func:`check_finite`), so
     it must fail loudly rather than reach a client as ``NaN``, which strict parsers reject.
-    An :class:`AudioDelta` last in an event (every reply's audio delta) is appended as it is.
+    An :class:`AudioDelta` last in an event (every reply's audio delta) is appended as it is;
+    an :class:`EncodedEvent` is its text.
     """
+    if type(value) is EncodedEvent:
+        return value.text
     if type(value) is dict and len(value) > 1:
         delta = value.get("delta")
         if type(delta) is AudioDelta and next(reversed(value)) == "delta":
@@ -213,8 +257,12 @@ def _nodes(value: Any) -> Iterator[tuple[Any, str, int]]:
 def _deeper_than_allowed(value: Any) -> bool:
     """Whether containers nest deeper than :data:`MAX_DEPTH` (an explicit stack, no paths:
     this runs on every frame, audio appends included)."""
-    if isinstance(value, dict) and not any(isinstance(v, dict | list) for v in value.values()):
-        return False  # flat, like every audio append
+    if type(value) is dict:
+        for child in value.values():
+            if isinstance(child, dict | list):
+                break
+        else:
+            return False  # flat, like every audio append
     stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
     while stack:
         node, depth = stack.pop()
