@@ -146,3 +146,35 @@ async def test_a_session_over_the_mock_runs_a_tool() -> None:
         await s.send_message("weather?")
         await asyncio.wait_for(answered.wait(), 5)
         assert [e.output_text for e in ends] == ["", "It is sunny in Oslo."]
+
+
+class _EnglishOnly(MockRealtimeTransport):
+    """A transport whose medium fixes part of the session (as Twilio fixes µ-law)."""
+
+    def prepare_session_config(self, config: Any) -> Any:
+        return {**config, "instructions": "Answer in English."}
+
+
+async def test_a_transport_prepares_the_config_it_sends_on_connect_and_on_update() -> None:
+    transport = _EnglishOnly()
+    await transport.connect(initial_session_config={"instructions": "Réponds en français."})
+    await transport.update_session_config(
+        {"instructions": "Antworte auf Deutsch.", "output_modalities": ["text"]}
+    )
+    await asyncio.sleep(0)  # the mock server reads what was written on the next iteration
+    await transport.close()
+    updates = [event["session"] for event in transport.received if "session" in event]
+    assert updates[0]["instructions"] == "Answer in English."
+    assert updates[-1]["output_modalities"] == ["text"]  # the update went out, prepared
+    assert [update["instructions"] for update in updates if "instructions" in update] == [
+        "Answer in English.",
+        "Answer in English.",
+    ]
+    # The session's wire payload (what a SIP app passes to calls.accept) is prepared alike.
+    session = RealtimeSession(RealtimeAgent("a", "Réponds en français."), transport=_EnglishOnly())
+    payload = await session.get_initial_session_payload()
+    assert payload["instructions"] == "Answer in English."
+    plain = RealtimeSession(
+        RealtimeAgent("a", "Réponds en français."), transport=MockRealtimeTransport()
+    )
+    assert (await plain.get_initial_session_payload())["instructions"] == "Réponds en français."

@@ -226,7 +226,7 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
             )
             # Queued before opening: the server's first event may arrive with the handshake,
             # and this update (which carries the tracing choice) must go first.
-            proto.session_update(options.initial_session_config or {})
+            proto.session_update(self.prepare_session_config(options.initial_session_config or {}))
             channel = self.create_channel(request, self._on_frame, self._on_close)
             self._proto, self._channel = proto, channel
             self._ready = asyncio.get_running_loop().create_future()
@@ -444,7 +444,18 @@ class OpenAIRealtimeTransport(RealtimeTransportLayer, abc.ABC):
             pass
 
     async def update_session_config(self, config: RealtimeSessionConfig) -> None:
-        await self._run(OpenAIRealtimeProtocol.session_update, config)
+        await self._run(OpenAIRealtimeProtocol.session_update, self.prepare_session_config(config))
+
+    def prepare_session_config(self, config: RealtimeSessionConfig) -> RealtimeSessionConfig:
+        """The session config as this transport sends it, on connect and on every update.
+
+        Here the config as given. A transport whose medium fixes part of the session overrides
+        it: Twilio's media streams carry µ-law 8 kHz only, so its transport corrects the audio
+        formats of whatever the application asks for. (A connection that negotiates its codec
+        itself, as a SIP call does, sets ``sends_audio_formats = False`` instead: then no update
+        carries formats at all.)
+        """
+        return config
 
     async def send_function_call_output(
         self, tool_call: FunctionCallEvent, output: str, start_response: bool = True

@@ -419,12 +419,16 @@ class RealtimeSession(SessionEmitter, Generic[TContext]):
         What a SIP integration passes to ``calls.accept`` so that the accepted call and the
         session attached to it afterwards start from the same config. Audio formats are left
         out when the transport's connection negotiates the codec (its ``sends_audio_formats``
-        is False, as on SIP).
+        is False, as on SIP); a transport's ``prepare_session_config`` has adjusted the config
+        as it would on connect.
         """
         from ..config import DEFAULT_MODEL
         from ..protocol import build_session_payload
 
         config = await self.get_initial_session_config(overrides)
+        prepare = getattr(self._transport, "prepare_session_config", None)
+        if callable(prepare):
+            config = prepare(config)
         formats = getattr(self._transport, "sends_audio_formats", True)
         return build_session_payload(
             config, model=self._model or DEFAULT_MODEL, audio_formats=bool(formats)

@@ -31,8 +31,6 @@ import logging
 from collections.abc import Callable
 from typing import Any, Final
 
-import attrs
-
 from realtime_agents.config import RealtimeSessionConfig
 from realtime_agents.errors import ConnectionFailedError, RealtimeAgentsError, UserError
 from realtime_agents.events import (
@@ -188,14 +186,13 @@ class TwilioRealtimeTransportLayer(OpenAIRealtimeWebSocket):
                 "the Twilio media stream has ended: a TwilioRealtimeTransportLayer bridges one "
                 "stream, build a new one for the next call"
             )
-        config = force_mulaw(options.initial_session_config)
-        options = attrs.evolve(options, initial_session_config=config)  # type: ignore[arg-type]
         await super().connect(options)
         self._start_bridge()
 
-    async def update_session_config(self, config: RealtimeSessionConfig) -> None:
-        """Apply a session config, its audio formats forced to µ-law 8 kHz both ways."""
-        await super().update_session_config(force_mulaw(config))  # type: ignore[arg-type]
+    def prepare_session_config(self, config: RealtimeSessionConfig) -> RealtimeSessionConfig:
+        """The config with its audio formats forced to µ-law 8 kHz both ways (on connect and
+        on every update)."""
+        return force_mulaw(config)  # type: ignore[return-value]
 
     async def close(self) -> None:
         """Close the Realtime connection, and the Twilio stream unless told to keep it."""
