@@ -12,7 +12,7 @@ import pytest
 from emulator_helpers import openai_client, recv_until, user_text
 
 from realtime_agents_emulator import AudioFormat, pcm16_silence, pcm16_tone
-from realtime_agents_emulator.audio import AudioStream, fit_duration, rms_dbfs
+from realtime_agents_emulator.audio import AudioStream, looped_chunks, rms_dbfs
 from realtime_agents_emulator.synth import SpeechSynthesizer, synthetic_speech
 
 
@@ -53,12 +53,30 @@ def test_a_stream_of_packets_keeps_every_sample(kind: str) -> None:
     assert len(chunked) // 2 <= 24_000 - 50 * 2  # what the stream exists for
 
 
-def test_levels_and_fitting() -> None:
+def test_levels() -> None:
     assert rms_dbfs(pcm16_silence(20)) == -math.inf
     assert -14.0 < rms_dbfs(pcm16_tone(100)) < -13.0
-    assert len(fit_duration(pcm16_tone(30), 100)) == 100 * 48
-    assert len(fit_duration(pcm16_tone(300), 100)) == 100 * 48
-    assert fit_duration(b"", 20) == bytes(960)
+
+
+@pytest.mark.parametrize("source_ms", [0, 7, 20, 30, 300])
+@pytest.mark.parametrize(("duration_ms", "chunk_ms"), [(0, 20), (20, 20), (100, 20), (130, 40)])
+def test_a_reply_is_its_speech_looped_to_its_duration_a_chunk_at_a_time(
+    source_ms: int, duration_ms: int, chunk_ms: int
+) -> None:
+    speech = pcm16_tone(source_ms, frequency=333.0)
+    chunks = list(looped_chunks(speech, duration_ms, chunk_ms))
+    target = duration_ms * 48
+    looped = (speech * (target // max(1, len(speech)) + 1))[:target] if speech else bytes(target)
+    assert b"".join(chunks) == looped
+    assert [len(chunk) for chunk in chunks[:-1]] == [chunk_ms * 48] * (len(chunks) - 1)
+    assert len(chunks) == -(-duration_ms // chunk_ms)
+    # A loop has few distinct chunks: each is made once, then the same object is given again.
+    whole = [chunk for chunk in chunks if len(chunk) == chunk_ms * 48]
+    if speech:
+        offsets = len(speech) // math.gcd(len(speech), chunk_ms * 48)
+        assert len({id(chunk) for chunk in whole}) <= offsets
+    if source_ms == chunk_ms and duration_ms > chunk_ms:
+        assert len({id(chunk) for chunk in whole}) == 1
 
 
 def test_synthetic_speech_is_deterministic_and_follows_the_text() -> None:

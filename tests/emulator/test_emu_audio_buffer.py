@@ -43,8 +43,9 @@ def test_it_holds_what_a_bytearray_holds(
         else:
             assert bytes(buffer) == model
         assert len(buffer) == len(model)
-    assert bytes(buffer) == model
-    assert bytes(buffer) == model  # reading twice reads the same (the join is kept)
+    again = bytes(buffer)  # reading twice reads the same (the join is kept), always as bytes
+    assert again == model
+    assert type(again) is bytes
 
 
 def test_appending_keeps_the_chunks_and_reading_joins_them_once() -> None:

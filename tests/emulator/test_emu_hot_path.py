@@ -294,3 +294,19 @@ def test_the_command_serves_on_either_loop() -> None:
         )
         assert out.returncode == 0, out.stderr
         assert out.stdout.strip().split(".")[0] == expected
+
+
+def test_the_command_collects_rarely_and_keeps_what_start_up_built() -> None:
+    # The command's process only: the library runs with its caller's collector settings.
+    code = (
+        "import gc\n"
+        "from realtime_agents_emulator import event_loop\n"
+        "before = gc.get_threshold()\n"
+        "async def main():\n"
+        "    return gc.get_threshold(), gc.get_freeze_count()\n"
+        "threshold, frozen = event_loop.run(main())\n"
+        "print(before, threshold, frozen > 1000)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["(700,", "10,", "10)", "(50000,", "20,", "100)", "True"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,13 +142,45 @@ def pcm16_tone(
     return samples_to_bytes(samples)
 
 
-def fit_duration(pcm16: bytes, duration_ms: int) -> bytes:
-    """Loop or trim PCM16 24 kHz audio to exactly ``duration_ms`` (for ``audio_ms`` replies)."""
+def looped_chunks(pcm16: bytes, duration_ms: int, chunk_ms: int) -> Iterator[bytes]:
+    """PCM16 24 kHz audio looped or trimmed to exactly ``duration_ms`` (for ``audio_ms``
+    replies), ``chunk_ms`` at a time; silence when ``pcm16`` is empty.
+
+    Nothing is built whole: a reply as long as a load test (minutes of ``audio_ms``) would
+    otherwise take all its memory the moment it starts, for every session at once. A loop has
+    few distinct chunks (as many as there are chunk offsets into ``pcm16``, which synthesized
+    speech makes a whole number of 20 ms frames), so each is made once and then given again:
+    a reply's stored audio holds references to them rather than new copies.
+    """
     target = _SAMPLE_WIDTH * (PCM_RATE * duration_ms // 1000)
-    if not pcm16:
-        return bytes(target)
-    repeats = -(-target // len(pcm16))
-    return (pcm16 * repeats)[:target]
+    size = _SAMPLE_WIDTH * PCM_RATE * chunk_ms // 1000
+    source = pcm16 or bytes(size)
+    offsets = len(source) // math.gcd(len(source), size)
+    made: dict[int, bytes] | None = {} if offsets <= _SHARED_CHUNKS else None
+    for start in range(0, target, size):
+        length, offset = min(size, target - start), start % len(source)
+        if made is None or length < size:
+            yield _loop_slice(source, offset, length)
+            continue
+        chunk = made.get(offset)
+        if chunk is None:
+            chunk = made[offset] = _loop_slice(source, offset, length)
+        yield chunk
+
+
+_SHARED_CHUNKS = 512
+"""The most distinct chunks :func:`looped_chunks` keeps for one reply (beyond: fresh copies)."""
+
+
+def _loop_slice(source: bytes, offset: int, length: int) -> bytes:
+    """``length`` bytes of ``source`` repeated forever, from ``offset``."""
+    if offset + length <= len(source):
+        return source[offset : offset + length]
+    pieces = bytearray()
+    while len(pieces) < length:
+        pieces += source[offset : offset + length - len(pieces)]
+        offset = 0
+    return bytes(pieces)
 
 
 def pad_to_frame(pcm16: bytes, frame_ms: int = 20) -> bytes:

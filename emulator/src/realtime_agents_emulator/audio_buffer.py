@@ -5,7 +5,9 @@ Every session appends 20 ms of input audio and stores 20 ms of reply audio each 
 fresh memory that the kernel must zero first, and at a few hundred sessions that copying cost
 the emulator more than a fifth of its CPU. :class:`AudioBuffer` keeps the chunks as they came
 and joins them only when the audio is read whole (a commit, a retrieve, a truncate), which a
-session does a few times per turn rather than fifty times a second.
+session does a few times per turn rather than fifty times a second. A chunk is kept by
+reference: a reply looped from one utterance stores the same few chunk objects again and again
+(see :func:`~.audio.looped_chunks`), and bytes are not tracked by the garbage collector.
 """
 
 from __future__ import annotations
@@ -26,14 +28,17 @@ class AudioBuffer:
         return self._size
 
     def __bytes__(self) -> bytes:
-        if len(self._chunks) > 1:
-            self._chunks = [b"".join(self._chunks)]
-        return self._chunks[0] if self._chunks else b""
+        if not self._chunks:
+            return b""
+        joined = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
+        self._chunks = [joined]
+        return joined
 
     def __repr__(self) -> str:
         return f"<AudioBuffer {self._size} bytes in {len(self._chunks)} chunks>"
 
     def append(self, data: bytes) -> None:
+        """Keep ``data`` as it is (no copy until the audio is read whole)."""
         if data:
             self._chunks.append(data)
             self._size += len(data)

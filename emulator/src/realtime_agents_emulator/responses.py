@@ -14,11 +14,11 @@ import copy
 import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .audio import AudioFormat, fit_duration
+from .audio import AudioFormat, AudioStream, looped_chunks
 from .audio_buffer import AudioBuffer
 from .brain import Action, Brain, CallFunction, Fail, Say, Turn
 from .errors import RealtimeError
@@ -240,7 +240,6 @@ class ResponseRun:
         cut = budget_ms is not None and duration > budget_ms
         if cut:
             duration = max(20, int(budget_ms or 0) // 20 * 20)
-        wire = self._format.encode(fit_duration(pcm, duration))
         stored = self._message()
         self._part = _OpenPart("audio", 0)
         self.emit(
@@ -248,7 +247,7 @@ class ResponseRun:
             **self._part_fields(),
             part={"type": "audio", "transcript": ""},
         )
-        await self._stream_audio(stored, wire, _TOKEN.findall(action.text))
+        await self._stream_audio(stored, pcm, duration, _TOKEN.findall(action.text))
         if self._ended():
             return
         self._close_part()
@@ -256,10 +255,19 @@ class ResponseRun:
         if cut:
             self._finish("incomplete", {"type": "incomplete", "reason": "max_output_tokens"})
 
-    async def _stream_audio(self, stored: StoredItem, wire: bytes, tokens: list[str]) -> None:
+    async def _stream_audio(
+        self, stored: StoredItem, pcm: bytes, duration_ms: int, tokens: list[str]
+    ) -> None:
+        """``pcm`` looped to ``duration_ms``, a delta per chunk of the pacing, in real time."""
         audio_format = self._format
-        chunk = self.pacing.chunk_ms * audio_format.bytes_per_ms
-        chunks = [wire[i : i + chunk] for i in range(0, len(wire), chunk)] or [b""]
+        chunk_ms = self.pacing.chunk_ms
+        count = max(1, -(-duration_ms // chunk_ms))  # no audio is still one (empty) delta
+        chunks: Iterator[bytes] = (
+            looped_chunks(pcm, duration_ms, chunk_ms) if duration_ms > 0 else iter([b""])
+        )
+        if audio_format.type != "audio/pcm":  # G.711: one resampler across the reply's chunks
+            encoder = AudioStream(audio_format)
+            chunks = (encoder.encode(data) for data in chunks)
         audio = stored.audio.setdefault(0, AudioBuffer())
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -273,7 +281,7 @@ class ResponseRun:
         speed = self.pacing.speed
         chunk_s = self.pacing.chunk_ms / 1000 / speed if speed else 0.0
         for number, data in enumerate(chunks, 1):
-            due = -(-len(tokens) * number // len(chunks))  # the transcript runs ahead of audio
+            due = -(-len(tokens) * number // count)  # the transcript runs ahead of audio
             for token in tokens[sent_tokens:due]:
                 self._transcript_delta(token)
             sent_tokens = max(sent_tokens, due)
@@ -288,7 +296,7 @@ class ResponseRun:
                 await emit_paced(deltas.event(ids.event(), b64encode(data)))
                 if self._ended():
                     return
-            if number < len(chunks):
+            if number < count:
                 if speed:  # inline, not _pace: one coroutine less per delta
                     await asyncio.sleep(max(0.0, started + chunk_s * number - loop.time()))
                 else:
