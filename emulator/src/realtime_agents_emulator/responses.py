@@ -278,27 +278,31 @@ class ResponseRun:
         fields = self._part_fields()
         emit, emit_paced, usage, ids = self.emit, self.emit_paced, self._usage, self.ids
         deltas = DeltaEvents("response.output_audio.delta", fields)
+        bytes_per_ms = audio_format.bytes_per_ms
         speed = self.pacing.speed
         chunk_s = self.pacing.chunk_ms / 1000 / speed if speed else 0.0
         for number, data in enumerate(chunks, 1):
             due = -(-len(tokens) * number // count)  # the transcript runs ahead of audio
-            for token in tokens[sent_tokens:due]:
-                self._transcript_delta(token)
-            sent_tokens = max(sent_tokens, due)
+            if due > sent_tokens:
+                for token in tokens[sent_tokens:due]:
+                    self._transcript_delta(token)
+                sent_tokens = due
             if 0 not in stored.truncated:
                 audio.append(data)
-            ms = audio_format.duration_ms(len(data))
+            ms = len(data) / bytes_per_ms
             self.audio_ms += ms
             usage.output_audio += audio_tokens(ms, OUTPUT_AUDIO_TOKENS_PER_S)
             if emit_paced is None:
                 emit("response.output_audio.delta", **fields, delta=b64encode(data))
             else:
-                await emit_paced(deltas.event(ids.event(), b64encode(data)))
+                await emit_paced(deltas.event(ids.event(), data))
                 if self._ended():
                     return
             if number < count:
-                if speed:  # inline, not _pace: one coroutine less per delta
-                    await asyncio.sleep(max(0.0, started + chunk_s * number - loop.time()))
+                if speed:  # asyncio.sleep's work, without its frame: this runs once per delta
+                    waiter = loop.create_future()
+                    loop.call_at(started + chunk_s * number, _wake, waiter)
+                    await waiter
                 else:
                     await asyncio.sleep(0)
                 if self._ended():
@@ -475,3 +479,8 @@ class ResponseRun:
             "usage": None,
             "metadata": copy.deepcopy(self.settings.get("metadata")),
         }
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():  # a cancelled response leaves its timer to fire on nothing
+        waiter.set_result(None)

@@ -212,13 +212,6 @@ class Session:
                 return
         self._sink({"type": type, "event_id": self._ids.event(), **fields})
 
-    async def _emit_paced(self, event: EncodedEvent) -> None:
-        """Where a response's paced audio deltas go, whole, when an edge takes them (``deliver``,
-        and no server playback): awaited by the response that paces them."""
-        assert self._deliver is not None
-        if not self._closed:
-            await self._deliver(event)
-
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._track(task)
@@ -550,7 +543,9 @@ class Session:
             settings=settings,
             turn=self._hearing.turn(context, settings, self.conversation),
             emit=self._emit,
-            emit_paced=self._emit_paced if self._deliver and self.playback is None else None,
+            # Paced deltas straight to the edge when it takes them (no server playback): once
+            # the session closes, its tasks are cancelled and no response resumes to send more.
+            emit_paced=self._deliver if self.playback is None else None,
             ids=self._ids,
             brain=self._options.brain,
             speech=self._options.speech,

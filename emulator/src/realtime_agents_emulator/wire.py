@@ -77,7 +77,7 @@ class DeltaEvents:
     "delta": ...}`` with its JSON text, written around the event id and the base64 audio.
 
     ``fields`` are JSON-encoded here, once per part. The event id must be letters, digits and
-    underscores (every id the emulator makes is) and the delta base64 text: neither needs
+    underscores (every id the emulator makes is): then neither it nor the base64 audio needs
     escaping. An id that would is encoded the general way.
     """
 
@@ -88,7 +88,9 @@ class DeltaEvents:
         text = _ENCODE({**self._fields, "event_id": _ID_MARK})[:-1]
         self._head, self._middle = text.split(f'"{_ID_MARK}"')
 
-    def event(self, event_id: str, delta: AudioDelta) -> EncodedEvent:
+    def event(self, event_id: str, audio: bytes) -> EncodedEvent:
+        """The delta of ``audio`` (wire bytes), as ``event_id``."""
+        delta = (_codec or _codec_in_use()).b64encode(audio)
         event = EncodedEvent(self._fields)
         event["event_id"] = event_id
         event["delta"] = delta
