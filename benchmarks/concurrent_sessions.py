@@ -93,7 +93,9 @@ def serve(conn: Any, speech_ms: int, chunk_ms: int, cpu: int | None) -> None:
                     conn.send(window.heartbeat_lag)
             beat.cancel()
 
-    asyncio.run(main())
+    from realtime_agents_emulator import event_loop
+
+    event_loop.run(main())  # as the emulator's command runs: uvloop when installed, its collector
     conn.send("stopped")
 
 

@@ -8,7 +8,7 @@ an accelerator, never a dependency: nothing depends on which loop runs, and
 The garbage collector: what a message makes (events, frames, futures) is freed by reference
 counting, but with Python's default thresholds every few thousand allocations of a busy loop
 promoted some of it, and full collections over hundreds of sessions' state paused the loop
-14–61 ms at 500–600 sessions (late audio for every session). The command freezes what start-up
+14–61 ms at 400–600 sessions (late audio for every session). The command freezes what start-up
 built and collects rarely (:data:`GC_THRESHOLDS`); cyclic garbage is still collected.
 
 The library (``Emulator`` in tests) runs on whatever loop its caller runs, with the caller's
