@@ -36,6 +36,8 @@ ANSWER = "It is sunny in Paris."
 RULES = f"""\
 transcripts: ["{QUESTION}"]
 rules:
+  - when: {{text: "weather in (?P<city>\\\\w+)", instructions: "pirate", voice: "^cedar$"}}
+    then: "Arr, it be sunny in {{city}}."
   - when: {{text: "weather in (?P<city>\\\\w+)"}}
     then: "It is sunny in {{city}}."
 """
@@ -300,6 +302,21 @@ def test_the_model_reaches_the_server(emulator: str, question: Path, transport: 
     line = one_line(result)
     assert "Invalid model: 'no-such'" in line
     assert KEY not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("transport", ["websocket", "webrtc"])
+def test_the_instructions_and_the_voice_reach_the_server(
+    emulator: str, question: Path, transport: str
+) -> None:
+    """The emulator's rule answers as a pirate only to those instructions in that voice."""
+    asked = ("--transport", transport, "--url", emulator, "--input", str(question))
+    pirate = talk(*asked, "--instructions", "Talk like a pirate.", "--voice", "cedar")
+    assert (pirate.returncode, pirate.stderr) == (0, "")
+    assert "Arr, it be sunny in Paris." in pirate.stdout
+    other_voice = talk(*asked, "--instructions", "Talk like a pirate.", "--voice", "marin")
+    assert (other_voice.returncode, other_voice.stderr) == (0, "")
+    assert ANSWER in other_voice.stdout
+    assert "Arr" not in other_voice.stdout
 
 
 def closed_port() -> int:

@@ -216,3 +216,58 @@ async def test_a_brain_bug_fails_the_response_and_is_reported() -> None:
         assert events[-1].response.status == "failed"
         assert len(emu.crashes) == 1
         assert isinstance(emu.crashes[0], KeyError)
+
+
+PIRATE = RulesBrain.from_dict(
+    {
+        "rules": [
+            {"when": {"instructions": "pirate", "voice": "^cedar$"}, "then": "Arr, {text}"},
+            {"when": {"instructions": "pirate"}, "then": "Arr in {voice}"},
+            {"when": {"voice": "voice_custom"}, "then": "A voice of my own: {instructions}"},
+        ],
+        "fallback": "silent",
+    }
+)
+
+
+def test_rules_see_the_instructions_and_the_voice() -> None:
+    assert PIRATE.respond(turn(text="hi", instructions="Talk like a PIRATE.", voice="cedar")) == [
+        Say("Arr, hi")
+    ]
+    assert PIRATE.respond(turn(text="hi", instructions="a pirate", voice="marin")) == [
+        Say("Arr in marin")
+    ]
+    assert PIRATE.respond(turn(instructions="Be brief.", voice="voice_custom_1")) == [
+        Say("A voice of my own: Be brief.")
+    ]
+    assert PIRATE.respond(turn(text="hi", instructions="Be brief.", voice="cedar")) == []
+
+
+async def test_the_session_and_response_create_give_the_turn_its_instructions_and_voice(
+    make_emulator,
+) -> None:
+    emu = await make_emulator(brain=PIRATE)
+    async with openai_client(emu) as client, client.realtime.connect(model="gpt-realtime") as conn:
+        await conn.recv()
+        await conn.session.update(
+            session={
+                "type": "realtime",
+                "instructions": "Talk like a pirate.",
+                "audio": {"output": {"voice": "cedar"}},
+            }
+        )
+        await conn.conversation.item.create(item=user_text("ahoy"))
+        await conn.response.create(response={"output_modalities": ["text"]})
+        first = await recv_until(conn, "response.done")
+        # response.create overrides both, for that response only; a custom voice by its id.
+        await conn.response.create(
+            response={
+                "output_modalities": ["text"],
+                "instructions": "Be brief.",
+                "audio": {"output": {"voice": {"id": "voice_custom_1"}}},
+            }
+        )
+        second = await recv_until(conn, "response.done")
+    assert first[-1].response.output[0].content[0].text == "Arr, ahoy"
+    assert second[-1].response.output[0].content[0].text == "A voice of my own: Be brief."
+    assert second[-1].response.audio.output.voice == "voice_custom_1"  # a string, as typed

@@ -104,6 +104,8 @@ class Turn:
     tools: tuple[Mapping[str, object], ...] = ()
     tool_choice: object = "auto"
     instructions: str = ""
+    voice: str = ""
+    """The voice the reply is spoken in (a custom voice's ``id``)."""
     output_modalities: tuple[str, ...] = ("audio",)
     metadata: Mapping[str, str] | None = None
 

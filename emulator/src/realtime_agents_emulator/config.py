@@ -355,7 +355,16 @@ def response_settings(session: Config, params: Mapping[str, object]) -> Config:
     settings["audio"] = {
         "output": {
             "format": _with_rate(override.get("format") or output.get("format") or _PCM),
-            "voice": copy.deepcopy(override.get("voice") or output.get("voice", "alloy")),
+            "voice": _voice_name(override.get("voice") or output.get("voice", "alloy")),
         }
     }
     return settings
+
+
+def _voice_name(voice: object) -> object:
+    """A response's voice as its object carries it: a string, a custom voice by its ``id`` (the
+    session keeps ``{"id": ...}`` as given; ``openai.types.realtime.RealtimeResponse`` types the
+    response's voice as a string)."""
+    if isinstance(voice, Mapping):
+        return voice.get("id")
+    return voice

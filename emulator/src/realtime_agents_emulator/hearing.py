@@ -70,6 +70,7 @@ class Hearing:
             "tools": tuple(settings.get("tools") or ()),
             "tool_choice": settings.get("tool_choice") or "auto",
             "instructions": settings.get("instructions") or "",
+            "voice": _voice(settings),
             "output_modalities": tuple(settings.get("output_modalities") or ("audio",)),
             "metadata": settings.get("metadata"),
         }
@@ -161,3 +162,9 @@ def transcription_events(
 
 def _logprob(token: str) -> Event:
     return {"token": token, "logprob": 0.0, "bytes": list(token.encode("utf-8"))}
+
+
+def _voice(settings: Mapping[str, Any]) -> str:
+    """The response's voice (a custom voice by its ``id``, see ``response_settings``)."""
+    voice = ((settings.get("audio") or {}).get("output") or {}).get("voice")
+    return voice if isinstance(voice, str) else ""

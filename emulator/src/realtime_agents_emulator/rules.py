@@ -19,12 +19,16 @@ Format (YAML shown; JSON is the same structure)::
       - when: {text: "crash"}
         then:
           - error: {message: "boom", code: server_error}
+      - when: {instructions: "pirate", voice: "cedar"}  # what the session asked of the model
+        then: "Arr, {text}"
     fallback: echo               # echo (default) | silent | a list of actions
 
 ``when`` keys (all given ones must match; none = always): ``text`` (regex over the user's text or
 the audio transcript), ``audio`` (the n-th audio turn, or ``"*"``), ``tool`` (the tool whose output
-is being answered), ``output`` (regex over that output). Replies may use ``{name}`` / ``{1}`` for
-regex groups, and ``{text}``, ``{output}``, ``{tool}``.
+is being answered), ``output`` (regex over that output), ``instructions`` and ``voice`` (regexes
+over the response's instructions and voice: what the session or ``response.create`` set). Replies
+may use ``{name}`` / ``{1}`` for regex groups, and ``{text}``, ``{output}``, ``{tool}``,
+``{instructions}``, ``{voice}``.
 """
 
 from __future__ import annotations
@@ -56,11 +60,13 @@ class Rule:
     audio: int | str | None = None
     tool: str | None = None
     output: str | None = None
+    instructions: str | None = None
+    voice: str | None = None
     transcript: str | None = None
     _patterns: dict[str, re.Pattern[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for key in ("text", "output"):
+        for key in ("text", "output", "instructions", "voice"):
             pattern = getattr(self, key)
             if pattern is not None:
                 self._patterns[key] = re.compile(pattern, re.IGNORECASE)
@@ -72,7 +78,13 @@ class Rule:
 
     def match(self, turn: Turn) -> dict[str, str] | None:
         """The template variables if the rule matches ``turn``, else ``None``."""
-        values = {"text": turn.text, "output": turn.tool_output or "", "tool": turn.tool_name or ""}
+        values = {
+            "text": turn.text,
+            "output": turn.tool_output or "",
+            "tool": turn.tool_name or "",
+            "instructions": turn.instructions,
+            "voice": turn.voice,
+        }
         if self.audio is not None and not (
             turn.kind == "audio" and self.matches_audio(turn.audio_index)
         ):
@@ -81,7 +93,13 @@ class Rule:
             turn.kind == "tool_output" and turn.tool_name == self.tool
         ):
             return None
-        for key, subject in (("text", turn.text), ("output", turn.tool_output)):
+        subjects = (
+            ("text", turn.text),
+            ("output", turn.tool_output),
+            ("instructions", turn.instructions),
+            ("voice", turn.voice),
+        )
+        for key, subject in subjects:
             pattern = self._patterns.get(key)
             if pattern is None:
                 continue
@@ -195,6 +213,9 @@ def _as_list(value: object) -> list[object]:
     return value
 
 
+_WHEN_KEYS = frozenset({"text", "audio", "tool", "output", "instructions", "voice"})
+
+
 def _parse_rule(entry: object, number: int) -> Rule:
     where = f"rule {number}"
     if not isinstance(entry, Mapping):
@@ -203,8 +224,10 @@ def _parse_rule(entry: object, number: int) -> Rule:
     if unknown:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
     when = entry.get("when") or {}
-    if not isinstance(when, Mapping) or set(when) - {"text", "audio", "tool", "output"}:
-        raise ValueError(f"{where}: 'when' may only have text, audio, tool and output")
+    if not isinstance(when, Mapping) or set(when) - _WHEN_KEYS:
+        raise ValueError(
+            f"{where}: 'when' may only have text, audio, tool, output, instructions and voice"
+        )
     transcript = entry.get("transcript")
     try:
         return Rule(
@@ -213,6 +236,8 @@ def _parse_rule(entry: object, number: int) -> Rule:
             audio=_audio_condition(when.get("audio")),
             tool=_optional_str(when.get("tool")),
             output=_optional_str(when.get("output")),
+            instructions=_optional_str(when.get("instructions")),
+            voice=_optional_str(when.get("voice")),
             transcript=None if transcript is None else str(transcript),
         )
     except re.error as exc:
