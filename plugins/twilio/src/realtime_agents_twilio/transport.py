@@ -14,10 +14,11 @@ one Twilio opened to your server — read by one task and written by another:
   ``clear`` and forgets frames not written yet. Playback is tracked from echoed marks only,
   so a barge-in truncates at the last mark the caller heard — also when the server had
   already sent all of the reply, which is when most barge-ins happen.
-* Every session config is forced to µ-law 8 kHz both ways (:mod:`.formats`).
+* Every session config is forced to µ-law 8 kHz both ways (:mod:`.formats`), in the driver's
+  ``prepare_session_config``: on connect, on every update, and in a session's wire payload.
 
 Why a subclass rather than a wrapper around a WebSocket transport: the session must see one
-transport whose ``interrupt``, ``update_session_config`` and ``connect`` do the Twilio part
+transport whose ``interrupt``, ``prepare_session_config`` and ``connect`` do the Twilio part
 too; wrapping would mean forwarding the whole contract by hand.
 """
 
