@@ -54,11 +54,22 @@ def machine() -> dict[str, Any]:
             continue
     return {
         "cpu": model,
-        "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpus": _usable_cpus(),
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "libraries": versions,
     }
+
+
+def machine_line(*details: str) -> str:
+    """The head line of a benchmark's printed table: architecture, OS, usable CPUs and Python,
+    then ``details`` (what else the numbers depend on), separated by " · "."""
+    head = [platform.machine(), platform.system(), f"{_usable_cpus() or os.cpu_count()} CPUs"]
+    return " · ".join([*head, f"Python {platform.python_version()}", *details])
+
+
+def _usable_cpus() -> int | None:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
 
 
 def _significant(number: float | None) -> float | None:

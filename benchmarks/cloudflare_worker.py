@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import platform
 import statistics
 import sys
 import tempfile
@@ -39,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "cloudflare"))
 
 from _replay import ReplayPeer, record_turn  # noqa: E402
-from _results import Results, add_json_argument  # noqa: E402
+from _results import Results, add_json_argument, machine_line  # noqa: E402
 from cf_bundle import build_bundle  # noqa: E402
 from cf_runtimes import PYODIDES, free_port, post_json, workerd  # noqa: E402
 from cf_workerd import write_config  # noqa: E402
@@ -94,9 +93,7 @@ async def main(runs: int, results: Results) -> None:
         with tempfile.TemporaryDirectory() as scratch:
             work = Path(scratch)
             bundle = build_bundle(work / "bundle")
-            print(
-                f"{platform.machine()} · {platform.system()} · Python {platform.python_version()}"
-            )
+            print(machine_line())
             print(f"workerd compat {COMPAT}; {runs} cold starts and {runs} warm turns per row\n")
             async with ReplayPeer(recorded).serving() as replay_url:
                 await report(work, bundle, url, replay_url, runs, results)

@@ -36,7 +36,6 @@ import importlib.util
 import math
 import multiprocessing
 import os
-import platform
 import random
 import resource
 import sys
@@ -45,7 +44,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
-from _results import Results, add_json_argument
+from _results import Results, add_json_argument, machine_line
 
 MODEL = "gpt-realtime"
 KEY = "sk-bench-0123456789abcdef"
@@ -548,8 +547,7 @@ def main() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
     if len(CPUS) < 2:
         print("warning: fewer than 2 CPUs, the peer and the clients share a core")
-    print(f"{platform.machine()} · {platform.system()} · {len(CPUS)} CPUs · ", end="")
-    print(f"Python {platform.python_version()} · websockets {metadata.version('websockets')}")
+    print(machine_line(f"websockets {metadata.version('websockets')}"))
     print(
         f"\nclients: {args.client}; peer: {args.peer}; {args.seconds:g} s window after 1 s "
         "warm-up; uplink 20 ms frames, "

@@ -33,7 +33,6 @@ import base64
 import json
 import multiprocessing
 import os
-import platform
 import random
 import resource
 import time
@@ -41,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from _emulator_workers import serve_workers, tree_cpu_seconds
-from _results import Results, add_json_argument
+from _results import Results, add_json_argument, machine_line
 
 KEY = "sk-capacity-0123456789abcdef"
 PERIOD = 0.020
@@ -366,10 +365,8 @@ def main() -> None:
         for tree in trees
     ]
     report(results, args.quick).write(args.json)
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"{platform.machine()} · {platform.system()} · {cpus} CPUs · ", end="")
-    print(f"Python {platform.python_version()} · {args.clients} client processes", end="")
-    print(" · emulator pinned to one CPU, clients to the others" if args.pin else "")
+    pinned = ["emulator pinned to one CPU, clients to the others"] if args.pin else []
+    print(machine_line(f"{args.clients} client processes", *pinned))
     print(f"\n{args.seconds:g} s window after 1 s warm-up; 20 ms audio both ways, audio_speed=1")
     if args.compare:
         print(f"emulator: this checkout's, then [compare] = the one in {args.compare}")

@@ -34,12 +34,11 @@ import base64
 import json
 import multiprocessing
 import os
-import platform
 import resource
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from _results import Results, add_json_argument
+from _results import Results, add_json_argument, machine_line
 from emulator_capacity import PERIOD, drive
 
 PATH = "/v1/realtime"
@@ -354,12 +353,8 @@ def main() -> None:
                     results.append(result)
     add_ratios(results)
     report(results, args.quick).write(args.json)
-    print(
-        f"{platform.machine()} · {platform.system()} · {len(os.sched_getaffinity(0))} CPUs · ",
-        end="",
-    )
-    print(f"Python {platform.python_version()} · {args.clients} client processes", end="")
-    print(" · server pinned to one CPU, clients to the others" if args.pin else "")
+    pinned = ["server pinned to one CPU, clients to the others"] if args.pin else []
+    print(machine_line(f"{args.clients} client processes", *pinned))
     print(f"{args.seconds:g} s window after 1 s warm-up; 20 ms frames both ways")
     print("| server | loop | N | round | server CPU (cores) | µs per message | ratio | delivered |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")

@@ -33,7 +33,6 @@ import asyncio
 import importlib.util
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -43,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from _replay import ReplayPeer, record_turn
-from _results import Results, add_json_argument
+from _results import Results, add_json_argument, machine_line
 
 from realtime_agents_emulator import Emulator, Rule, RulesBrain, Say
 
@@ -345,8 +344,7 @@ def main() -> None:
         print(f"not installed: {', '.join(sorted(missing))}; rows needing them left out")
         cpu = [c for c in cpu if not needed_modules(c[3]) & missing]
     barge = [c for c in BARGE_CLIENTS if not (args.skip_agents and c[1] == "agents")]
-    print(f"{platform.machine()} · {platform.system()} · {len(CPUS)} CPUs · ", end="")
-    print(f"Python {platform.python_version()} · websockets {version('websockets')}")
+    print(machine_line(f"websockets {version('websockets')}"))
     if not args.skip_agents:
         python = agents_python()
         agents = version("openai-agents", python)
